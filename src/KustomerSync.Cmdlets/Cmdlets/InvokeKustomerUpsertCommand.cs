@@ -1,0 +1,201 @@
+using System.Collections;
+using System.Data;
+using System.Management.Automation;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Cmdlets;
+
+/// <summary>Upserts pipeline objects into Kustomer records, one result per row, then a summary.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "KustomerUpsert", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(UpsertResult), typeof(UpsertSummary))]
+public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet
+{
+    private const string Activity = "Upserting into Kustomer";
+    private UpsertRun? _run;
+    private bool _whatIf;
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [AllowNull]
+    public PSObject? InputObject { get; set; }
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Object { get; set; } = "";
+
+    [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string SyncKey { get; set; } = "ExternalId";
+
+    [Parameter]
+    public SyncBehavior Behavior { get; set; } = SyncBehavior.UpdateOrCreate;
+
+    [Parameter]
+    public IDictionary? Mapping { get; set; }
+
+    [Parameter]
+    public SwitchParameter SkipNull { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = 8;
+
+    [Parameter]
+    public string? Destination { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        var (destination, client) = ResolveDestination(Destination);
+        UpsertOptions options;
+        try
+        {
+            var target = SyncTarget.Parse(Object);
+            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit };
+        }
+        catch (ArgumentException ex)
+        {
+            throw Terminate(ToErrorRecord(ex, Object));
+        }
+        _whatIf = !ShouldProcess($"{destination.Name} ({destination.BaseUri.Host})", $"Upsert {options.Target.DisplayName} records by {options.Key.DisplayName} ({Behavior})");
+        options.WhatIf = _whatIf;
+        try
+        {
+            _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation));
+        }
+        catch (Exception ex) when (ex is KustomerException or MappingException)
+        {
+            throw Terminate(ToErrorRecord(ex, ex is MappingException ? Mapping : destination.Name));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (_run is null || InputObject is null) return;
+        var (names, values) = Flatten(InputObject);
+        _run.Submit(names, values, InputObject);
+        WriteFinished();
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_run is null) return;
+        try
+        {
+            while (!_run.IsDrained)
+            {
+                _run.WaitForResult(TimeSpan.FromMilliseconds(200));
+                WriteFinished();
+            }
+            if (_run.UnmappedColumns.Count > 0)
+                WriteWarning($"These input properties map to no {_run.Summary.Object} field and were not sent: {string.Join(", ", _run.UnmappedColumns)}. Name them like a Kustomer field or custom attribute, or map them with -Mapping.");
+            if (_run.FatalError is { } fatal)
+                WriteError(new ErrorRecord(new InvalidOperationException(fatal), _run.FatalErrorId, _run.FatalErrorId == "KustomerSync.AuthenticationFailed" ? ErrorCategory.AuthenticationError : ErrorCategory.PermissionDenied, Destination));
+            WriteObject(_run.Finish(cancelled: false));
+        }
+        finally
+        {
+            CompleteProgress(1, Activity);
+            _run.Dispose();
+            _run = null;
+        }
+    }
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+    }
+
+    private void WriteFinished()
+    {
+        var run = _run!;
+        while (run.TryTake(out var result))
+        {
+            if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed) WriteError(RowError(result));
+            WriteObject(result);
+        }
+        var summary = run.Summary;
+        Progress(1, Activity, $"{summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Invalid + summary.Failed:N0} rejected), {run.InFlight} in flight");
+    }
+
+    private IReadOnlyList<MappingRule> MappingRules()
+    {
+        var rules = new List<MappingRule>();
+        if (Mapping is null) return rules;
+        foreach (DictionaryEntry entry in Mapping)
+        {
+            var target = entry.Key?.ToString() ?? "";
+            var source = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
+            switch (source)
+            {
+                case string column:
+                    rules.Add(new MappingRule(target, column));
+                    break;
+                case ScriptBlock script:
+                    rules.Add(new MappingRule(target, record => Compute(script, record), "{ " + script.ToString().Trim() + " }"));
+                    break;
+                default:
+                    throw Terminate(new ErrorRecord(new ArgumentException($"-Mapping '{target}' must be a property name (string) or a scriptblock, not {source?.GetType().Name ?? "null"}."),
+                        "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, Mapping));
+            }
+        }
+        return rules;
+    }
+
+    private static object? Compute(ScriptBlock script, InputRecord record)
+    {
+        var input = record.Source as PSObject ?? new PSObject(record.Source);
+        var output = script.InvokeWithContext(null, new List<PSVariable> { new("_", input), new("PSItem", input) });
+        return output.Count == 0 ? null : output[output.Count - 1]?.BaseObject;
+    }
+
+    /// <summary>The property names and values of any pipeline object: PSObjects, hashtables and DataRows.</summary>
+    private static (string[] Names, object?[] Values) Flatten(PSObject input)
+    {
+        switch (input.BaseObject)
+        {
+            case IDictionary dictionary:
+            {
+                var names = new string[dictionary.Count];
+                var values = new object?[dictionary.Count];
+                var i = 0;
+                foreach (DictionaryEntry entry in dictionary)
+                {
+                    names[i] = entry.Key?.ToString() ?? "";
+                    values[i++] = Unwrap(entry.Value);
+                }
+                return (names, values);
+            }
+            case DataRow row:
+            {
+                var columns = row.Table.Columns;
+                var names = new string[columns.Count];
+                var values = new object?[columns.Count];
+                for (var i = 0; i < columns.Count; i++)
+                {
+                    names[i] = columns[i].ColumnName;
+                    values[i] = Unwrap(row[i]);
+                }
+                return (names, values);
+            }
+            default:
+            {
+                var names = new List<string>();
+                var values = new List<object?>();
+                foreach (var property in input.Properties)
+                {
+                    if (!property.IsGettable) continue;
+                    names.Add(property.Name);
+                    values.Add(Unwrap(property.Value));
+                }
+                return (names.ToArray(), values.ToArray());
+            }
+        }
+    }
+
+    private static object? Unwrap(object? value) => value switch
+    {
+        null or DBNull => null,
+        PSObject ps => ps.BaseObject is PSCustomObject ? ps : ps.BaseObject,
+        _ => value,
+    };
+}

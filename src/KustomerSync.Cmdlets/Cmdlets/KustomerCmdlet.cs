@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using KustomerSync.Cmdlets.Session;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Sources;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Cmdlets;
+
+/// <summary>
+/// What every KustomerSync cmdlet shares: a cancellation token tied to Ctrl+C (StopProcessing), engine exceptions
+/// turned into ErrorRecords with stable ErrorIds and fitting categories, throttled progress, and redaction.
+/// </summary>
+public abstract class KustomerCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Stopwatch _progressClock = Stopwatch.StartNew();
+    private TimeSpan _lastProgress = TimeSpan.MinValue;
+
+    protected CancellationToken Cancellation => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Runs engine work to completion on the pipeline thread (PowerShell has no synchronization context there).</summary>
+    protected T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    /// <summary>The destination named by -Destination, or the default one; a terminating error when there is none.</summary>
+    internal (KustomerDestination Destination, KustomerClient Client) ResolveDestination(string? name)
+    {
+        var found = DestinationRegistry.Current.Find(name);
+        if (found is not null) return found.Value;
+        var message = string.IsNullOrEmpty(name)
+            ? "No Kustomer destination is connected in this session. Run Connect-KustomerDestination -Organization <org> -ApiKey <key> first."
+            : $"No Kustomer destination named '{name}' is connected. Get-KustomerDestination lists the connected ones.";
+        throw Terminate(new ErrorRecord(new InvalidOperationException(message), "KustomerSync.NotConnected", ErrorCategory.ConnectionError, name));
+    }
+
+    /// <summary>Turns an engine failure into an ErrorRecord with its stable ErrorId.</summary>
+    protected static ErrorRecord ToErrorRecord(Exception exception, object? target)
+    {
+        switch (exception)
+        {
+            case KustomerException k:
+                return WithAction(new ErrorRecord(k, k.ErrorId, CategoryFor(k.ErrorId), target), ActionFor(k.ErrorId));
+            case SourceException s:
+                return new ErrorRecord(s, s.ErrorId, s.Failure switch
+                {
+                    SourceFailure.InvalidArgument => ErrorCategory.InvalidArgument,
+                    SourceFailure.ConnectionFailed => ErrorCategory.ConnectionError,
+                    SourceFailure.AuthenticationFailed => ErrorCategory.AuthenticationError,
+                    SourceFailure.Timeout => ErrorCategory.OperationTimeout,
+                    _ => ErrorCategory.InvalidOperation,
+                }, target);
+            case MappingException m:
+                return new ErrorRecord(m, "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, target);
+            case ArgumentException a:
+                return new ErrorRecord(a, "KustomerSync.InvalidArgument", ErrorCategory.InvalidArgument, target);
+            case OperationCanceledException c:
+                return new ErrorRecord(c, "KustomerSync.Cancelled", ErrorCategory.OperationStopped, target);
+            default:
+                return new ErrorRecord(exception, "KustomerSync.UnexpectedError", ErrorCategory.NotSpecified, target);
+        }
+    }
+
+    /// <summary>The error record of a row that ended Invalid or Failed; the row key is the target object.</summary>
+    protected static ErrorRecord RowError(UpsertResult result)
+    {
+        var exception = new InvalidOperationException(result.Message ?? result.Status.ToString());
+        var category = result.Status == UpsertStatus.Invalid ? ErrorCategory.InvalidData : CategoryFor(result.ErrorId ?? "");
+        return WithAction(new ErrorRecord(exception, result.ErrorId ?? "KustomerSync.RowFailed", category, result.Key ?? $"row {result.Row}"), ActionFor(result.ErrorId ?? ""));
+    }
+
+    /// <summary>Throws the record as a terminating error; returns an exception only so callers can write 'throw'.</summary>
+    protected Exception Terminate(ErrorRecord record)
+    {
+        ThrowTerminatingError(record);
+        return new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>Write-Progress at most four times a second.</summary>
+    protected void Progress(int id, string activity, string status, int percent = -1, int secondsRemaining = -1)
+    {
+        var now = _progressClock.Elapsed;
+        if (now - _lastProgress < TimeSpan.FromMilliseconds(250)) return;
+        _lastProgress = now;
+        WriteProgress(new ProgressRecord(id, activity, status) { PercentComplete = percent, SecondsRemaining = secondsRemaining });
+    }
+
+    protected void CompleteProgress(int id, string activity) =>
+        WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
+
+    private static ErrorCategory CategoryFor(string errorId) => errorId switch
+    {
+        "KustomerSync.AuthenticationFailed" => ErrorCategory.AuthenticationError,
+        "KustomerSync.MissingRole" => ErrorCategory.PermissionDenied,
+        "KustomerSync.ConnectionFailed" => ErrorCategory.ConnectionError,
+        "KustomerSync.NotFound" or "KustomerSync.RecordNotFound" or "KustomerSync.UnknownKlass" => ErrorCategory.ObjectNotFound,
+        "KustomerSync.Conflict" or "KustomerSync.AmbiguousKey" => ErrorCategory.ResourceExists,
+        "KustomerSync.RateLimited" or "KustomerSync.PayloadTooLarge" => ErrorCategory.LimitsExceeded,
+        "KustomerSync.Rejected" => ErrorCategory.InvalidData,
+        "KustomerSync.OutcomeUnknown" => ErrorCategory.OperationTimeout,
+        "KustomerSync.Cancelled" => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.InvalidOperation,
+    };
+
+    private static string? ActionFor(string errorId) => errorId switch
+    {
+        "KustomerSync.AuthenticationFailed" => "Check the API key (complete, not expired, same region as the org) and run Connect-KustomerDestination again.",
+        "KustomerSync.MissingRole" => "Run Test-KustomerConnection to see the roles the key lacks; Kustomer keys cannot be edited, so create a new key with them.",
+        "KustomerSync.ConnectionFailed" => "Check the organization name or -BaseUri, the network path to Kustomer, and any proxy.",
+        "KustomerSync.RecordNotFound" => "Use -Behavior UpdateOrCreate to create missing records.",
+        _ => null,
+    };
+
+    private static ErrorRecord WithAction(ErrorRecord record, string? action)
+    {
+        if (action is not null) record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = action };
+        return record;
+    }
+}

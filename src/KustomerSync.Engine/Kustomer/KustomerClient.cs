@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KustomerSync.Engine.Security;
+
+namespace KustomerSync.Engine.Kustomer;
+
+/// <summary>How a request may be retried when its answer is lost.</summary>
+public enum RequestKind
+{
+    /// <summary>Reads and idempotent writes (GET, PATCH, PUT): retried on 5xx and timeouts.</summary>
+    Idempotent,
+
+    /// <summary>Creates: a lost answer raises <see cref="KustomerOutcomeUnknownException"/>, the caller looks up first.</summary>
+    Create,
+
+    /// <summary>Search requests: idempotent, and counted against the separate search budget as well.</summary>
+    Search,
+}
+
+/// <summary>
+/// HTTP to one Kustomer org: bearer auth, the org's shared rate budget, retries with jittered backoff, error
+/// bodies turned into <see cref="KustomerApiException"/>. Thread-safe; one instance per destination.
+/// </summary>
+public sealed class KustomerClient : IDisposable
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
+    private readonly HttpClient _http;
+    private readonly string _apiKey;
+    private readonly RateGate _gate;
+    private readonly RateGate _searchGate;
+    private readonly Random _jitter = new();
+    private long _requests;
+    private long _rateLimited;
+    private long _retries;
+
+    public KustomerClient(Uri baseUri, SecureString apiKey, KustomerClientOptions? options = null, HttpMessageHandler? handler = null)
+    {
+        BaseUri = KustomerEndpoint.Normalize(baseUri);
+        Options = options ?? new KustomerClientOptions();
+        _apiKey = SecretText.Reveal(apiKey);
+        _http = new HttpClient(handler ?? CreateHandler(), disposeHandler: handler is null)
+        {
+            BaseAddress = BaseUri,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("KustomerSync", typeof(KustomerClient).Assembly.GetName().Version?.ToString(3) ?? "0"));
+        var budget = BaseUri.GetLeftPart(UriPartial.Authority);
+        _gate = RateGate.For(budget);
+        _searchGate = RateGate.For(budget + "#search");
+    }
+
+    public Uri BaseUri { get; }
+    public KustomerClientOptions Options { get; }
+    public long Requests => Interlocked.Read(ref _requests);
+    public long RateLimited => Interlocked.Read(ref _rateLimited);
+    public long Retries => Interlocked.Read(ref _retries);
+    public RateGate Gate => _gate;
+
+    /// <summary>Removes the key from text that may be shown (exception messages from the HTTP stack).</summary>
+    public string Redact(string text) => SecretText.Redact(text, new[] { _apiKey });
+
+    /// <summary>
+    /// Sends a request under /v1. 2xx answers are returned; 404 is returned too when <paramref name="notFoundIsAnswer"/>
+    /// (lookups); every other status becomes a <see cref="KustomerApiException"/> once retries are spent.
+    /// </summary>
+    public async Task<KustomerResponse> SendAsync(HttpMethod method, string path, JsonNode? body, RequestKind kind,
+        CancellationToken cancellationToken, bool notFoundIsAnswer = false)
+    {
+        var payload = body is null ? null : Encoding.UTF8.GetBytes(body.ToJsonString());
+        var attempt = 0;
+        var rateLimitedWaits = 0;
+        while (true)
+        {
+            attempt++;
+            cancellationToken.ThrowIfCancellationRequested();
+            if (kind == RequestKind.Search) await _searchGate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+            await _gate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+
+            using var request = new HttpRequestMessage(method, "v1/" + path.TrimStart('/'));
+            if (payload is not null)
+            {
+                request.Content = new ByteArrayContent(payload);
+                request.Content.Headers.ContentType = Json;
+            }
+
+            HttpResponseMessage response;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(Options.RequestTimeout);
+                Interlocked.Increment(ref _requests);
+                try
+                {
+                    response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    _gate.ReportNoAnswer();
+                    if (kind == RequestKind.Search) _searchGate.ReportNoAnswer();
+                    var reason = ex is OperationCanceledException ? $"no answer within {Options.RequestTimeout.TotalSeconds:0} s" : Redact(ex.Message);
+                    if (kind == RequestKind.Create && ex is OperationCanceledException)
+                        throw new KustomerOutcomeUnknownException(reason, ex);
+                    if (attempt >= Options.MaxAttempts)
+                        throw new KustomerConnectionException(BaseUri.Host, reason + (attempt > 1 ? $" (after {attempt} attempts)" : ""), null);
+                    await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+            }
+
+            using (response)
+            {
+                var (limit, remaining, reset) = ReadBudget(response);
+                var status = (int)response.StatusCode;
+                if (status == 429)
+                {
+                    Interlocked.Increment(ref _rateLimited);
+                    // A search 429 is about the search budget; a plain one is the org budget.
+                    if (kind == RequestKind.Search && remaining is > 0) { _searchGate.ReportExhausted(reset); _gate.Report(limit, remaining, reset); }
+                    else { _gate.ReportExhausted(reset); if (kind == RequestKind.Search) _searchGate.ReportNoAnswer(); }
+                    if (++rateLimitedWaits > Options.MaxRateLimitWaits)
+                        throw await ErrorAsync(response).ConfigureAwait(false);
+                    attempt--;
+                    Interlocked.Increment(ref _retries);
+                    continue;
+                }
+
+                _gate.Report(limit, remaining, reset);
+                if (kind == RequestKind.Search) _searchGate.Report(null, null, null);
+
+                if (response.IsSuccessStatusCode || notFoundIsAnswer && response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+                    return new KustomerResponse(response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+                }
+
+                var error = await ErrorAsync(response).ConfigureAwait(false);
+                if (!error.IsTransient) throw error;
+                if (kind == RequestKind.Create) throw new KustomerOutcomeUnknownException($"{status} {response.StatusCode}", error);
+                if (attempt >= Options.MaxAttempts) throw error;
+                await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task BackoffAsync(int attempt, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _retries);
+        double jitter;
+        lock (_jitter) jitter = _jitter.NextDouble();
+        var ceiling = Math.Min(Options.MaxBackoff.TotalMilliseconds, Options.BaseBackoff.TotalMilliseconds * Math.Pow(2, attempt - 1));
+        await Task.Delay(TimeSpan.FromMilliseconds(ceiling / 2 + jitter * ceiling / 2), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static (int? Limit, int? Remaining, double? Reset) ReadBudget(HttpResponseMessage response)
+    {
+        return (Header("x-ratelimit-limit"), Header("x-ratelimit-remaining"), ResetSeconds());
+
+        int? Header(string name) =>
+            response.Headers.TryGetValues(name, out var values) &&
+            int.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+        double? ResetSeconds()
+        {
+            if (!response.Headers.TryGetValues("x-ratelimit-reset", out var values) ||
+                !double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                return null;
+            // The reference is unsure whether this is epoch seconds or seconds to go: a large value is an epoch.
+            if (value > 1e9) value -= (DateTime.UtcNow - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalSeconds;
+            return Math.Max(0, value);
+        }
+    }
+
+    private async Task<KustomerApiException> ErrorAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        string? code = null, detail = null, pointer = null, existingId = null;
+        try
+        {
+            if (JsonNode.Parse(text)?["errors"] is JsonArray { Count: > 0 } errors && errors[0] is JsonObject first)
+            {
+                code = first["code"]?.ToString();
+                var title = first["title"]?.ToString();
+                var message = first["detail"]?.ToString() ?? first["message"]?.ToString();
+                detail = title is not null && message is not null && !message.StartsWith(title, StringComparison.Ordinal) ? $"{title}: {message}" : message ?? title;
+                pointer = first["source"]?["pointer"]?.ToString() ?? first["source"]?["parameter"]?.ToString();
+                existingId = first["meta"]?["existingId"]?.ToString();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        detail ??= string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "no detail" : text.Length > 300 ? text.Substring(0, 300) : text;
+        return new KustomerApiException(response.StatusCode, code, Redact(detail), pointer, existingId);
+    }
+
+    private static HttpMessageHandler CreateHandler()
+    {
+#if NET
+        return new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 64,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+        };
+#else
+        ServicePointManager.SecurityProtocol |= SecurityProtocolType.Tls12;
+        return new HttpClientHandler
+        {
+            MaxConnectionsPerServer = 64,
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+        };
+#endif
+    }
+}
+
+public sealed class KustomerClientOptions
+{
+    public int MaxAttempts { get; set; } = 5;
+    public int MaxRateLimitWaits { get; set; } = 20;
+    public TimeSpan BaseBackoff { get; set; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
+}

@@ -1,0 +1,74 @@
+using System.Net;
+
+namespace KustomerSync.Engine.Kustomer;
+
+/// <summary>A failure talking to Kustomer. ErrorId is stable (KustomerSync.*) so scripts and docs can key on it.</summary>
+public class KustomerException : Exception
+{
+    public KustomerException(string errorId, string message, Exception? inner = null) : base(message, inner)
+    {
+        ErrorId = errorId;
+    }
+
+    public string ErrorId { get; }
+}
+
+/// <summary>Kustomer answered with an error status.</summary>
+public sealed class KustomerApiException : KustomerException
+{
+    public KustomerApiException(HttpStatusCode status, string? code, string detail, string? pointer, string? existingId)
+        : base(ErrorIdFor(status), $"Kustomer answered {(int)status} {status}: {detail}")
+    {
+        Status = status;
+        Code = code;
+        Detail = detail;
+        Pointer = pointer;
+        ExistingId = existingId;
+    }
+
+    public HttpStatusCode Status { get; }
+    public string? Code { get; }
+    public string Detail { get; }
+    /// <summary>The JSON pointer of the field Kustomer complained about, when it said.</summary>
+    public string? Pointer { get; }
+    /// <summary>For a 409, the id of the record that already holds the value, when Kustomer said.</summary>
+    public string? ExistingId { get; }
+
+    public bool IsTransient => (int)Status >= 500 || Status == HttpStatusCode.RequestTimeout;
+
+    private static string ErrorIdFor(HttpStatusCode status) => (int)status switch
+    {
+        401 => "KustomerSync.AuthenticationFailed",
+        403 => "KustomerSync.MissingRole",
+        404 => "KustomerSync.NotFound",
+        409 => "KustomerSync.Conflict",
+        413 => "KustomerSync.PayloadTooLarge",
+        429 => "KustomerSync.RateLimited",
+        >= 500 => "KustomerSync.ServerError",
+        _ => "KustomerSync.Rejected",
+    };
+}
+
+/// <summary>The host could not be reached (DNS, refused, TLS, timeout) after the retries allowed.</summary>
+public sealed class KustomerConnectionException : KustomerException
+{
+    public KustomerConnectionException(string host, string reason, Exception? inner)
+        : base("KustomerSync.ConnectionFailed", $"Could not reach Kustomer at {host}: {reason}", inner)
+    {
+        Host = host;
+    }
+
+    public string Host { get; }
+}
+
+/// <summary>
+/// A write was sent but its answer was lost (5xx or timeout after sending). Whether Kustomer applied it is unknown,
+/// so the caller must look the record up before trying again: re-posting blindly could create a duplicate.
+/// </summary>
+public sealed class KustomerOutcomeUnknownException : KustomerException
+{
+    public KustomerOutcomeUnknownException(string reason, Exception? inner)
+        : base("KustomerSync.OutcomeUnknown", $"The write's answer was lost ({reason}).", inner)
+    {
+    }
+}

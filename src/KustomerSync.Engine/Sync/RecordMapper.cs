@@ -1,0 +1,233 @@
+using System.Text.Json.Nodes;
+
+namespace KustomerSync.Engine.Sync;
+
+/// <summary>One input row as the engine sees it: column names and values, plus the original object for results.</summary>
+public sealed class InputRecord
+{
+    public InputRecord(long row, string[] names, object?[] values, object? source)
+    {
+        Row = row;
+        Names = names;
+        Values = values;
+        Source = source;
+    }
+
+    public long Row { get; }
+    public string[] Names { get; }
+    public object?[] Values { get; }
+    public object? Source { get; }
+
+    public object? this[string name]
+    {
+        get
+        {
+            for (var i = 0; i < Names.Length; i++)
+                if (string.Equals(Names[i], name, StringComparison.OrdinalIgnoreCase)) return Values[i];
+            return null;
+        }
+    }
+}
+
+/// <summary>An explicit mapping: a Kustomer field filled from a column, or computed from the row.</summary>
+public sealed class MappingRule
+{
+    public MappingRule(string target, string column)
+    {
+        Target = target;
+        Column = column;
+    }
+
+    public MappingRule(string target, Func<InputRecord, object?> compute, string description)
+    {
+        Target = target;
+        Compute = compute;
+        Column = description;
+    }
+
+    public string Target { get; }
+    /// <summary>The source column, or for a computed value a short description of it.</summary>
+    public string Column { get; }
+    public Func<InputRecord, object?>? Compute { get; }
+}
+
+/// <summary>A mapping that cannot work at all (an unknown field); stops the run before any request.</summary>
+public sealed class MappingException : Exception
+{
+    public MappingException(string message) : base(message)
+    {
+    }
+}
+
+/// <summary>A row turned into the flat body Kustomer takes, with its key.</summary>
+public sealed class MappedRecord
+{
+    public MappedRecord(InputRecord input, string key, JsonObject payload)
+    {
+        Input = input;
+        Key = key;
+        Payload = payload;
+    }
+
+    public InputRecord Input { get; }
+    public string Key { get; }
+    public JsonObject Payload { get; }
+}
+
+/// <summary>Either a mapped record or the reason the row is invalid.</summary>
+public readonly struct MapOutcome
+{
+    private MapOutcome(MappedRecord? record, string? key, string? field, string? error)
+    {
+        Record = record;
+        Key = key;
+        Field = field;
+        Error = error;
+    }
+
+    public MappedRecord? Record { get; }
+    public string? Key { get; }
+    public string? Field { get; }
+    public string? Error { get; }
+    public bool IsValid => Record is not null;
+
+    public static MapOutcome Valid(MappedRecord record) => new(record, record.Key, null, null);
+    public static MapOutcome Invalid(string? key, string? field, string error) => new(null, key, field, error);
+}
+
+/// <summary>
+/// Maps rows to Kustomer bodies: explicit rules first, then every other column whose name is a Kustomer field or a
+/// custom attribute's system name. Values are converted to what each field's type demands; a value that cannot be
+/// converted makes the row invalid with a message naming the key and the column.
+/// </summary>
+public sealed class RecordMapper
+{
+    private readonly ObjectSchema _schema;
+    private readonly SyncKey _key;
+    private readonly IReadOnlyList<MappingRule> _explicit;
+    private readonly bool _skipNull;
+    private readonly Dictionary<string, ShapePlan> _plans = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _unmapped = new(StringComparer.OrdinalIgnoreCase);
+
+    public RecordMapper(ObjectSchema schema, SyncKey key, IReadOnlyList<MappingRule> explicitRules, bool skipNull)
+    {
+        _schema = schema;
+        _key = key;
+        _skipNull = skipNull;
+        foreach (var rule in explicitRules)
+        {
+            if (schema.Find(rule.Target) is null)
+            {
+                var suggestions = schema.Suggest(rule.Target);
+                throw new MappingException($"-Mapping names '{rule.Target}', which is not a writable {schema.Target.DisplayName} field" +
+                    (suggestions.Count > 0 ? $". Did you mean {string.Join(", ", suggestions.Select(s => "'" + s + "'"))}?" : ".") +
+                    " Get-KustomerSchema lists the custom attributes.");
+            }
+        }
+        _explicit = explicitRules;
+    }
+
+    /// <summary>Columns seen so far that map to nothing (reported once, as a warning).</summary>
+    public IReadOnlyCollection<string> UnmappedColumns => _unmapped;
+
+    public MapOutcome Map(InputRecord record)
+    {
+        var plan = PlanFor(record.Names);
+        var keyValue = plan.KeySlot is { } slot ? Read(record, slot.Rule, slot.Column) : null;
+        var key = keyValue is null ? null : keyValue is string s ? s.Trim() : Convert.ToString(keyValue, System.Globalization.CultureInfo.InvariantCulture)?.Trim();
+        if (plan.KeySlot is null)
+            return MapOutcome.Invalid(null, null, $"No column maps to the sync key {_key.FieldPath}: add a column named '{_key.FieldPath}' or map one with -Mapping.");
+        if (string.IsNullOrEmpty(key))
+            return MapOutcome.Invalid(null, plan.KeySlot.Value.Rule.Column, $"Row {record.Row}: the sync key {_key.FieldPath} (column '{plan.KeySlot.Value.Rule.Column}') is empty.");
+
+        var payload = new JsonObject();
+        JsonObject? custom = null;
+        foreach (var (rule, field, column) in plan.Slots)
+        {
+            var value = Read(record, rule, column);
+            if (value is null && _skipNull) continue;
+            if (!ValueConverter.TryConvert(value, field, out var json, out var error))
+                return MapOutcome.Invalid(key, rule.Column, $"Row {record.Row} (key '{key}'): column '{rule.Column}' for {field.Path} {error}.");
+            if (field.IsCustom)
+            {
+                custom ??= new JsonObject();
+                custom[field.Name] = json;
+            }
+            else
+            {
+                Place(payload, field, json);
+            }
+        }
+        if (custom is not null) payload["custom"] = custom;
+        return MapOutcome.Valid(new MappedRecord(record, key!, payload));
+    }
+
+    private static object? Read(InputRecord record, MappingRule rule, int column) =>
+        rule.Compute is not null ? rule.Compute(record) : column >= 0 ? record.Values[column] : null;
+
+    private static void Place(JsonObject payload, FieldSpec field, JsonNode? json)
+    {
+        switch (field.Path)
+        {
+            case "email":
+                payload["emails"] = json is null ? new JsonArray() : new JsonArray(new JsonObject { ["email"] = json });
+                break;
+            case "phone":
+                payload["phones"] = json is null ? new JsonArray() : new JsonArray(new JsonObject { ["phone"] = json });
+                break;
+            case "domain":
+                payload["domains"] = json is null ? new JsonArray() : new JsonArray(new JsonObject { ["domain"] = json });
+                break;
+            default:
+                payload[field.Path] = json;
+                break;
+        }
+    }
+
+    private ShapePlan PlanFor(string[] names)
+    {
+        var shape = string.Join("\u001f", names);
+        if (_plans.TryGetValue(shape, out var plan)) return plan;
+
+        var slots = new List<(MappingRule Rule, FieldSpec Field, int Column)>();
+        var targets = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var usedColumns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var rule in _explicit)
+        {
+            var field = _schema.Find(rule.Target)!;
+            var column = rule.Compute is null ? Array.FindIndex(names, n => string.Equals(n, rule.Column, StringComparison.OrdinalIgnoreCase)) : -1;
+            if (rule.Compute is null && column < 0) _unmapped.Add($"{rule.Column} (named by -Mapping for {rule.Target}, not in the input)");
+            if (rule.Compute is null) usedColumns.Add(rule.Column);
+            targets.Add(field.Path);
+            slots.Add((rule, field, column));
+        }
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (usedColumns.Contains(names[i])) continue;
+            var field = _schema.Find(names[i]);
+            if (field is null || !targets.Add(field.Path))
+            {
+                if (field is null) _unmapped.Add(names[i]);
+                continue;
+            }
+            slots.Add((new MappingRule(field.Path, names[i]), field, i));
+        }
+
+        var keyIndex = slots.FindIndex(s => string.Equals(s.Field.Path, _key.FieldPath, StringComparison.OrdinalIgnoreCase));
+        plan = new ShapePlan(slots, keyIndex < 0 ? null : (slots[keyIndex].Rule, slots[keyIndex].Column));
+        _plans[shape] = plan;
+        return plan;
+    }
+
+    private sealed class ShapePlan
+    {
+        public ShapePlan(List<(MappingRule Rule, FieldSpec Field, int Column)> slots, (MappingRule Rule, int Column)? keySlot)
+        {
+            Slots = slots;
+            KeySlot = keySlot;
+        }
+
+        public List<(MappingRule Rule, FieldSpec Field, int Column)> Slots { get; }
+        public (MappingRule Rule, int Column)? KeySlot { get; }
+    }
+}

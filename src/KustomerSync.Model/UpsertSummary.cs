@@ -1,0 +1,41 @@
+namespace KustomerSync;
+
+/// <summary>Counts of one upsert run. Created+Updated+Unchanged+Invalid+Failed+WouldCreate+WouldUpdate = Total.</summary>
+public sealed class UpsertSummary
+{
+    public string Object { get; set; } = "";
+    public string SyncKey { get; set; } = "";
+    public SyncBehavior Behavior { get; set; }
+    public bool WhatIf { get; set; }
+    public long Total { get; set; }
+    public long Created { get; set; }
+    public long Updated { get; set; }
+    public long Unchanged { get; set; }
+    public long Invalid { get; set; }
+    public long Failed { get; set; }
+    public long WouldCreate { get; set; }
+    public long WouldUpdate { get; set; }
+    /// <summary>HTTP requests sent to Kustomer.</summary>
+    public long Requests { get; set; }
+    /// <summary>429 responses received.</summary>
+    public long RateLimited { get; set; }
+    public long Retries { get; set; }
+    public bool Cancelled { get; set; }
+    public TimeSpan Elapsed { get; set; }
+    public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Math.Round(Total / Elapsed.TotalSeconds, 1) : 0;
+
+    public void Count(UpsertStatus status)
+    {
+        Total++;
+        switch (status)
+        {
+            case UpsertStatus.Created: Created++; break;
+            case UpsertStatus.Updated: Updated++; break;
+            case UpsertStatus.Unchanged: Unchanged++; break;
+            case UpsertStatus.Invalid: Invalid++; break;
+            case UpsertStatus.Failed: Failed++; break;
+            case UpsertStatus.WouldCreate: WouldCreate++; break;
+            case UpsertStatus.WouldUpdate: WouldUpdate++; break;
+        }
+    }
+}
