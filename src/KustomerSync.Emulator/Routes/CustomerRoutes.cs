@@ -1,0 +1,67 @@
+using KustomerSync.Emulator.Auth;
+using KustomerSync.Emulator.Faults;
+using KustomerSync.Emulator.Hosting;
+using KustomerSync.Emulator.Http;
+using KustomerSync.Emulator.Store;
+
+namespace KustomerSync.Emulator.Routes;
+
+/// <summary>/v1/customers: create, get by id / externalId= / email= / phone=, list, PATCH, PUT (replace), DELETE.</summary>
+public static class CustomerRoutes
+{
+    public static void Map(IEndpointRouteBuilder v1, EmulatorServices s)
+    {
+        var customers = s.Store.Customers;
+
+        v1.MapPost("/customers", async (HttpContext ctx) =>
+        {
+            var body = await s.Body.ReadFlatObjectAsync(ctx);
+            s.Schemas.CustomerWrite.Validate(body, "");
+            var created = customers.Create(body, ctx.ApiKey().UserId);
+            LostCreate.ThrowIfInjected(s.Faults);
+            return RouteHelpers.Single(created, 201);
+        }).Roles(RouteRoles.CustomerCreate);
+
+        v1.MapGet("/customers", (HttpContext ctx) =>
+        {
+            var paging = Paging.Parse(ctx.Request, defaultSize: 30, maxSize: 100);
+            var (total, page) = customers.List(paging.Skip, paging.PageSize);
+            return JsonResponses.Json(paging.ListBody("/v1/customers", null, total, RouteHelpers.ToArray(page)));
+        }).Roles(RouteRoles.CustomerRead);
+
+        v1.MapGet("/customers/externalId={externalId}", (string externalId) =>
+            RouteHelpers.Single(customers.GetByIdentity(CustomerIdentities.ExternalIdKey(externalId), $"externalId '{externalId}'")))
+            .Roles(RouteRoles.CustomerRead);
+
+        v1.MapGet("/customers/email={email}", (string email) =>
+            RouteHelpers.Single(customers.GetByIdentity(CustomerIdentities.EmailKey(email), $"email '{email}'")))
+            .Roles(RouteRoles.CustomerRead);
+
+        v1.MapGet("/customers/phone={phone}", (string phone) =>
+            RouteHelpers.Single(customers.GetByIdentity(CustomerIdentities.PhoneKey(phone), $"phone '{phone}'")))
+            .Roles(RouteRoles.CustomerRead);
+
+        v1.MapGet("/customers/{id}", (string id) => RouteHelpers.Single(customers.Get(id))).Roles(RouteRoles.CustomerRead);
+
+        v1.MapPatch("/customers/{id}", async (HttpContext ctx, string id) =>
+        {
+            var body = await s.Body.ReadFlatObjectAsync(ctx);
+            s.Schemas.CustomerWrite.Validate(body, "");
+            return RouteHelpers.Single(customers.Update(id, body, WriteMode.Merge, ctx.ApiKey().UserId));
+        }).Roles(RouteRoles.CustomerUpdate);
+
+        v1.MapPut("/customers/{id}", async (HttpContext ctx, string id) =>
+        {
+            var replace = RouteHelpers.QueryBool(ctx.Request, "replace", false);
+            var body = await s.Body.ReadFlatObjectAsync(ctx);
+            s.Schemas.CustomerWrite.Validate(body, "");
+            return RouteHelpers.Single(customers.Update(id, body, replace ? WriteMode.Replace : WriteMode.Merge, ctx.ApiKey().UserId));
+        }).Roles(RouteRoles.CustomerUpdate);
+
+        v1.MapDelete("/customers/{id}", (string id) =>
+        {
+            customers.Delete(id);
+            return JsonResponses.NoContent();
+        }).Roles(RouteRoles.CustomerDelete);
+    }
+}
