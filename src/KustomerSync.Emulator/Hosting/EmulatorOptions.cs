@@ -26,6 +26,7 @@ public sealed class EmulatorOptions
     public int SearchRateLimit { get; set; } = 100;
 
     /// <summary>KObject creates per customer per window unless the body has <c>importedAt</c>; 0 = off. Default 120.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("kobjectCreateLimitPerCustomer")]
     public int KObjectCreateLimitPerCustomer { get; set; } = 120;
 
     /// <summary>Latency added to every /v1 request, in milliseconds.</summary>

@@ -1,8 +1,82 @@
+using System.Text.Json.Nodes;
+using KustomerSync.Emulator.Auth;
 using KustomerSync.Emulator.Hosting;
+using KustomerSync.Emulator.Http;
+using KustomerSync.Emulator.RateLimiting;
+using KustomerSync.Emulator.Search;
+using KustomerSync.Emulator.Store;
 
 namespace KustomerSync.Emulator.Routes;
 
+/// <summary>
+/// POST /v1/customers/search — one endpoint for customer, company and kobject contexts; pageSize ≤ 500,
+/// at most 100 pages, its own rate budget. <c>idsOnly=true</c> returns <c>{type,id}</c> items.
+/// </summary>
 public static class SearchRoutes
 {
-    public static void Map(IEndpointRouteBuilder v1, EmulatorServices s) { }
+    public const int MaxPages = 100;
+
+    public static void Map(IEndpointRouteBuilder v1, EmulatorServices s)
+    {
+        v1.MapPost("/customers/search", async (HttpContext ctx) =>
+        {
+            var paging = Paging.Parse(ctx.Request, defaultSize: 100, maxSize: 500, maxPage: MaxPages);
+            var idsOnly = RouteHelpers.QueryBool(ctx.Request, "idsOnly", false);
+            var body = await s.Body.ReadFlatObjectAsync(ctx);
+            var query = SearchQuery.Parse(body, s.Store.Metadata, s.Store.KObjects);
+
+            JsonArray data;
+            int total;
+            lock (s.Store.Sync)
+            {
+                IEnumerable<Record> source = query.Context switch
+                {
+                    "customer" => s.Store.Customers.Snapshot(),
+                    "company" => s.Store.Companies.Snapshot(query.IncludeDeleted),
+                    _ => s.Store.KObjects.Snapshot(query.Klass),
+                };
+                var matches = source.Where(query.Predicate);
+                IOrderedEnumerable<Record>? ordered = null;
+                foreach (var (attr, desc) in query.Sort)
+                {
+                    Func<Record, IComparable?> key = r => SortKey(attr, r);
+                    ordered = ordered is null
+                        ? (desc ? matches.OrderByDescending(key) : matches.OrderBy(key))
+                        : (desc ? ordered.ThenByDescending(key) : ordered.ThenBy(key));
+                }
+                var list = (ordered?.ThenBy(r => r.Seq) ?? matches.OrderBy(r => r.Seq)).ToList();
+                total = list.Count;
+                data = new JsonArray();
+                foreach (var r in list.Skip(paging.Skip).Take(paging.PageSize)) data.Add(Present(s, r, idsOnly));
+            }
+            var extra = idsOnly ? new Dictionary<string, string> { ["idsOnly"] = "true" } : null;
+            return JsonResponses.Json(paging.ListBody("/v1/customers/search", extra, total, data, MaxPages));
+        }).WithMetadata(RouteRoles.Search, SearchBudget.Instance);
+    }
+
+    private static JsonObject Present(EmulatorServices s, Record r, bool idsOnly)
+    {
+        var resource = r switch
+        {
+            CustomerRecord c => s.Presenter.Customer(c),
+            CompanyRecord c => s.Presenter.Company(c),
+            KObjectRecord k => s.Presenter.KObject(k),
+            _ => throw new InvalidOperationException(),
+        };
+        return idsOnly ? new JsonObject { ["type"] = resource["type"]!.DeepClone(), ["id"] = r.Id } : resource;
+    }
+
+    private static IComparable? SortKey(SearchAttribute attr, Record r)
+    {
+        var v = attr.Values(r).FirstOrDefault();
+        if (v is null) return null;
+        return v.GetValueKind() switch
+        {
+            System.Text.Json.JsonValueKind.Number => v.GetValue<double>(),
+            System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
+            System.Text.Json.JsonValueKind.True => 1,
+            System.Text.Json.JsonValueKind.False => 0,
+            _ => null,
+        };
+    }
 }
