@@ -59,7 +59,7 @@ public sealed class ConnectKustomerDestinationCommand : KustomerCmdlet
             if (ParameterSetName == BaseUriSet)
             {
                 baseUri = KustomerEndpoint.Normalize(BaseUri);
-                organization = baseUri.Host.Split('.')[0];
+                organization = baseUri.IsLoopback ? baseUri.Authority : baseUri.Host.Split('.')[0];
             }
             else
             {

@@ -15,7 +15,7 @@ public abstract class KustomerCmdlet : PSCmdlet
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly Stopwatch _progressClock = Stopwatch.StartNew();
-    private TimeSpan _lastProgress = TimeSpan.MinValue;
+    private TimeSpan? _lastProgress;
 
     protected CancellationToken Cancellation => _stopping.Token;
 
@@ -81,7 +81,7 @@ public abstract class KustomerCmdlet : PSCmdlet
     protected void Progress(int id, string activity, string status, int percent = -1, int secondsRemaining = -1)
     {
         var now = _progressClock.Elapsed;
-        if (now - _lastProgress < TimeSpan.FromMilliseconds(250)) return;
+        if (_lastProgress is { } last && now - last < TimeSpan.FromMilliseconds(250)) return;
         _lastProgress = now;
         WriteProgress(new ProgressRecord(id, activity, status) { PercentComplete = percent, SecondsRemaining = secondsRemaining });
     }
