@@ -1,0 +1,121 @@
+namespace KustomerSync.Emulator.Tests;
+
+public class KlassTests
+{
+    [Fact]
+    public async Task Klasses_are_listed_and_fetched_by_id()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var list = (await c.Get("v1/klasses")).Expect(200).Body!["data"]!.AsArray();
+        var order = list.Single(k => k!["attributes"]!["name"]!.GetValue<string>() == "order")!;
+        Assert.Equal("klass", order["type"]!.GetValue<string>());
+        var id = order["id"]!.GetValue<string>();
+        var byId = (await c.Get($"v1/klasses/{id}")).Expect(200);
+        Assert.Equal("order", byId.Attributes["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Admin_defines_a_klass_with_metadata_and_creates_kobjects_in_it()
+    {
+        await using var server = await Api.Start();
+        using var admin = server.CreateClient(EmulatorServer.AdminKey);
+        (await admin.Post("v1/klasses", """{"name":"ecomm-order","displayName":"Ecomm Order","icon":"cart"}""")).Expect(201);
+        (await admin.Post("v1/klasses", """{"name":"ecomm-order"}""")).Expect(409);
+        (await admin.Post("v1/klasses", """{"name":"bad name!"}""")).Expect(400);
+        (await admin.Put("v1/metadata/kobject.ecomm-order", """{"properties":{"skuStr":{}}}""")).Expect(200);
+        var r = (await admin.Post("v1/klasses/ecomm-order", """{"title":"Order #1","custom":{"skuStr":"A-1"}}""")).Expect(201);
+        Assert.Equal("kobject.ecomm-order", r.Data["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task KObject_create_get_by_id_and_externalId_and_list()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var customer = await c.CreateCustomer("""{"externalId":"c-1"}""");
+        var r = (await c.Post("v1/klasses/order", $$"""
+            {"customer":"{{customer}}","externalId":"order-4417","title":"Order #4417","description":"3 items","icon":"cart",
+             "custom":{"orderNumberStr":"4417","totalNum":64.67,"placedAt":"2026-01-02T10:00:00Z","paidBool":true}
+            }
+            """)).Expect(201);
+        Assert.Equal("kobject.order", r.Data["type"]!.GetValue<string>());
+        Assert.Equal("order", r.Data["relationships"]!["klass"]!["data"]!["id"]!.GetValue<string>());
+        Assert.Equal(customer, r.Data["relationships"]!["customer"]!["data"]!["id"]!.GetValue<string>());
+        Assert.Equal(1, r.Attributes["rev"]!.GetValue<int>());
+        Assert.Equal(r.Id, (await c.Get($"v1/klasses/order/{r.Id}")).Expect(200).Id);
+        Assert.Equal(r.Id, (await c.Get("v1/klasses/order/externalId=order-4417")).Expect(200).Id);
+        (await c.Get("v1/klasses/order/externalId=nope")).Expect(404);
+        (await c.Get("v1/klasses/subscription/externalId=order-4417")).Expect(404);
+        var list = (await c.Get("v1/klasses/order")).Expect(200).Body!;
+        Assert.Equal(1, list["meta"]!["total"]!.GetValue<int>());
+        (await c.Get("v1/klasses/nope/externalId=x")).Expect(404);
+    }
+
+    [Theory]
+    [InlineData("""{"externalId":"no-title"}""", "/title")]
+    [InlineData("""{"title":""}""", "/title")]
+    [InlineData("""{"title":"t","custom":{"totalNum":"64.67"}}""", "/custom/totalNum")]
+    [InlineData("""{"title":"t","custom":{"planStr":"x"}}""", "/custom/planStr")]
+    [InlineData("""{"title":"t","customer":"0123456789abcdef01234567"}""", "/customer")]
+    [InlineData("""{"title":"t","images":["not-a-url"]}""", "/images/0")]
+    [InlineData("""{"title":"t","rev":1}""", "/rev")]
+    [InlineData("""{"title":"t","klass":"order"}""", "/klass")]
+    public async Task Invalid_kobject_bodies_are_400(string body, string pointer)
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var r = (await c.Post("v1/klasses/order", body)).Expect(400);
+        Assert.Equal(pointer, r.Error["source"]!["pointer"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Put_merges_custom_rejects_customer_field_and_bumps_rev()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var customer = await c.CreateCustomer("{}");
+        var id = (await c.Post("v1/klasses/order", """{"title":"O-1","externalId":"o-1","custom":{"totalNum":10,"paidBool":false},"data":{"a":1}}""")).Expect(201).Id;
+        var r = (await c.Put($"v1/klasses/order/{id}", """{"custom":{"paidBool":true},"data":{"b":2}}""")).Expect(200);
+        Assert.Equal(10, r.Attributes["custom"]!["totalNum"]!.GetValue<int>());
+        Assert.True(r.Attributes["custom"]!["paidBool"]!.GetValue<bool>());
+        Assert.False(r.Attributes["data"]!.AsObject().ContainsKey("a"));
+        Assert.Equal(2, r.Attributes["rev"]!.GetValue<int>());
+        var bad = (await c.Put($"v1/klasses/order/{id}", $$"""{"customer":"{{customer}}"}""")).Expect(400);
+        Assert.Equal("/customer", bad.Error["source"]!["pointer"]!.GetValue<string>());
+        (await c.Put("v1/klasses/order/0123456789abcdef01234567", """{"title":"x"}""")).Expect(404);
+    }
+
+    [Fact]
+    public async Task ExternalId_is_unique_per_klass_only()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var first = (await c.Post("v1/klasses/order", """{"title":"A","externalId":"X-1"}""")).Expect(201).Id;
+        var dup = (await c.Post("v1/klasses/order", """{"title":"B","externalId":"X-1"}""")).Expect(409);
+        Assert.Equal(first, dup.Error["meta"]!["existingId"]!.GetValue<string>());
+        (await c.Post("v1/klasses/subscription", """{"title":"C","externalId":"X-1"}""")).Expect(201);
+    }
+
+    [Fact]
+    public async Task KObject_creates_per_customer_are_limited_unless_importedAt()
+    {
+        await using var server = await Api.Start(o => { o.KObjectCreateLimitPerCustomer = 2; o.RateWindowSeconds = 30; });
+        using var c = server.CreateClient();
+        var customer = await c.CreateCustomer("{}");
+        for (var i = 0; i < 2; i++) (await c.Post("v1/klasses/order", $$"""{"title":"o{{i}}","customer":"{{customer}}"}""")).Expect(201);
+        var limited = (await c.Post("v1/klasses/order", $$"""{"title":"o3","customer":"{{customer}}"}""")).Expect(429);
+        Assert.Equal("rate_limited", limited.Error["code"]!.GetValue<string>());
+        (await c.Post("v1/klasses/order", $$"""{"title":"o4","customer":"{{customer}}","importedAt":"2026-01-01T00:00:00Z"}""")).Expect(201);
+        (await c.Post("v1/klasses/order", """{"title":"no customer"}""")).Expect(201);
+    }
+
+    [Fact]
+    public async Task Unknown_klass_is_404()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        (await c.Post("v1/klasses/nope", """{"title":"x"}""")).Expect(404);
+        (await c.Get("v1/klasses/nope")).Expect(404);
+    }
+}
