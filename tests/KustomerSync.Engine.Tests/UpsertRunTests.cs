@@ -1,0 +1,168 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using KustomerSync.Emulator;
+using KustomerSync.Emulator.Hosting;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Security;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Engine.Tests;
+
+/// <summary>Upsert runs against the real emulator, including the faults that must never lose or duplicate a row.</summary>
+public class UpsertRunTests
+{
+    private static KustomerClient Client(EmulatorServer server, string key = EmulatorServer.DefaultKey) =>
+        new(server.BaseUri, SecretText.Protect(key), new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) });
+
+    private static async Task<(UpsertSummary Summary, List<UpsertResult> Results)> RunAsync(KustomerClient client, UpsertOptions options,
+        IEnumerable<(string[] Names, object?[] Values)> rows, IReadOnlyList<MappingRule>? mapping = null)
+    {
+        using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None);
+        var results = new List<UpsertResult>();
+        foreach (var (names, values) in rows)
+        {
+            run.Submit(names, values, null);
+            while (run.TryTake(out var r)) results.Add(r);
+        }
+        while (!run.IsDrained)
+        {
+            run.WaitForResult(TimeSpan.FromMilliseconds(100));
+            while (run.TryTake(out var r)) results.Add(r);
+        }
+        return (run.Finish(cancelled: false), results);
+    }
+
+    private static IEnumerable<(string[], object?[])> Customers(int count, string prefix = "c-") =>
+        Enumerable.Range(1, count).Select(i => (new[] { "externalId", "name", "email", "tierStr" },
+            new object?[] { $"{prefix}{i}", $"Customer {i}", $"{prefix}{i}@example.com", i % 2 == 0 ? "gold" : "silver" }));
+
+    private static async Task<JsonArray> CustomersInEmulator(EmulatorServer server)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseUri };
+        var state = JsonNode.Parse(await http.GetStringAsync("_emulator/state"))!;
+        return (JsonArray)state["customers"]!["items"]!;
+    }
+
+    [Fact]
+    public async Task Creates_then_updates_and_counts_add_up()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        using var client = Client(server);
+        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+
+        var (first, results) = await RunAsync(client, options, Customers(50));
+        Assert.Equal(50, first.Created);
+        Assert.Equal(50, results.Count);
+        Assert.All(results, r => Assert.Matches("^[0-9a-f]{24}$", r.KustomerId));
+
+        var (second, _) = await RunAsync(client, options, Customers(50));
+        Assert.Equal(50, second.Updated);
+        Assert.Equal(50, (await CustomersInEmulator(server)).Count);
+    }
+
+    [Fact]
+    public async Task Lost_create_answers_and_server_errors_never_duplicate_or_lose_a_row()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions
+        {
+            RateLimit = 0, Fault5xxRate = 0.15, FaultLostCreateRate = 0.3, Seed = 42,
+        });
+        using var client = Client(server);
+        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer)) { ThrottleLimit = 8, MaxCreateAttempts = 8 };
+
+        var (summary, results) = await RunAsync(client, options, Customers(200));
+
+        Assert.Equal(200, results.Count);
+        Assert.Equal(200, summary.Total);
+        Assert.Equal(200, summary.Created);
+        Assert.True(summary.Retries > 0, "the faults should have caused retries");
+        Assert.Equal(200, results.Select(r => r.Row).Distinct().Count());
+        var stored = await CustomersInEmulator(server);
+        Assert.Equal(200, stored.Count);
+        Assert.Equal(200, stored.Select(c => c!["attributes"]!["externalId"]!.GetValue<string>()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_tight_rate_limit_is_paced_without_losing_rows()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 40, RateWindowSeconds = 1 });
+        using var client = Client(server);
+        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+
+        var (summary, results) = await RunAsync(client, options, Customers(60, "rl-"));
+
+        Assert.Equal(60, summary.Created);
+        Assert.Equal(60, results.Count);
+        Assert.True(summary.Requests >= 120);
+        Assert.True(summary.RateLimited <= 2, $"{summary.RateLimited} requests were rate limited; the gate should pace them");
+    }
+
+    [Fact]
+    public async Task WhatIf_reads_but_never_writes()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        using var client = Client(server);
+        var key = SyncKey.Parse("Email", SyncTarget.Customer);
+        await RunAsync(client, new UpsertOptions(SyncTarget.Customer, key), Customers(3));
+
+        var (plan, results) = await RunAsync(client, new UpsertOptions(SyncTarget.Customer, key) { WhatIf = true }, Customers(5));
+
+        Assert.Equal(3, plan.WouldUpdate);
+        Assert.Equal(2, plan.WouldCreate);
+        Assert.Equal(3, (await CustomersInEmulator(server)).Count);
+        Assert.DoesNotContain(results, r => r.Status is UpsertStatus.Created or UpsertStatus.Updated);
+    }
+
+    [Fact]
+    public async Task Email_keys_match_case_insensitively_and_duplicates_in_a_run_are_invalid()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        using var client = Client(server);
+        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("Email", SyncTarget.Customer));
+        string[] names = { "email", "name" };
+
+        var (summary, results) = await RunAsync(client, options, new[]
+        {
+            (names, new object?[] { "Ada@Example.com", "Ada" }),
+            (names, new object?[] { "ada@example.com", "Ada again" }),
+        });
+
+        Assert.Equal(1, summary.Created);
+        Assert.Equal(1, summary.Invalid);
+        var duplicate = results.Single(r => r.Status == UpsertStatus.Invalid);
+        Assert.Equal("KustomerSync.DuplicateKey", duplicate.ErrorId);
+        Assert.Contains("row 1", duplicate.Message);
+
+        var (again, _) = await RunAsync(client, options, new[] { (names, new object?[] { "ADA@EXAMPLE.COM", "Ada Lovelace" }) });
+        Assert.Equal(1, again.Updated);
+    }
+
+    [Fact]
+    public async Task A_value_held_by_another_record_fails_with_that_records_id()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        using var client = Client(server);
+        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+        string[] names = { "externalId", "email" };
+        var (_, first) = await RunAsync(client, options, new[] { (names, new object?[] { "owner", "shared@example.com" }) });
+
+        var (summary, results) = await RunAsync(client, options, new[] { (names, new object?[] { "other", "shared@example.com" }) });
+
+        Assert.Equal(1, summary.Failed);
+        var failed = results.Single();
+        Assert.Equal("KustomerSync.Conflict", failed.ErrorId);
+        Assert.Contains(first.Single().KustomerId!, failed.Message);
+    }
+
+    [Fact]
+    public async Task A_key_without_write_roles_fails_every_row_once_with_a_clear_reason()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        using var client = Client(server, "not-a-key");
+        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+
+        var error = await Assert.ThrowsAsync<KustomerApiException>(() => RunAsync(client, options, Customers(3)));
+        Assert.Equal(HttpStatusCode.Unauthorized, error.Status);
+        Assert.Equal("KustomerSync.AuthenticationFailed", error.ErrorId);
+    }
+}
