@@ -98,7 +98,7 @@ public sealed class BigQuerySource : GoogleSource
             if (!reply.Ok) throw Failure(reply, GoogleError(reply.Root), "running the query");
             var job = Property(reply.Root, "jobReference") ?? default;
             jobId = StringOf(job, "jobId");
-            var deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t + TimeSpan.FromSeconds(30) : DateTime.MaxValue;
+            var deadline = Deadline(query);
             while (Property(reply.Root, "jobComplete") is { ValueKind: JsonValueKind.False })
             {
                 if (DateTime.UtcNow > deadline)

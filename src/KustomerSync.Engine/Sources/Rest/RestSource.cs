@@ -22,6 +22,7 @@ public abstract class RestSource : ISourceReader, IDisposable
         _http.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("KustomerSync", "0.1"));
         RequestTimeout = TimeSpan.FromSeconds(settings.GetInt(120, "RequestTimeout"));
+        PollInterval = TimeSpan.FromMilliseconds(settings.GetInt(1000, "PollIntervalMs"));
     }
 
     public abstract string Provider { get; }
@@ -31,7 +32,11 @@ public abstract class RestSource : ISourceReader, IDisposable
     protected TimeSpan RequestTimeout { get; }
 
     /// <summary>How often a running statement is polled.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan PollInterval { get; set; }
+
+    /// <summary>When a statement still running is given up (and cancelled): -CommandTimeout, plus the same again (at most 30 s) for the server's own timeout to answer first.</summary>
+    protected static DateTime Deadline(SourceQuery query) =>
+        query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t + TimeSpan.FromSeconds(Math.Min(30, t.TotalSeconds)) : DateTime.MaxValue;
 
     public abstract IEnumerable<SourceRow> Read(SourceQuery query, CancellationToken cancellationToken);
 

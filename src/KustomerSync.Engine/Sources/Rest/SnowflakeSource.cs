@@ -143,7 +143,7 @@ public sealed class SnowflakeSource : RestSource
         string? handle = StringOf(reply.Root, "statementHandle");
         try
         {
-            var deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t + TimeSpan.FromSeconds(30) : DateTime.MaxValue;
+            var deadline = Deadline(query);
             while (reply.Status == System.Net.HttpStatusCode.Accepted)
             {
                 if (DateTime.UtcNow > deadline)
