@@ -55,10 +55,12 @@
         ### -Organization                          H3: '-' and the parameter name, as the cmdlet declares it
         Description paragraphs.
 
-        ```yaml                                   optional; only these two keys are allowed:
+        ```yaml                                   optional; only these two keys are read:
         Default value: the default destination    overrides the default read from the cmdlet instance
         Accept wildcard characters: True          overrides [SupportsWildcards]
-        ```
+        ```                                       platyPS's other keys (Type, Parameter Sets, Aliases, Accepted
+                                                  values, Required, Position, Accept pipeline input) are ignored:
+                                                  the help takes them from the cmdlet, so they cannot go stale.
 
         ### CommonParameters                      optional; ignored (Get-Help adds the standard text)
 
@@ -108,6 +110,8 @@ Set-StrictMode -Version 3.0
 $HelpFileName = 'KustomerSync.Cmdlets.dll-Help.xml'
 $KnownSections = 'SYNOPSIS', 'SYNTAX', 'DESCRIPTION', 'EXAMPLES', 'PARAMETERS', 'INPUTS', 'OUTPUTS', 'NOTES', 'RELATED LINKS'
 $CommonParameters = [System.Management.Automation.Cmdlet]::CommonParameters + 'UseTransaction'
+# platyPS writes these in each parameter's yaml block; they are read from the cmdlet itself, so they are ignored.
+$DerivedYamlKeys = 'Type', 'Parameter Sets', 'Aliases', 'Accepted values', 'Required', 'Position', 'Accept pipeline input'
 $StandardDescriptions = @{
     WhatIf  = 'Shows what would happen if the cmdlet runs. The cmdlet is not run.'
     Confirm = 'Prompts you for confirmation before running the cmdlet.'
@@ -248,7 +252,8 @@ function Read-CmdletDoc {
                 if ($inYaml) {
                     if ($line -match '^\s*$') { continue }
                     if ($line -match '^([^:]+):\s*(.*)$' -and $Matches[1].Trim() -in 'Default value', 'Accept wildcard characters') { $settings[$Matches[1].Trim()] = $Matches[2].Trim() }
-                    else { $Problems.Add("${file}: -${name}: '$($line.Trim())' in the yaml block is read from the cmdlet itself; only 'Default value' and 'Accept wildcard characters' may be given.") }
+                    elseif ($line -match '^([^:]+):' -and $Matches[1].Trim() -in $DerivedYamlKeys) { continue }
+                    else { $Problems.Add("${file}: -${name}: '$($line.Trim())' is not a key this builder knows; only 'Default value' and 'Accept wildcard characters' are read (platyPS's other keys are ignored: they come from the cmdlet).") }
                     continue
                 }
                 $text.Add($line)
@@ -575,11 +580,15 @@ $problems = [System.Collections.Generic.List[string]]::new()
 $docs = @{}
 if (Test-Path -LiteralPath $SourceFolder) {
     foreach ($file in Get-ChildItem -LiteralPath $SourceFolder -Filter '*.md' | Where-Object { $_.Name -notlike '_*' -and $_.Name -ne 'README.md' }) {
-        $docs[$file.BaseName] = Read-CmdletDoc -Path $file.FullName -Problems $problems
+        # A doc's own problems count only when its cmdlet is exported; a doc written ahead of its cmdlet only warns.
+        $docProblems = [System.Collections.Generic.List[string]]::new()
+        $docs[$file.BaseName] = Read-CmdletDoc -Path $file.FullName -Problems $docProblems
+        if ($file.BaseName -in $commands.Name) { $problems.AddRange($docProblems) }
+        else {
+            Write-Warning "HelpBuilder: docs/cmdlets/$($file.Name) describes a cmdlet the module does not export; it is not built into the help."
+            foreach ($problem in $docProblems) { Write-Warning "HelpBuilder: $problem" }
+        }
     }
-}
-foreach ($orphan in $docs.Keys | Where-Object { $_ -notin $commands.Name } | Sort-Object) {
-    Write-Warning "HelpBuilder: docs/cmdlets/$orphan.md describes a cmdlet the module does not export; it is not built into the help."
 }
 
 $entries = [System.Collections.Generic.List[object]]::new()

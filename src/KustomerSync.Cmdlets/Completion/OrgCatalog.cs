@@ -71,9 +71,7 @@ internal static class OrgCatalog
             var items = new List<CompletionItem>();
             for (var page = 1; page <= 20; page++)
             {
-                var response = client.SendAsync(HttpMethod.Get, $"klasses?page={page}&pageSize=100", null, RequestKind.Idempotent, timeout.Token)
-                    .GetAwaiter().GetResult();
-                var count = ReadKlasses(BodyText(response), items);
+                var count = ReadKlasses(GetText(client, $"klasses?page={page}&pageSize=100", timeout.Token), items);
                 if (count < 100) break;
             }
             return items.OrderBy(i => i.Value, StringComparer.OrdinalIgnoreCase).ToList();
@@ -99,9 +97,26 @@ internal static class OrgCatalog
         return standard.Concat(custom.Select(c => new FieldItem(c.Value, true, null, c.Tooltip))).ToList();
     }
 
-    /// <summary>The response body as JSON text, read without binding to the engine's JSON types.</summary>
-    private static string? BodyText(object response) =>
-        response.GetType().GetProperty("Body")?.GetValue(response)?.ToString();
+    /// <summary>
+    /// GET /v1/&lt;path&gt; through the engine's client (its rate gate, retries and error handling), returning the body as
+    /// JSON text. SendAsync takes and returns System.Text.Json types, which may be the engine's own copy in its load
+    /// context; calling it by reflection keeps those types out of this assembly's method references.
+    /// </summary>
+    private static string? GetText(KustomerClient client, string path, CancellationToken cancellationToken)
+    {
+        var send = typeof(KustomerClient).GetMethod(nameof(KustomerClient.SendAsync))
+            ?? throw new MissingMethodException(nameof(KustomerClient), nameof(KustomerClient.SendAsync));
+        var arguments = send.GetParameters().Select(p => p.HasDefaultValue ? p.DefaultValue : null).ToArray();
+        arguments[0] = HttpMethod.Get;
+        arguments[1] = path;
+        arguments[2] = null;
+        arguments[3] = RequestKind.Idempotent;
+        arguments[4] = cancellationToken;
+        var task = (Task)send.Invoke(client, arguments)!;
+        task.GetAwaiter().GetResult();
+        var response = task.GetType().GetProperty("Result")!.GetValue(task)!;
+        return response.GetType().GetProperty("Body")?.GetValue(response)?.ToString();
+    }
 
     private static int ReadKlasses(string? json, List<CompletionItem> items)
     {
