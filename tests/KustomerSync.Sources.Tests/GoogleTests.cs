@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using KustomerSync.Engine.Sources;
+using KustomerSync.Sources.Tests.Doubles;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace KustomerSync.Sources.Tests;
+
+/// <summary>
+/// BigQuery and Google Sheets against doubles of Google's token endpoint (JWT bearer grant, signature checked),
+/// BigQuery jobs.query / getQueryResults (pageToken, jobComplete=false, jobs.cancel, error bodies) and the Sheets
+/// values API (spreadsheets.get for the row count, values.get by row ranges).
+/// </summary>
+public sealed class GoogleTests : IDisposable
+{
+    private const string AccessToken = "ya29.Secret-Access-Token-31";
+    private const string ApiKey = "AIza-Secret-ApiKey-8";
+    private readonly RSA _key = RSA.Create(2048);
+    private readonly DoubleServer _double;
+    private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"ks-sa-{Guid.NewGuid():N}.json");
+    private readonly ConcurrentDictionary<string, int> _polls = new();
+    private static readonly object?[][] Grid = BuildGrid();
+
+    public GoogleTests()
+    {
+        _double = DoubleServer.Start(app =>
+        {
+            app.MapPost("/token", async (HttpRequest request) =>
+            {
+                var form = await request.ReadFormAsync();
+                var claims = DoubleServer.VerifyJwt(form["assertion"].ToString(), _key);
+                if (form["grant_type"] != "urn:ietf:params:oauth:grant-type:jwt-bearer" || claims is not { } c
+                    || c.GetProperty("iss").GetString() != "sync@proj.iam.gserviceaccount.com" || !c.GetProperty("aud").GetString()!.EndsWith("/token"))
+                    return DoubleServer.Json(400, new { error = "invalid_grant", error_description = "Invalid JWT Signature." });
+                return Results.Json(new { access_token = AccessToken, expires_in = 3599, token_type = "Bearer" });
+            });
+            app.MapPost("/bigquery/v2/projects/{project}/queries", async (HttpRequest request, string project) =>
+            {
+                if (request.Headers.Authorization.ToString() != "Bearer " + AccessToken) return Unauthenticated();
+                var body = await DoubleServer.BodyJson(request);
+                var sql = body.GetProperty("query").GetString()!;
+                if (sql.StartsWith("selec ", StringComparison.Ordinal))
+                    return DoubleServer.Json(400, new { error = new { code = 400, message = "Syntax error: Unexpected identifier \"selec\" at [1:1]", errors = new[] { new { message = "Syntax error: Unexpected identifier \"selec\" at [1:1]", domain = "global", reason = "invalidQuery", location = "q", locationType = "parameter" } }, status = "INVALID_ARGUMENT" } });
+                var job = sql.Contains("forever") ? "job-forever" : sql.Contains("slow") ? "job-slow" : "job-1";
+                return job == "job-1" ? Results.Json(Page(project, job, null)) : Results.Json(new { kind = "bigquery#queryResponse", jobReference = new { projectId = project, jobId = job, location = "EU" }, jobComplete = false });
+            });
+            app.MapGet("/bigquery/v2/projects/{project}/queries/{job}", (HttpRequest request, string project, string job, string? pageToken) =>
+            {
+                if (request.Headers.Authorization.ToString() != "Bearer " + AccessToken) return Unauthenticated();
+                if (job == "job-forever" || (pageToken is null && _polls.AddOrUpdate(job, 1, (_, n) => n + 1) < 2))
+                    return Results.Json(new { kind = "bigquery#getQueryResultsResponse", jobReference = new { projectId = project, jobId = job, location = "EU" }, jobComplete = false });
+                return Results.Json(Page(project, job, pageToken));
+            });
+            app.MapPost("/bigquery/v2/projects/{project}/jobs/{job}/cancel", () => Results.Json(new { kind = "bigquery#jobCancelResponse" }));
+
+            app.MapGet("/v4/spreadsheets/{id}", (HttpRequest request, string id) =>
+                SheetsAuth(request) ?? Results.Json(new { sheets = new[] { new { properties = new { sheetId = 0, title = "Customers", index = 0, sheetType = "GRID", gridProperties = new { rowCount = Grid.Length + 20, columnCount = 26 } } } } }));
+            app.MapGet("/v4/spreadsheets/{id}/values/{range}", (HttpRequest request, string id, string range) =>
+            {
+                if (SheetsAuth(request) is { } denied) return denied;
+                // 'Customers'!A1:D3 style ranges: return that slice of the grid, trailing empty rows and cells omitted.
+                var m = System.Text.RegularExpressions.Regex.Match(Uri.UnescapeDataString(range), @"!([A-Z]*)(\d+):([A-Z]*)(\d+)$");
+                var from = int.Parse(m.Groups[2].Value);
+                var to = Math.Min(int.Parse(m.Groups[4].Value), Grid.Length);
+                var rows = new List<object?[]>();
+                for (var r = from; r <= to; r++) rows.Add(Grid[r - 1]);
+                while (rows.Count > 0 && rows[^1].Length == 0) rows.RemoveAt(rows.Count - 1);
+                return Results.Json(new { range = Uri.UnescapeDataString(range), majorDimension = "ROWS", values = rows });
+            });
+        });
+        File.WriteAllText(_keyFile, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["type"] = "service_account",
+            ["project_id"] = "proj",
+            ["private_key_id"] = "k1",
+            ["private_key"] = _key.ExportPkcs8PrivateKeyPem(),
+            ["client_email"] = "sync@proj.iam.gserviceaccount.com",
+            ["token_uri"] = new Uri(_double.Url, "/token").AbsoluteUri,
+        }));
+    }
+
+    public void Dispose()
+    {
+        _double.Dispose();
+        File.Delete(_keyFile);
+    }
+
+    private static IResult Unauthenticated() => DoubleServer.Json(401, new { error = new { code = 401, message = "Request had invalid authentication credentials.", status = "UNAUTHENTICATED" } });
+
+    private static IResult? SheetsAuth(HttpRequest request) =>
+        request.Query["key"] == ApiKey || request.Headers.Authorization.ToString() == "Bearer " + AccessToken ? null
+            : DoubleServer.Json(403, new { error = new { code = 403, message = "The caller does not have permission", status = "PERMISSION_DENIED" } });
+
+    private static object Page(string project, string job, string? token)
+    {
+        var fields = new object[]
+        {
+            new { name = "id", type = "INTEGER", mode = "NULLABLE" },
+            new { name = "amount", type = "NUMERIC", mode = "NULLABLE" },
+            new { name = "active", type = "BOOLEAN", mode = "NULLABLE" },
+            new { name = "name", type = "STRING", mode = "NULLABLE" },
+            new { name = "seen", type = "TIMESTAMP", mode = "NULLABLE" },
+            new { name = "tags", type = "STRING", mode = "REPEATED" },
+            new { name = "address", type = "RECORD", mode = "NULLABLE", fields = new object[] { new { name = "city", type = "STRING" }, new { name = "zip", type = "INTEGER" } } },
+        };
+        object Row(int id) => new { f = new object[] { new { v = id.ToString() }, new { v = "1.5" }, new { v = "false" }, new { v = "n" + id }, new { v = "0" }, new { v = Array.Empty<object>() }, new { v = (object?)null } } };
+        object?[] rows = token switch
+        {
+            null => new object[]
+            {
+                new { f = new object[] { new { v = "1" }, new { v = "99999999999999999999999999.123456789" }, new { v = "true" }, new { v = "Zoë 東京 🚀" }, new { v = "1709288430123456" },
+                    new { v = new object[] { new { v = "a" }, new { v = "b" } } }, new { v = new { f = new object[] { new { v = "Oslo" }, new { v = "150" } } } } } },
+                new { f = new object?[] { new { v = "2" }, new { v = (object?)null }, new { v = (object?)null }, new { v = (object?)null }, new { v = (object?)null }, new { v = Array.Empty<object>() }, new { v = (object?)null } } },
+            },
+            "p2" => new[] { Row(3), Row(4) },
+            _ => new[] { Row(5) },
+        };
+        return new
+        {
+            kind = "bigquery#getQueryResultsResponse",
+            schema = new { fields },
+            jobReference = new { projectId = project, jobId = job, location = "EU" },
+            totalRows = "5",
+            pageToken = token switch { null => "p2", "p2" => "p3", _ => null },
+            rows,
+            jobComplete = true,
+        };
+    }
+
+    private static object?[][] BuildGrid()
+    {
+        var grid = new List<object?[]> { new object?[] { "id", "name", "amount", "", "name" } };
+        for (var i = 1; i <= 12; i++)
+            grid.Add(i == 5 ? Array.Empty<object?>() : new object?[] { i, i == 1 ? "Zoë 東京 🚀" : "row " + i, i == 1 ? 12345678901234.5678m : (object)"", "", i == 2 ? null : "dup" });
+        return grid.ToArray();
+    }
+
+    private List<SourceRow> Read(string provider, string cs, string sql, Dictionary<string, object?>? parameters = null, NetworkCredential? credential = null, TimeSpan? timeout = null, CancellationToken token = default)
+    {
+        var query = new SourceQuery(sql) { CommandTimeout = timeout ?? TimeSpan.FromSeconds(30) };
+        foreach (var p in parameters ?? new()) query.Parameters[p.Key] = p.Value;
+        return SourceProviders.Create(provider, cs, credential).Read(query, token).ToList();
+    }
+
+    [Fact]
+    public void Double_bigquery_service_account_token_pages_and_types()
+    {
+        var rows = Read("BigQuery", $"ServiceAccountKeyFile={_keyFile};Location=EU;Endpoint={_double.Url}", "select * from crm.customers where id > @min and name != @name",
+            new() { ["min"] = 0, ["name"] = "x" });
+        Assert.Equal(5, rows.Count);
+        var v = rows[0].Values;
+        Assert.Equal(1L, v[0]);
+        Assert.Equal(99999999999999999999999999.123456789m, v[1]);
+        Assert.Equal(true, v[2]);
+        Assert.Equal("Zoë 東京 🚀", v[3]);
+        Assert.Equal(new DateTime(2024, 3, 1, 10, 20, 30, DateTimeKind.Utc).AddTicks(1234560), v[4]);
+        Assert.Equal("[\"a\",\"b\"]", v[5]);
+        Assert.Equal("{\"city\":\"Oslo\",\"zip\":150}", v[6]);
+        Assert.All(rows[1].Values.Skip(1).Where(x => x is not "[]"), Assert.Null);
+        var post = _double.Requests.First(r => r.PathAndQuery == "/bigquery/v2/projects/proj/queries").Json;
+        Assert.Equal("NAMED", post.GetProperty("parameterMode").GetString());
+        Assert.False(post.GetProperty("useLegacySql").GetBoolean());
+        var min = post.GetProperty("queryParameters")[0];
+        Assert.Equal("min", min.GetProperty("name").GetString());
+        Assert.Equal("INT64", min.GetProperty("parameterType").GetProperty("type").GetString());
+        Assert.Equal("0", min.GetProperty("parameterValue").GetProperty("value").GetString());
+        Assert.Contains(_double.Requests, r => r.PathAndQuery.Contains("pageToken=p3"));
+        Assert.Single(_double.Requests, r => r.PathAndQuery == "/token");
+    }
+
+    [Fact]
+    public void Double_bigquery_access_token_polling_errors_and_cancel()
+    {
+        var cs = $"Project=proj;Endpoint={_double.Url}";
+        Assert.Equal(5, Read("BigQuery", cs, "select slow", credential: new NetworkCredential("", AccessToken)).Count);
+
+        var syntax = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=" + AccessToken, "selec 1"));
+        Assert.Equal(SourceErrors.QueryFailed, syntax.ErrorId);
+        Assert.Contains("Syntax error", syntax.Message);
+        Assert.Contains("invalidQuery", syntax.Message);
+
+        var bad = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=ya29.Wrong-Secret-2", "select 1"));
+        Assert.Equal(SourceErrors.AuthenticationFailed, bad.ErrorId);
+        Assert.DoesNotContain("ya29.Wrong-Secret-2", bad.Message);
+
+        var missing = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=" + AccessToken, "select @a, @@error.message, @b", new() { ["a"] = 1 }));
+        Assert.Equal(SourceErrors.MissingParameter, missing.ErrorId);
+        Assert.Contains("@b", missing.Message);
+        Assert.DoesNotContain("@error", missing.Message);
+
+        var timeout = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=" + AccessToken, "select forever", timeout: TimeSpan.FromSeconds(1)));
+        Assert.Equal(SourceErrors.Timeout, timeout.ErrorId);
+        Assert.Contains(_double.Requests, r => r.PathAndQuery == "/bigquery/v2/projects/proj/jobs/job-forever/cancel");
+    }
+
+    [Fact]
+    public void Double_bigquery_key_signed_by_another_key_is_refused()
+    {
+        var other = Path.Combine(Path.GetTempPath(), $"ks-sa-{Guid.NewGuid():N}.json");
+        var json = File.ReadAllText(_keyFile).Replace(JsonSerializer.Serialize(_key.ExportPkcs8PrivateKeyPem()).Trim('"'), JsonSerializer.Serialize(RSA.Create(2048).ExportPkcs8PrivateKeyPem()).Trim('"'));
+        File.WriteAllText(other, json);
+        try
+        {
+            var ex = Assert.Throws<SourceException>(() => Read("BigQuery", $"ServiceAccountKeyFile={other};Endpoint={_double.Url}", "select 1"));
+            Assert.Equal(SourceErrors.AuthenticationFailed, ex.ErrorId);
+            Assert.Contains("Invalid JWT Signature", ex.Message);
+        }
+        finally
+        {
+            File.Delete(other);
+        }
+    }
+
+    [Fact]
+    public void Double_sheets_reads_pages_with_headers_blanks_and_decimals()
+    {
+        var rows = Read("GoogleSheets", $"SpreadsheetId=sheet-1;ApiKey={ApiKey};PageSize=4;Endpoint={_double.Url}", "Customers!A:E");
+        Assert.Equal(new[] { "id", "name", "amount", "Column4", "name_2" }, rows[0].Columns.Names);
+        Assert.Equal(11, rows.Count); // 12 data rows, one fully blank row skipped
+        Assert.Equal(1m, rows[0].Values[0]);
+        Assert.Equal("Zoë 東京 🚀", rows[0].Values[1]);
+        Assert.Equal(12345678901234.5678m, rows[0].Values[2]);
+        Assert.Null(rows[1].Values[2]);
+        Assert.Null(rows[1].Values[4]);
+        Assert.Equal(12m, rows[^1].Values[0]);
+        Assert.Contains(_double.Requests, r => r.PathAndQuery.Contains("key=" + ApiKey) && r.PathAndQuery.Contains("A5:E8"));
+    }
+
+    [Fact]
+    public void Double_sheets_service_account_and_errors()
+    {
+        var rows = Read("GoogleSheets", $"SpreadsheetId=sheet-1;ServiceAccountKeyFile={_keyFile};Endpoint={_double.Url}", "'Customers'");
+        Assert.Equal(11, rows.Count);
+        var denied = Assert.Throws<SourceException>(() => Read("GoogleSheets", $"SpreadsheetId=sheet-1;ApiKey=AIza-Wrong-Secret;Endpoint={_double.Url}", "Customers"));
+        Assert.Equal(SourceErrors.AuthenticationFailed, denied.ErrorId);
+        Assert.DoesNotContain("AIza-Wrong-Secret", denied.Message);
+        var noSheet = Assert.Throws<SourceException>(() => Read("GoogleSheets", $"SpreadsheetId=sheet-1;ApiKey={ApiKey};Endpoint={_double.Url}", "Orders!A:B"));
+        Assert.Contains("no sheet named 'Orders'", noSheet.Message);
+        var parameters = Assert.Throws<SourceException>(() => Read("GoogleSheets", $"SpreadsheetId=sheet-1;ApiKey={ApiKey};Endpoint={_double.Url}", "Customers", new() { ["a"] = 1 }));
+        Assert.Equal(SourceErrors.InvalidParameter, parameters.ErrorId);
+    }
+}
