@@ -45,7 +45,8 @@ from first cross join last;
 $count = Get-SourceRows -Provider Sqlite -ConnectionString $source -Query 'select count(*) as n from customers'
 Write-Host "$($count.n) customers in the sample database."
 
-$emulator = Start-KustomerEmulator -EmulatorDll $EmulatorDll
+# The emulator's rate limit is off so the demo runs in seconds; the client paces itself from the headers when it is on.
+$emulator = Start-KustomerEmulator -EmulatorDll $EmulatorDll -Arguments '--rate-limit', '0'
 try {
     Write-Host "`n== Kustomer emulator at $($emulator.BaseUri)" -ForegroundColor Cyan
     $env:KUSTOMERSYNC_DEMO_KEY = 'emulator-key'
