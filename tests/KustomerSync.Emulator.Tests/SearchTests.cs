@@ -121,3 +121,22 @@ public class SearchTests
         Assert.Equal(["type", "id"], first.Select(kv => kv.Key).ToArray());
     }
 }
+
+public class SearchDeletedTests
+{
+    [Fact]
+    public async Task Deleted_companies_only_with_includeDeleted_and_klass_status_filter()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var id = await c.CreateCompany("""{"name":"Gone Co","externalId":"gone"}""");
+        (await c.Put($"v1/companies/{id}", """{"deleted":true}""")).Expect(200);
+        const string q = """{"queryContext":"company","and":[{"company_externalId":{"equals":"gone"}}]""";
+        Assert.Empty((await c.Post("v1/customers/search", q + "}")).Expect(200).Body!["data"]!.AsArray());
+        Assert.Single((await c.Post("v1/customers/search", q + ""","includeDeleted":true}""")).Expect(200).Body!["data"]!.AsArray());
+        await c.CreateCompany("""{"name":"New Co","externalId":"gone"}"""); // externalId freed by the delete
+        Assert.Equal(2, (await c.Get("v1/klasses?status=enabled")).Expect(200).Body!["data"]!.AsArray().Count);
+        Assert.Empty((await c.Get("v1/klasses?status=disabled")).Expect(200).Body!["data"]!.AsArray());
+        (await c.Get("v1/klasses?status=bogus")).Expect(400);
+    }
+}

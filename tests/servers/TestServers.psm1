@@ -32,13 +32,13 @@ function Start-TestPostgres {
     if ($asRoot) { Invoke-Quiet chown @('-R', 'postgres:postgres', $Folder) }
     $initdb = "$bin/initdb -D '$data' -A trust -U postgres --no-sync -E UTF8 --locale=C.UTF-8"
     $start = "$bin/pg_ctl -D '$data' -w -l '$Folder/log' -o '-p $port -k $Folder -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off' start"
-    if ($asRoot) {
-        Invoke-Quiet su @('postgres', '-c', $initdb)
-        Invoke-Quiet su @('postgres', '-c', $start)
-    } else {
-        Invoke-Quiet sh @('-c', $initdb)
-        Invoke-Quiet sh @('-c', $start)
-    }
+    if ($asRoot) { Invoke-Quiet su @('postgres', '-c', $initdb) } else { Invoke-Quiet sh @('-c', $initdb) }
+    # Every login is trusted except the role ksync_pw, which must give its password (scram-sha-256): the source
+    # tests create that role to prove that a wrong password is reported as an authentication error.
+    $hba = Join-Path $data 'pg_hba.conf'
+    $lines = @('host all ksync_pw 127.0.0.1/32 scram-sha-256') + @(Get-Content $hba)
+    Set-Content -Path $hba -Value $lines
+    if ($asRoot) { Invoke-Quiet su @('postgres', '-c', $start) } else { Invoke-Quiet sh @('-c', $start) }
     $stop = "$bin/pg_ctl -D '$data' -m fast -w stop"
     [pscustomobject]@{
         Name     = 'Postgres'

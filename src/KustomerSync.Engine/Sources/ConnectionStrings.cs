@@ -6,13 +6,18 @@ namespace KustomerSync.Engine.Sources;
 /// <summary>Connection-string handling that keeps secrets out of anything shown.</summary>
 public static class ConnectionStrings
 {
-    private static readonly string[] SecretKeys = { "password", "pwd", "token", "access token", "accesstoken", "secret", "apikey", "api key", "private key", "privatekey" };
     private static readonly Regex SecretPairs = new(
-        @"(?<key>(?:password|pwd|token|access\s*token|secret|api\s*key|private\s*key)\s*=\s*)(?<value>'[^']*'|""[^""]*""|[^;]*)",
+        @"(?<key>\b(?:password|pwd|token|access\s*token|secret|client\s*secret|api\s*key|private\s*key|passphrase|private\s*key\s*passphrase)\s*=\s*)(?<value>'[^']*'|""[^""]*""|[^;]*)",
         RegexOptions.IgnoreCase | RegexOptions.Compiled);
 
-    /// <summary>Masks the value of every secret-looking key=value pair in a text.</summary>
-    public static string Redact(string text) => SecretPairs.Replace(text, m => m.Groups["key"].Value + "****");
+    private static readonly Regex BearerTokens = new(@"(?<key>\b(?:Bearer|ApiKey|Basic)\s+)(?<value>[A-Za-z0-9\-_\.=+/]{8,})", RegexOptions.Compiled);
+
+    /// <summary>Masks the value of every secret-looking key=value pair and authorization header value in a text.</summary>
+    public static string Redact(string text)
+    {
+        var masked = SecretPairs.Replace(text, m => m.Groups["key"].Value + "****");
+        return BearerTokens.Replace(masked, m => m.Groups["key"].Value + "****");
+    }
 
     /// <summary>A connection string with every secret's value masked, for display.</summary>
     public static string Display(string connectionString)
@@ -21,12 +26,26 @@ public static class ConnectionStrings
         {
             var builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
             foreach (var key in builder.Keys.Cast<string>().ToList())
-                if (SecretKeys.Contains(key.ToLowerInvariant())) builder[key] = "****";
+                if (SecretMask.IsSecretKey(key)) builder[key] = "****";
             return builder.ConnectionString;
         }
         catch (ArgumentException)
         {
             return Redact(connectionString);
+        }
+    }
+
+    /// <summary>Parses a connection string; a malformed one is an InvalidArgument error that does not echo it.</summary>
+    public static DbConnectionStringBuilder Parse(string provider, string connectionString)
+    {
+        try
+        {
+            return new DbConnectionStringBuilder { ConnectionString = connectionString };
+        }
+        catch (ArgumentException)
+        {
+            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+                $"The {provider} connection string is not valid: write it as Key=Value pairs separated by ';' (quote values that contain ';').");
         }
     }
 }

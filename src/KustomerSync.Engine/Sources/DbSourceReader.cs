@@ -3,53 +3,82 @@ using System.Data.Common;
 
 namespace KustomerSync.Engine.Sources;
 
+/// <summary>How one ADO.NET provider is opened, named and diagnosed.</summary>
+public sealed class DbSourceOptions
+{
+    public DbSourceOptions(string provider, string target, Func<DbConnection> connect)
+    {
+        Provider = provider;
+        Target = target;
+        Connect = connect;
+    }
+
+    public string Provider { get; }
+
+    /// <summary>host:port (or file), never a secret.</summary>
+    public string Target { get; }
+
+    public Func<DbConnection> Connect { get; }
+    public char ParameterPrefix { get; init; } = '@';
+    public bool OwnsConnection { get; init; } = true;
+    public SecretMask Mask { get; init; } = SecretMask.None;
+
+    /// <summary>Turns a driver exception into a SourceException (null: fall back to the generic rules).</summary>
+    public Func<Exception, DbPhase, SourceException?> Classify { get; init; } = (_, _) => null;
+}
+
+public enum DbPhase
+{
+    Open,
+    Execute,
+    Read,
+}
+
 /// <summary>
 /// Streams rows from any ADO.NET provider: one reader, read forward, one row at a time, so memory does not grow
 /// with the result. Parameters are bound as real parameters, never spliced into the text.
 /// </summary>
-public sealed class DbSourceReader
+public sealed class DbSourceReader : ISourceReader
 {
-    private readonly Func<DbConnection> _connect;
-    private readonly string _provider;
-    private readonly string _parameterPrefix;
-    private readonly Func<string, string> _redact;
-    private readonly bool _ownsConnection;
+    private readonly DbSourceOptions _options;
 
-    public DbSourceReader(string provider, Func<DbConnection> connect, string parameterPrefix, Func<string, string> redact, bool ownsConnection = true)
+    public DbSourceReader(DbSourceOptions options)
     {
-        _provider = provider;
-        _connect = connect;
-        _parameterPrefix = parameterPrefix;
-        _redact = redact;
-        _ownsConnection = ownsConnection;
+        _options = options;
     }
+
+    public string Provider => _options.Provider;
+    public string Target => _options.Target;
 
     public IEnumerable<SourceRow> Read(SourceQuery query, CancellationToken cancellationToken)
     {
-        var connection = _connect();
+        cancellationToken.ThrowIfCancellationRequested();
+        var connection = _options.Connect();
         try
         {
             if (connection.State != ConnectionState.Open)
             {
                 try
                 {
+                    using var openRegistration = cancellationToken.Register(() => TryDispose(connection));
                     connection.Open();
                 }
-                catch (Exception ex) when (ex is DbException or InvalidOperationException or ArgumentException or System.Net.Sockets.SocketException)
+                catch (Exception ex) when (IsDriverFailure(ex))
                 {
-                    throw new SourceException("KustomerSync.SourceConnectionFailed", SourceFailure.ConnectionFailed,
-                        $"Could not open the {_provider} connection: {_redact(ex.Message)}", null);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    throw Translate(ex, DbPhase.Open, query);
                 }
             }
 
             using var command = connection.CreateCommand();
             command.CommandText = query.Query;
-            if (query.CommandTimeout is { } timeout) command.CommandTimeout = (int)Math.Ceiling(timeout.TotalSeconds);
+            if (query.CommandTimeout is { } timeout) command.CommandTimeout = (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalSeconds));
             foreach (var parameter in query.Parameters)
             {
                 var p = command.CreateParameter();
-                p.ParameterName = parameter.Key.StartsWith(_parameterPrefix, StringComparison.Ordinal) ? parameter.Key : _parameterPrefix + parameter.Key;
-                p.Value = parameter.Value ?? DBNull.Value;
+                var name = parameter.Key.TrimStart('@', ':', '$', '?');
+                p.ParameterName = _options.ParameterPrefix + name;
+                p.Value = ToParameterValue(parameter.Value);
                 command.Parameters.Add(p);
             }
 
@@ -57,13 +86,12 @@ public sealed class DbSourceReader
             DbDataReader reader;
             try
             {
-                reader = command.ExecuteReader(CommandBehavior.SequentialAccess);
+                reader = command.ExecuteReader();
             }
-            catch (Exception ex) when (ex is DbException or InvalidOperationException)
+            catch (Exception ex) when (IsDriverFailure(ex))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                throw new SourceException("KustomerSync.SourceQueryFailed", SourceFailure.QueryFailed,
-                    $"The {_provider} query failed: {_redact(ex.Message)}", null);
+                throw Translate(ex, DbPhase.Execute, query);
             }
 
             using (reader)
@@ -75,17 +103,20 @@ public sealed class DbSourceReader
                 {
                     bool more;
                     var values = new object?[names.Length];
+                    var column = -1;
                     try
                     {
                         more = reader.Read();
                         if (more)
-                            for (var i = 0; i < values.Length; i++) values[i] = SourceValues.Normalize(reader.GetValue(i));
+                            for (column = 0; column < values.Length; column++) values[column] = SourceValues.Normalize(reader.GetValue(column));
                     }
-                    catch (Exception ex) when (ex is DbException or InvalidOperationException)
+                    catch (Exception ex) when (IsDriverFailure(ex) || ex is InvalidCastException or OverflowException)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        throw new SourceException("KustomerSync.SourceQueryFailed", SourceFailure.QueryFailed,
-                            $"Reading the {_provider} result failed: {_redact(ex.Message)}", null);
+                        if (ex is InvalidCastException or OverflowException && column >= 0)
+                            throw new SourceException(SourceErrors.ReadFailed, SourceFailure.QueryFailed,
+                                $"Reading column '{columns.Names[column]}' of the {Provider} result failed: {_options.Mask.Mask(ex.Message)}");
+                        throw Translate(ex, DbPhase.Read, query);
                     }
                     if (!more) yield break;
                     yield return new SourceRow(columns, values);
@@ -94,8 +125,43 @@ public sealed class DbSourceReader
         }
         finally
         {
-            if (_ownsConnection) connection.Dispose();
+            if (_options.OwnsConnection) connection.Dispose();
         }
+    }
+
+    private static object ToParameterValue(object? value) => value switch
+    {
+        null => DBNull.Value,
+        DateTimeOffset o => o.UtcDateTime,
+        DateTime { Kind: DateTimeKind.Local } d => d.ToUniversalTime(),
+        _ => value,
+    };
+
+    private static bool IsDriverFailure(Exception ex) =>
+        ex is DbException or InvalidOperationException or ArgumentException or IOException or TimeoutException
+            or System.Net.Sockets.SocketException or NotSupportedException or System.Security.Authentication.AuthenticationException;
+
+    private SourceException Translate(Exception ex, DbPhase phase, SourceQuery query)
+    {
+        var specific = _options.Classify(ex, phase);
+        var message = _options.Mask.Mask(ex.Message);
+        if (specific is not null && specific.ErrorId != SourceErrors.QueryFailed) return specific;
+        if (phase != DbPhase.Open)
+        {
+            var missing = QueryPlaceholders.Missing(query.Query, _options.ParameterPrefix, query.Parameters.Keys);
+            if (missing.Count > 0) return SourceErrors.Missing(Provider, missing, message);
+        }
+        if (specific is not null) return specific;
+        if (Chain(ex).Any(e => e is TimeoutException))
+            return SourceErrors.TimedOut($"The {Provider} query at {Target} timed out (-CommandTimeout {query.CommandTimeout?.TotalSeconds:0} s): {message}");
+        if (phase == DbPhase.Open || Chain(ex).Any(e => e is System.Net.Sockets.SocketException or IOException))
+            return SourceErrors.Connection($"Could not connect to {Provider} at {Target}: {message}");
+        return SourceErrors.Query($"The {Provider} query failed: {message}");
+    }
+
+    internal static IEnumerable<Exception> Chain(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException) yield return e;
     }
 
     private static void TryCancel(DbCommand command)
@@ -107,6 +173,18 @@ public sealed class DbSourceReader
         catch (Exception)
         {
             // Cancelling is best effort: some providers throw when the command already finished.
+        }
+    }
+
+    private static void TryDispose(DbConnection connection)
+    {
+        try
+        {
+            connection.Dispose();
+        }
+        catch (Exception)
+        {
+            // Best effort: abandons a connection attempt that Ctrl+C interrupted.
         }
     }
 }

@@ -1,29 +1,57 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
+using System.Net;
+using KustomerSync.Engine.Sources.Rest;
 
 namespace KustomerSync.Engine.Sources;
 
-/// <summary>The providers Get-SourceRows knows, by name, and how each opens a connection.</summary>
+/// <summary>The providers Get-SourceRows knows, by name, and how each opens.</summary>
 public static class SourceProviders
 {
-    public static readonly string[] Names = { "Sqlite" };
-
-    public static DbSourceReader Create(string provider, string connectionString)
+    /// <summary>The provider names, as -Provider takes them.</summary>
+    public static readonly string[] Names =
     {
-        if (string.Equals(provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        "SqlServer", "Postgres", "Redshift", "MySql", "Sqlite", "Snowflake", "Databricks", "BigQuery", "Elasticsearch", "GoogleSheets",
+    };
+
+    /// <summary>Other names admins use for the same providers.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["AzureSql"] = "SqlServer",
+        ["Synapse"] = "SqlServer",
+        ["MSSQL"] = "SqlServer",
+        ["PostgreSQL"] = "Postgres",
+        ["MariaDB"] = "MySql",
+        ["OpenSearch"] = "Elasticsearch",
+    };
+
+    /// <summary>The canonical provider name, or null when unknown.</summary>
+    public static string? Resolve(string provider)
+    {
+        var name = Names.FirstOrDefault(n => string.Equals(n, provider, StringComparison.OrdinalIgnoreCase));
+        if (name is not null) return name;
+        return Aliases.TryGetValue(provider, out var alias) ? alias : null;
+    }
+
+    public static ISourceReader Create(string provider, string connectionString, NetworkCredential? credential = null, HttpMessageHandler? handler = null)
+    {
+        var name = Resolve(provider ?? "") ?? throw SourceErrors.Invalid(SourceErrors.UnknownProvider,
+            $"Unknown provider '{provider}'. Known providers: {string.Join(", ", Names)} (also {string.Join(", ", Aliases.Keys)}); or pass an open ADO.NET connection with -Connection.");
+        return name switch
         {
-            SqliteSetup.EnsureInitialized();
-            return new DbSourceReader("Sqlite", () => new SqliteConnection(connectionString), "@", ConnectionStrings.Redact);
-        }
-        throw new SourceException("KustomerSync.UnknownProvider", SourceFailure.InvalidArgument,
-            $"Unknown provider '{provider}'. Known providers: {string.Join(", ", Names)}.");
+            "SqlServer" => DbProviders.SqlServer(connectionString, credential),
+            "Postgres" => DbProviders.Postgres(connectionString, credential),
+            "Redshift" => DbProviders.Postgres(connectionString, credential, redshift: true),
+            "MySql" => DbProviders.MySql(connectionString, credential),
+            "Sqlite" => DbProviders.Sqlite(connectionString, credential),
+            "Snowflake" => new SnowflakeSource(RestSettings.Parse(name, connectionString, credential), handler),
+            "Databricks" => new DatabricksSource(RestSettings.Parse(name, connectionString, credential), handler),
+            "BigQuery" => new BigQuerySource(RestSettings.Parse(name, connectionString, credential), handler),
+            "Elasticsearch" => new ElasticsearchSource(RestSettings.Parse(name, connectionString, credential), handler),
+            "GoogleSheets" => new GoogleSheetsSource(RestSettings.Parse(name, connectionString, credential), handler),
+            _ => throw new InvalidOperationException(name),
+        };
     }
 
     /// <summary>A connection the user opened (any ADO.NET provider); it stays open and theirs.</summary>
-    public static DbSourceReader ForConnection(DbConnection connection)
-    {
-        var name = connection.GetType().Name.Replace("Connection", "");
-        var prefix = name.IndexOf("Oracle", StringComparison.OrdinalIgnoreCase) >= 0 ? ":" : "@";
-        return new DbSourceReader(name, () => connection, prefix, ConnectionStrings.Redact, ownsConnection: false);
-    }
+    public static ISourceReader ForConnection(DbConnection connection) => DbProviders.ForConnection(connection);
 }

@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace KustomerSync.Engine.Sources.Rest;
+
+/// <summary>
+/// Databricks SQL through the Statement Execution API: POST /api/2.0/sql/statements with named parameters (:name),
+/// a personal access token, wait_timeout then polling, JSON_ARRAY INLINE chunks followed by next_chunk_internal_link
+/// one at a time, and POST .../cancel on Ctrl+C or timeout.
+/// Connection string: Host=adb-123.4.azuredatabricks.net;WarehouseId=abc123;Token=dapi...;[Catalog=main;Schema=default]
+/// (Endpoint=https://... is the same as Host; the token may also come as -Credential's password).
+/// </summary>
+public sealed class DatabricksSource : RestSource
+{
+    private readonly Uri _endpoint;
+    private readonly string _warehouse;
+    private readonly string _token;
+
+    public DatabricksSource(RestSettings settings, HttpMessageHandler? handler = null) : base(settings, handler)
+    {
+        _endpoint = settings.Endpoint(null);
+        _warehouse = settings.Require("the SQL warehouse id, from its connection details", "WarehouseId", "Warehouse", "warehouse_id");
+        _token = settings.Secret("Token", "AccessToken", "PersonalAccessToken")
+            ?? throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, "The Databricks connection string needs Token=... (a personal access token), or pass it as -Credential's password.");
+        Mask.Add(_token);
+    }
+
+    public override string Provider => "Databricks";
+    public override string Target => Authority(_endpoint);
+
+    private HttpRequestMessage Request(HttpMethod method, string path, object? body)
+    {
+        var request = Json(method, Combine(_endpoint, path), body);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _token);
+        return request;
+    }
+
+    /// <summary>The parameters list: name, value as text (null for NULL) and a type the server casts to.</summary>
+    public static List<Dictionary<string, object?>> Parameters(IEnumerable<KeyValuePair<string, object?>> parameters) =>
+        parameters.Select(p =>
+        {
+            var item = new Dictionary<string, object?> { ["name"] = p.Key.TrimStart(':', '@'), ["value"] = RestValues.ParameterText(p.Value) };
+            var type = p.Value switch
+            {
+                int or short or byte or sbyte => "INT",
+                long or uint or ulong or ushort => "BIGINT",
+                decimal d => $"DECIMAL(38,{(decimal.GetBits(d)[3] >> 16) & 0xFF})",
+                double => "DOUBLE",
+                float => "FLOAT",
+                bool => "BOOLEAN",
+                DateTime { Kind: DateTimeKind.Unspecified } => "TIMESTAMP_NTZ",
+                DateTime or DateTimeOffset => "TIMESTAMP",
+                _ => null,
+            };
+            if (type is not null) item["type"] = type;
+            return item;
+        }).ToList();
+
+    public override IEnumerable<SourceRow> Read(SourceQuery query, CancellationToken cancellationToken)
+    {
+        QueryPlaceholders.RequireNamed(Provider, query.Query, ':', query.Parameters.Keys);
+        var body = new Dictionary<string, object?>
+        {
+            ["statement"] = query.Query,
+            ["warehouse_id"] = _warehouse,
+            ["wait_timeout"] = "30s",
+            ["on_wait_timeout"] = "CONTINUE",
+            ["format"] = "JSON_ARRAY",
+            ["disposition"] = "INLINE",
+        };
+        if (Settings.Get("Catalog") is { } catalog) body["catalog"] = catalog;
+        if (Settings.Get("Schema") is { } schema) body["schema"] = schema;
+        if (query.Parameters.Count > 0) body["parameters"] = Parameters(query.Parameters);
+
+        var reply = Send(() => Request(HttpMethod.Post, "/api/2.0/sql/statements", body), cancellationToken);
+        var id = StringOf(reply.Root, "statement_id");
+        try
+        {
+            if (!reply.Ok) throw Failure(reply, ErrorMessage(reply.Root), "running the statement");
+            var deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t : DateTime.MaxValue;
+            while (State(reply.Root) is "PENDING" or "RUNNING")
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    Cancel(id);
+                    throw SourceErrors.TimedOut($"The Databricks statement {id} did not finish within -CommandTimeout {query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
+                }
+                Pause(cancellationToken);
+                reply.Dispose();
+                reply = Send(() => Request(HttpMethod.Get, $"/api/2.0/sql/statements/{Uri.EscapeDataString(id ?? "")}", null), cancellationToken);
+                if (!reply.Ok) throw Failure(reply, ErrorMessage(reply.Root), "polling the statement");
+            }
+            var state = State(reply.Root);
+            if (state != "SUCCEEDED")
+            {
+                var error = Property(Property(reply.Root, "status") ?? default, "error") ?? default;
+                var message = Mask.Mask(ErrorText(error) ?? $"the statement ended {state}");
+                throw state == "CANCELED"
+                    ? SourceErrors.Query($"The Databricks statement was cancelled: {message}")
+                    : SourceErrors.Query($"The Databricks query failed: {message}");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Cancel(id);
+            reply.Dispose();
+            throw;
+        }
+        catch
+        {
+            reply.Dispose();
+            throw;
+        }
+        return Rows(reply, id, cancellationToken);
+    }
+
+    private IEnumerable<SourceRow> Rows(Reply first, string? id, CancellationToken cancellationToken)
+    {
+        using (first)
+        {
+            var manifest = Property(first.Root, "manifest") ?? throw SourceErrors.Query("Databricks answered without a result manifest.");
+            var names = new List<string>();
+            var converters = new List<Func<JsonElement, object?>>();
+            if (Property(Property(manifest, "schema") ?? default, "columns") is { ValueKind: JsonValueKind.Array } columns)
+                foreach (var column in columns.EnumerateArray())
+                {
+                    names.Add(StringOf(column, "name") ?? "");
+                    converters.Add(Converter(StringOf(column, "type_name") ?? "STRING"));
+                }
+            var sourceColumns = new SourceColumns(names);
+            var result = Property(first.Root, "result");
+            var next = result is { } r ? StringOf(r, "next_chunk_internal_link") : null;
+            if (result is { } firstChunk)
+                foreach (var row in RowsOf(firstChunk, sourceColumns, converters)) yield return row;
+            first.Dispose();
+            while (!string.IsNullOrEmpty(next))
+            {
+                Reply page;
+                try
+                {
+                    var link = next!;
+                    page = Send(() => Request(HttpMethod.Get, link, null), cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Cancel(id);
+                    throw;
+                }
+                using (page)
+                {
+                    if (!page.Ok) throw Failure(page, ErrorMessage(page.Root), "fetching a result chunk");
+                    next = StringOf(page.Root, "next_chunk_internal_link");
+                    foreach (var row in RowsOf(page.Root, sourceColumns, converters)) yield return row;
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<SourceRow> RowsOf(JsonElement chunk, SourceColumns columns, List<Func<JsonElement, object?>> converters)
+    {
+        if (Property(chunk, "data_array") is not { ValueKind: JsonValueKind.Array } data) yield break;
+        foreach (var row in data.EnumerateArray())
+        {
+            var values = new object?[converters.Count];
+            var i = 0;
+            foreach (var cell in row.EnumerateArray())
+            {
+                if (i >= values.Length) break;
+                values[i] = cell.ValueKind == JsonValueKind.Null ? null : converters[i](cell);
+                i++;
+            }
+            yield return new SourceRow(columns, values);
+        }
+    }
+
+    /// <summary>How a JSON_ARRAY cell (text) of a Databricks type becomes a value.</summary>
+    public static Func<JsonElement, object?> Converter(string typeName) => typeName.ToUpperInvariant() switch
+    {
+        "BYTE" or "SHORT" or "INT" or "LONG" => RestValues.Integer,
+        "DECIMAL" => RestValues.Decimal,
+        "FLOAT" or "DOUBLE" => RestValues.Double,
+        "BOOLEAN" => RestValues.Boolean,
+        "DATE" or "TIMESTAMP" or "TIMESTAMP_NTZ" => RestValues.IsoDate,
+        "BINARY" => RestValues.Base64,
+        _ => RestValues.Text, // STRING, CHAR, ARRAY, MAP, STRUCT (JSON text), INTERVAL, ...
+    };
+
+    private static string? State(JsonElement root) => StringOf(Property(root, "status") ?? default, "state");
+
+    private static string? ErrorText(JsonElement error) =>
+        error.ValueKind != JsonValueKind.Object ? null
+            : StringOf(error, "message") is { } message ? $"{message}{(StringOf(error, "error_code") is { } code ? $" ({code})" : "")}" : null;
+
+    private static string? ErrorMessage(JsonElement root) => ErrorText(root) ?? ErrorText(Property(Property(root, "status") ?? default, "error") ?? default);
+
+    private void Cancel(string? id)
+    {
+        if (string.IsNullOrEmpty(id)) return;
+        TryCancel(() => Request(HttpMethod.Post, $"/api/2.0/sql/statements/{Uri.EscapeDataString(id!)}/cancel", null));
+    }
+}

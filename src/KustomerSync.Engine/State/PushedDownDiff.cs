@@ -1,0 +1,124 @@
+using System.Text.RegularExpressions;
+
+namespace KustomerSync.Engine.State;
+
+/// <summary>A source query rewritten to return only new and changed rows, with the parameters it adds.</summary>
+public sealed class PushedDownQuery
+{
+    internal PushedDownQuery(string sql, IReadOnlyDictionary<string, object?> parameters)
+    {
+        Sql = sql;
+        Parameters = parameters;
+    }
+
+    /// <summary>The SQL to run instead of the user's query, on the same connection and with the user's parameters too.</summary>
+    public string Sql { get; }
+
+    /// <summary>Parameters to bind in addition to the user's (names without the @ prefix).</summary>
+    public IReadOnlyDictionary<string, object?> Parameters { get; }
+
+    /// <summary>The extra column carrying each row's source hash: strip it before mapping, pass it to Confirm/RecordSourceHash.</summary>
+    public string SourceHashColumn => PushedDownDiff.SourceHashColumn;
+}
+
+/// <summary>
+/// The pushed-down diff: when the state table lives in the same database as the source, the database compares each
+/// source row with the state and only new or changed rows leave it.
+/// </summary>
+/// <remarks>
+/// <para>The payload hash is computed on the client from the mapped payload, which SQL cannot reproduce. So the diff
+/// compares a second hash, the <b>source hash</b>: a hash of the source row itself, computed in SQL by the rewritten query
+/// and returned as an extra column (<see cref="SourceHashColumn"/>). The client never computes it: it reads it, and on
+/// success stores it beside the payload hash (<see cref="SyncState.Confirm"/> with sourceHash), or, for a row whose payload
+/// turned out unchanged (an unmapped column changed, or the first pushed-down run after normal runs), with
+/// <see cref="SyncState.RecordSourceHash"/>. Both paths therefore agree by construction, whatever the column types.</para>
+/// <para>Postgres: <c>md5(row_to_json(q)::text)</c> of the user query's row (column names and values, in the
+/// query's column order). SQL Server (2016+): MD5 of <c>(SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)</c>,
+/// lower-case hex. A row is returned when the state has no source hash for its key (new key, a failure, or a row last
+/// confirmed by a normal run, which clears the source hash) or a different one.</para>
+/// <para>Soundness: a confirmation without a source hash clears the stored one, so a change made through a normal run can
+/// never be masked by an old source hash; a failed row keeps its old source hash, so it comes back until it succeeds.
+/// The text form of a few types depends on session settings (timestamptz on TimeZone, money on lc_monetary): a
+/// different setting makes rows look changed (extra work, their payload hashes then match and nothing is written), never
+/// unchanged. Under -FullSync run the user's query as it is. Keys that left the source cannot be seen in a diff; use
+/// <see cref="BuildKeysGoneQuery"/>.</para>
+/// <para>The key column is named as the query returns it (case-sensitive); its text form (<c>::text</c>) must equal the
+/// sync key the client stores (true for text, integer and uuid keys). Email keys are compared lower-cased: pass
+/// <c>lowerCaseKey</c> and store lower-cased keys.</para>
+/// </remarks>
+public static class PushedDownDiff
+{
+    /// <summary>Name of the extra column that carries the source hash.</summary>
+    public const string SourceHashColumn = "__ks_source_hash";
+
+    /// <summary>Name of the added parameter holding the sync name.</summary>
+    public const string SyncParameter = "ks_sync";
+
+    private static readonly Regex TrailingSemicolons = new(@"[\s;]+$");
+
+    /// <summary>The Postgres query returning only new or changed rows of <paramref name="userQuery"/>, plus <see cref="SourceHashColumn"/>.</summary>
+    /// <param name="stateTable">The qualified state table, e.g. <c>IStateStore.Dialect.Table("state")</c> → <c>"kustomersync"."state"</c>.</param>
+    public static PushedDownQuery BuildQuery(string userQuery, string keyColumn, string syncName, string stateTable, bool lowerCaseKey = false)
+    {
+        var query = Inner(userQuery);
+        var key = KeyExpression(PgQuote(keyColumn), lowerCaseKey, sqlServer: false);
+        var sql =
+            $"SELECT q.*, ks_h.h AS {PgQuote(SourceHashColumn)}\n" +
+            $"FROM (\n{query}\n) AS q\n" +
+            "CROSS JOIN LATERAL (SELECT md5(row_to_json(q)::text) AS h) AS ks_h\n" +
+            $"LEFT JOIN {stateTable} AS ks_s ON ks_s.sync_name = @{SyncParameter} AND ks_s.record_key = {key}\n" +
+            "WHERE ks_s.source_hash IS DISTINCT FROM ks_h.h";
+        return new PushedDownQuery(sql, new Dictionary<string, object?> { [SyncParameter] = syncName });
+    }
+
+    /// <summary>The same for a Postgres state store: the state table's name is taken from the store.</summary>
+    public static PushedDownQuery BuildQuery(string userQuery, string keyColumn, string syncName, IStateStore store, bool lowerCaseKey = false)
+    {
+        if (store.Provider == StateProvider.SqlServer) return BuildSqlServerQuery(userQuery, keyColumn, syncName, store.Dialect.Table("state"), lowerCaseKey);
+        if (store.Provider != StateProvider.Postgres)
+            throw new StateException(StateErrors.InvalidArgument, "The pushed-down diff needs the state in a Postgres or SQL Server database, the same database as the source.");
+        return BuildQuery(userQuery, keyColumn, syncName, store.Dialect.Table("state"), lowerCaseKey);
+    }
+
+    /// <summary>The SQL Server (2016+) form. Not run here (no SQL Server on these machines): checked as text only.</summary>
+    public static PushedDownQuery BuildSqlServerQuery(string userQuery, string keyColumn, string syncName, string stateTable, bool lowerCaseKey = false)
+    {
+        var query = Inner(userQuery);
+        var key = KeyExpression("[" + keyColumn.Replace("]", "]]") + "]", lowerCaseKey, sqlServer: true);
+        var sql =
+            $"SELECT q.*, ks_h.h AS [{SourceHashColumn}]\n" +
+            $"FROM (\n{query}\n) AS q\n" +
+            "CROSS APPLY (SELECT LOWER(CONVERT(varchar(32), HASHBYTES('MD5', (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)), 2)) AS h) AS ks_h\n" +
+            $"LEFT JOIN {stateTable} AS ks_s ON ks_s.sync_name = @{SyncParameter} AND ks_s.record_key = {key}\n" +
+            "WHERE ks_s.source_hash IS NULL OR ks_s.source_hash <> ks_h.h";
+        return new PushedDownQuery(sql, new Dictionary<string, object?> { [SyncParameter] = syncName });
+    }
+
+    /// <summary>Postgres: the keys in the state that the user's query no longer returns (one column, record_key).</summary>
+    public static PushedDownQuery BuildKeysGoneQuery(string userQuery, string keyColumn, string syncName, string stateTable, bool lowerCaseKey = false)
+    {
+        var key = KeyExpression(PgQuote(keyColumn), lowerCaseKey, sqlServer: false);
+        var sql =
+            $"SELECT ks_s.record_key FROM {stateTable} AS ks_s WHERE ks_s.sync_name = @{SyncParameter} AND NOT EXISTS (\n" +
+            $"SELECT 1 FROM (\n{Inner(userQuery)}\n) AS q WHERE {key} = ks_s.record_key) ORDER BY ks_s.record_key";
+        return new PushedDownQuery(sql, new Dictionary<string, object?> { [SyncParameter] = syncName });
+    }
+
+    private static string Inner(string userQuery)
+    {
+        if (string.IsNullOrWhiteSpace(userQuery)) throw new StateException(StateErrors.InvalidArgument, "The source query is empty.");
+        return TrailingSemicolons.Replace(userQuery.Trim(), "");
+    }
+
+    private static string KeyExpression(string quotedColumn, bool lower, bool sqlServer)
+    {
+        var text = sqlServer ? $"CONVERT(nvarchar(320), q.{quotedColumn})" : $"(q.{quotedColumn})::text";
+        return lower ? $"LOWER({text})" : text;
+    }
+
+    private static string PgQuote(string identifier)
+    {
+        if (string.IsNullOrWhiteSpace(identifier)) throw new StateException(StateErrors.InvalidArgument, "The key column is empty.");
+        return "\"" + identifier.Replace("\"", "\"\"") + "\"";
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text.RegularExpressions;
+
+namespace KustomerSync.State.Tests;
+
+/// <summary>
+/// SQL Server cannot run on these machines (no package, no Docker engine): its statements are checked as text, for the
+/// shapes and limits that matter. Nothing here proves they run on a server.
+/// </summary>
+public class SqlServerDialectTests
+{
+    private static readonly SqlServerStateDialect Dialect = new(new StateStoreOptions { Schema = "ks", TablePrefix = "p_" });
+
+    [Fact]
+    public void Tables_are_schema_qualified_and_bracket_quoted()
+    {
+        Assert.Equal("[ks].[p_state]", Dialect.Table("state"));
+        Assert.Equal("[a]]b]", Dialect.Quote("a]b"));
+    }
+
+    [Fact]
+    public void Ddl_uses_sql_server_types_and_fits_the_index_key_limit()
+    {
+        var ddl = string.Join("\n", Dialect.BootstrapStatements().Concat(Dialect.Migrations().SelectMany(m => m)));
+        Assert.Contains("IF SCHEMA_ID(N'ks') IS NULL EXEC('CREATE SCHEMA [ks]')", ddl);
+        Assert.Contains("bigint IDENTITY(1,1) NOT NULL PRIMARY KEY", ddl);
+        Assert.Contains("datetime2(7)", ddl);
+        Assert.Contains("what_if bit NOT NULL", ddl);
+        Assert.DoesNotContain("ADD COLUMN", ddl);
+        Assert.Contains("ALTER TABLE [ks].[p_state] ADD source_hash", ddl);
+        Assert.DoesNotContain("timestamptz", ddl);
+        Assert.DoesNotContain(" text", ddl);
+        // primary key of state: sync_name nvarchar(128) + record_key nvarchar(320) = 896 bytes <= 900
+        Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_state\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL"), ddl);
+        Assert.Equal(3, Dialect.LatestVersion);
+    }
+
+    [Fact]
+    public void Batched_merges_stay_under_the_parameter_limit_and_lock_the_key_range()
+    {
+        var n = Dialect.RowsPerStatement;
+        foreach (var sql in new[] { Dialect.ConfirmStatement(n), Dialect.FailStatement(n), Dialect.OutcomeStatement(n) })
+        {
+            var parameters = Regex.Matches(sql, @"@[a-z]+\d*").Select(m => m.Value).Distinct().Count();
+            Assert.True(parameters < 2100, $"{parameters} parameters");
+        }
+        var confirm = Dialect.ConfirmStatement(2);
+        Assert.StartsWith("MERGE INTO [ks].[p_state] WITH (HOLDLOCK) AS t USING (VALUES (@k0, @i0, @h0, @x0, @t0), (@k1, @i1, @h1, @x1, @t1))", confirm);
+        Assert.Contains("WHEN MATCHED THEN UPDATE SET", confirm);
+        Assert.Contains("WHEN NOT MATCHED THEN INSERT", confirm);
+        Assert.EndsWith(";", confirm);
+        Assert.Contains("attempts = t.attempts + 1", Dialect.FailStatement(1));
+        Assert.Contains("COALESCE(v.kustomer_id, t.kustomer_id)", Dialect.FailStatement(1));
+    }
+
+    [Fact]
+    public void Lease_statement_updates_under_lock_then_inserts_if_missing()
+    {
+        var sql = Dialect.AcquireLeaseStatement();
+        Assert.Contains("UPDATE [ks].[p_sync] WITH (UPDLOCK, HOLDLOCK)", sql);
+        Assert.Contains("lease_token IS NULL OR lease_heartbeat_at < @stale OR lease_token = @tok", sql);
+        Assert.Contains("IF @@ROWCOUNT = 0 AND NOT EXISTS", sql);
+        Assert.Contains("EXEC sp_getapplock", Dialect.MigrationLockStatement());
+    }
+
+    [Fact]
+    public void Run_ids_come_from_output_and_limits_from_top()
+    {
+        Assert.Contains("OUTPUT INSERTED.run_id VALUES", Dialect.StartRunStatement());
+        Assert.Equal("SELECT TOP (@limit) x FROM y", Dialect.Select("x FROM y", limited: true));
+        Assert.Equal("SELECT x FROM y LIMIT @limit", new PostgresStateDialect(new StateStoreOptions()).Select("x FROM y", limited: true));
+    }
+
+    [Fact]
+    public void Pushed_down_diff_has_a_sql_server_form()
+    {
+        var q = PushedDownDiff.BuildSqlServerQuery("select id as externalId, name from dbo.customers;", "externalId", "s", Dialect.Table("state"));
+        Assert.Contains("FROM (\nselect id as externalId, name from dbo.customers\n) AS q", q.Sql);
+        Assert.Contains("HASHBYTES('MD5', (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES))", q.Sql);
+        Assert.Contains("LEFT JOIN [ks].[p_state] AS ks_s ON ks_s.sync_name = @ks_sync AND ks_s.record_key = CONVERT(nvarchar(320), q.[externalId])", q.Sql);
+        Assert.Contains("WHERE ks_s.source_hash IS NULL OR ks_s.source_hash <> ks_h.h", q.Sql);
+        Assert.Equal("s", q.Parameters["ks_sync"]);
+    }
+
+    [Fact]
+    public void Sql_server_store_is_created_without_touching_a_server_and_masks_secrets()
+    {
+        var store = StateStores.SqlServer("Server=tcp:db.example,1433;Database=d;User ID=u;Password=p@ss;Encrypt=True");
+        Assert.Equal(StateProvider.SqlServer, store.Provider);
+        Assert.DoesNotContain("p@ss", store.Display);
+        Assert.Equal(StateProvider.SqlServer, StateStores.ParseProvider("sqlserver"));
+        Assert.Equal("KustomerSync.StateInvalidArgument", Assert.Throws<StateException>(() => StateStores.ParseProvider("Oracle")).ErrorId);
+    }
+}

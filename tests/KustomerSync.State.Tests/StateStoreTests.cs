@@ -1,0 +1,413 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace KustomerSync.State.Tests;
+
+/// <summary>The same behaviour from the SQLite file and from the real Postgres.</summary>
+public class StateStoreTests
+{
+    public static TheoryData<StateProvider> Providers => new() { StateProvider.Sqlite, StateProvider.Postgres };
+
+    private static SyncStateOptions Sync(string name = "customers") => new(name) { Object = "Customer", SyncKey = "ExternalId" };
+
+    private static PayloadHash Hash(int n) => PayloadHash.Compute(JsonNode.Parse($$"""{"n":{{n}}}"""));
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Opening_creates_the_schema_at_the_latest_version(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        using (h.Store.Open(Sync()))
+        {
+        }
+        Assert.Equal(h.Store.Dialect.LatestVersion, h.Store.EnsureSchema(create: false));
+        Assert.Equal(h.Store.Dialect.LatestVersion, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+        Assert.Equal(new[] { "customers" }, h.Store.SyncNames());
+        if (provider == StateProvider.Sqlite)
+            Assert.Equal("wal", h.Scalar("PRAGMA journal_mode")?.ToString(), ignoreCase: true);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_version_1_store_is_migrated_and_keeps_its_data(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        StateStores.CreateAtVersion(h.Store, 1);
+        var hash = Hash(7).ToString();
+        h.Exec($"INSERT INTO {h.T("state")} (sync_name, record_key, kustomer_id, payload_hash, confirmed_at, last_error, attempts) " +
+               $"VALUES ('customers', 'c-1', 'k-1', '{hash}', {(provider == StateProvider.Sqlite ? "'2026-01-02T03:04:05.0000000Z'" : "'2026-01-02T03:04:05Z'")}, NULL, 0)");
+        Assert.Equal(1, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+
+        using var state = h.NewStore().Open(Sync());
+        Assert.True(state.TryGetEntry("c-1", out var entry));
+        Assert.Equal("k-1", entry.KustomerId);
+        Assert.Equal(Hash(7), entry.Hash);
+        Assert.Equal(new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), entry.ConfirmedAt);
+        Assert.True(state.IsUnchanged("c-1", Hash(7)));
+        Assert.Equal(h.Store.Dialect.LatestVersion, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+        // the v2 and v3 parts work on the migrated store
+        var run = state.StartRun(new SyncRunStart());
+        state.Confirm("c-2", "k-2", Hash(2), DateTime.UtcNow, sourceHash: "abc");
+        state.FinishRun(run, new UpsertSummary { Total = 1, Updated = 1 }, SyncRunStatus.Succeeded, DateTime.UtcNow);
+        Assert.Equal("abc", h.Scalar($"SELECT source_hash FROM {h.T("state")} WHERE record_key = 'c-2'"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_store_with_a_newer_schema_is_refused_untouched(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        using (h.Store.Open(Sync()))
+        {
+        }
+        var newer = h.Store.Dialect.LatestVersion + 1;
+        h.Exec($"INSERT INTO {h.T("schema_version")} (version, applied_at) VALUES ({newer}, {(provider == StateProvider.Sqlite ? "'2030-01-01T00:00:00.0000000Z'" : "now()")})");
+        var ex = Assert.Throws<StateException>(() => h.NewStore().Open(Sync()));
+        Assert.Equal("KustomerSync.StateNewerSchema", ex.ErrorId);
+        Assert.Contains($"schema version {newer}", ex.Message);
+        Assert.Contains("newer KustomerSync", ex.Message);
+        Assert.Equal(newer, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_second_run_of_the_same_sync_is_refused_with_the_holder_named(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        using var first = h.Store.Open(Sync());
+        var ex = Assert.Throws<StateException>(() => h.NewStore().Open(Sync()));
+        Assert.Equal("KustomerSync.StateLocked", ex.ErrorId);
+        Assert.Contains("'customers'", ex.Message);
+        Assert.Contains(Environment.MachineName, ex.Message);
+        Assert.Contains($"process {Environment.ProcessId}", ex.Message);
+        Assert.Contains("since " + DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), ex.Message);
+
+        using (h.NewStore().Open(Sync("companies") is var other ? other : null!))
+        {
+            // another sync in the same store is not blocked
+        }
+        first.Dispose();
+        using var again = h.NewStore().Open(Sync());
+        Assert.False(again.LeaseLost);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Concurrent_opens_of_one_sync_let_exactly_one_in(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        h.Store.EnsureSchema();
+        var winners = 0;
+        var locked = 0;
+        var sessions = new System.Collections.Concurrent.ConcurrentBag<SyncState>();
+        Parallel.For(0, 6, new ParallelOptions { MaxDegreeOfParallelism = 6 }, _ =>
+        {
+            try
+            {
+                sessions.Add(h.NewStore().Open(Sync()));
+                Interlocked.Increment(ref winners);
+            }
+            catch (StateException e) when (e.ErrorId == StateErrors.Locked)
+            {
+                Interlocked.Increment(ref locked);
+            }
+        });
+        foreach (var s in sessions) s.Dispose();
+        Assert.Equal(1, winners);
+        Assert.Equal(5, locked);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_lease_left_by_a_crashed_process_expires_and_is_taken_over(StateProvider provider)
+    {
+        using var h = new Harness(provider, o =>
+        {
+            o.LeaseTimeout = TimeSpan.FromSeconds(1);
+            o.HeartbeatInterval = Timeout.InfiniteTimeSpan; // the "crashed" holder never renews
+        });
+        var crashed = h.Store.Open(Sync());
+        var orphanRun = crashed.StartRun(new SyncRunStart { Object = "Customer" });
+        Assert.Equal("KustomerSync.StateLocked", Assert.Throws<StateException>(() => h.NewStore().Open(Sync())).ErrorId);
+        Thread.Sleep(1300);
+        using var next = h.NewStore().Open(Sync());
+        var run = Assert.Single(h.Store.Runs("customers", runId: orphanRun));
+        Assert.Equal(SyncRunStatus.Failed, run.Status);
+        Assert.NotNull(run.Ended);
+        Assert.Contains("ended before", run.Message);
+        // the crashed session's late release does not free the new holder's lease
+        crashed.Dispose();
+        Assert.Equal("KustomerSync.StateLocked", Assert.Throws<StateException>(() => h.NewStore().Open(Sync())).ErrorId);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Heartbeats_keep_a_long_run_s_lease(StateProvider provider)
+    {
+        using var h = new Harness(provider, o =>
+        {
+            o.LeaseTimeout = TimeSpan.FromMilliseconds(1500);
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
+        });
+        using var running = h.Store.Open(Sync());
+        Thread.Sleep(2500);
+        Assert.Equal("KustomerSync.StateLocked", Assert.Throws<StateException>(() => h.NewStore().Open(Sync())).ErrorId);
+        Assert.False(running.LeaseLost);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_sync_name_is_pinned_to_its_object_and_key(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        using (h.Store.Open(Sync()))
+        {
+        }
+        var ex = Assert.Throws<StateException>(() => h.Store.Open(new SyncStateOptions("customers") { Object = "Company", SyncKey = "ExternalId" }));
+        Assert.Equal("KustomerSync.StateMismatch", ex.ErrorId);
+        Assert.Contains("Customer", ex.Message);
+        using (h.Store.Open(new SyncStateOptions("customers") { Object = "customer", SyncKey = "externalid" }))
+        {
+            // case does not matter
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Confirms_and_failures_from_concurrent_tasks_are_all_written_in_batches(StateProvider provider)
+    {
+        using var h = new Harness(provider, o =>
+        {
+            o.FlushBatchSize = 97;
+            o.FlushInterval = TimeSpan.FromMilliseconds(30);
+        });
+        const int tasks = 8, perTask = 1500;
+        var now = new DateTime(2026, 11, 28, 12, 0, 0, DateTimeKind.Utc);
+        using (var state = h.Store.Open(Sync()))
+        {
+            var runId = state.StartRun(new SyncRunStart());
+            Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = tasks }, t =>
+            {
+                for (var i = 0; i < perTask; i++)
+                {
+                    var n = t * perTask + i;
+                    var key = "c-" + n;
+                    if (n % 10 == 0) state.Fail(key, "boom " + n, n % 20 == 0 ? "known-" + n : null, now);
+                    else state.Confirm(key, "k-" + n, Hash(n), now);
+                    state.RecordOutcome(runId, n + 1, key, n % 10 == 0 ? UpsertStatus.Failed : UpsertStatus.Created, null, null, null);
+                }
+            });
+            state.FinishRun(runId, new UpsertSummary(), SyncRunStatus.PartiallyFailed, now);
+            Assert.Equal(0, state.PendingWrites);
+        }
+        using var reopened = h.NewStore().Open(Sync());
+        Assert.Equal(tasks * perTask, reopened.Entries.Count);
+        for (var n = 0; n < tasks * perTask; n++)
+        {
+            var e = reopened.Entries["c-" + n];
+            if (n % 10 == 0)
+            {
+                Assert.True(e.HasError);
+                Assert.Equal(1, e.Attempts);
+                Assert.True(e.Hash.IsEmpty);
+                Assert.Equal(n % 20 == 0 ? "known-" + n : null, e.KustomerId);
+            }
+            else
+            {
+                Assert.False(e.HasError);
+                Assert.Equal("k-" + n, e.KustomerId);
+                Assert.Equal(Hash(n), e.Hash);
+                Assert.Equal(now, e.ConfirmedAt);
+            }
+        }
+        var run = h.Store.Runs("customers").Single();
+        Assert.Equal(tasks * perTask, h.Store.RowOutcomes(run.RunId).Count());
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_failure_keeps_the_confirmed_hash_and_counts_attempts_and_a_confirm_resets_them(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        using (var s = h.Store.Open(Sync()))
+        {
+            s.Confirm("c-1", "k-1", Hash(1), DateTime.UtcNow);
+        }
+        for (var i = 0; i < 2; i++)
+            using (var s = h.Store.Open(Sync()))
+                s.Fail("c-1", "HTTP 500 " + i);
+        using (var s = h.Store.Open(Sync()))
+        {
+            var e = s.Entries["c-1"];
+            Assert.Equal(Hash(1), e.Hash);
+            Assert.Equal("k-1", e.KustomerId);
+            Assert.True(e.HasError);
+            Assert.Equal(2, e.Attempts);
+            Assert.False(s.IsUnchanged("c-1", Hash(1))); // the last attempt failed: resend even if it equals the old payload
+            Assert.Equal("k-1", s.KnownKustomerId("c-1"));
+            Assert.Equal("HTTP 500 1", h.Scalar($"SELECT last_error FROM {h.T("state")} WHERE record_key = 'c-1'"));
+            s.Confirm("c-1", "k-1", Hash(2), DateTime.UtcNow);
+        }
+        using (var s = h.Store.Open(Sync()))
+        {
+            var e = s.Entries["c-1"];
+            Assert.False(e.HasError);
+            Assert.Equal(0, e.Attempts);
+            Assert.True(s.IsUnchanged("c-1", Hash(2)));
+            Assert.False(s.IsUnchanged("c-1", Hash(1)));
+            Assert.False(s.IsUnchanged("c-2", Hash(2)));
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void FullSync_ignores_stored_hashes_but_keeps_known_ids(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        using (var s = h.Store.Open(Sync()))
+            s.Confirm("c-1", "k-1", Hash(1), DateTime.UtcNow);
+        using (var s = h.Store.Open(new SyncStateOptions("customers") { Object = "Customer", SyncKey = "ExternalId", FullSync = true }))
+        {
+            Assert.True(s.FullSync);
+            Assert.False(s.IsUnchanged("c-1", Hash(1)));
+            Assert.Equal("k-1", s.KnownKustomerId("c-1"));
+            s.Confirm("c-1", "k-1", Hash(3), DateTime.UtcNow);
+        }
+        using (var s = h.Store.Open(Sync()))
+            Assert.True(s.IsUnchanged("c-1", Hash(3)));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void KeysNotSeen_reports_keys_that_left_the_source_once(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        var t0 = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+        using (var s = h.Store.Open(Sync()))
+            foreach (var k in new[] { "a", "b", "c", "d" }) s.Confirm(k, "k-" + k, Hash(1), t0);
+
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Equal(new[] { "b", "c" }, s.KeysNotSeen(new[] { "a", "d", "new" }, t0, record: false)); // -WhatIf: not recorded
+        }
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Equal(new[] { "b", "c" }, s.KeysNotSeen(new[] { "a", "d" }, t0.AddDays(1)));
+        }
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Equal(t0.AddDays(1), s.Entries["b"].GoneSince);
+            Assert.Null(s.Entries["a"].GoneSince);
+            Assert.Empty(s.KeysNotSeen(new[] { "a", "d" }, t0.AddDays(2)));        // not reported again
+            Assert.Equal(new[] { "a" }, s.KeysNotSeen(k => k is "b" or "d", t0.AddDays(2))); // b came back, a left
+        }
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Null(s.Entries["b"].GoneSince);
+            Assert.Equal(t0.AddDays(1), s.Entries["c"].GoneSince);
+            Assert.Equal(t0.AddDays(2), s.Entries["a"].GoneSince);
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Run_history_round_trips_with_row_outcomes_filtered_by_status(StateProvider provider)
+    {
+        using var h = new Harness(provider, o => o.KeepRowOutcomesForRuns = 2);
+        var start = new DateTime(2026, 11, 28, 6, 0, 0, DateTimeKind.Utc);
+        long firstRun;
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Null(h.Store.LastSuccessfulRunStart("customers"));
+            firstRun = s.StartRun(new SyncRunStart { Object = "Customer", SyncKey = "ExternalId", Behavior = SyncBehavior.UpdateOnly, StartedUtc = start });
+            s.RecordOutcome(firstRun, new UpsertResult { Row = 1, Key = "a", Status = UpsertStatus.Created, KustomerId = "k-a" });
+            s.RecordOutcome(firstRun, new UpsertResult { Row = 2, Key = "b", Status = UpsertStatus.Failed, ErrorId = "KustomerSync.Rejected", Message = "Row 2 (key 'b'): bad" });
+            s.RecordOutcome(firstRun, new UpsertResult { Row = 3, Key = null, Status = UpsertStatus.Invalid, ErrorId = "KustomerSync.MissingKey", Message = "no key" });
+            s.RecordOutcome(firstRun, new UpsertResult { Row = 4, Key = "d", Status = UpsertStatus.Unchanged, KustomerId = "k-d" });
+            var summary = new UpsertSummary { Total = 4, Created = 1, Failed = 1, Invalid = 1, Unchanged = 1, Requests = 7 };
+            s.KeysNotSeen(new[] { "a", "b", "d" }, start);
+            s.FinishRun(firstRun, summary, SyncRunInfo.StatusFor(summary, fatal: false), start.AddMinutes(3));
+        }
+        var run = Assert.Single(h.Store.Runs("customers"));
+        Assert.Equal(firstRun, run.RunId);
+        Assert.Equal("customers", run.Sync);
+        Assert.Equal("Customer", run.Object);
+        Assert.Equal("ExternalId", run.SyncKey);
+        Assert.Equal("UpdateOnly", run.Behavior);
+        Assert.Equal(SyncRunStatus.PartiallyFailed, run.Status);
+        Assert.Equal(start, run.Started);
+        Assert.Equal(TimeSpan.FromMinutes(3), run.Duration);
+        Assert.Equal((4L, 1L, 1L, 1L, 1L, 7L, 0L), (run.Total, run.Created, run.Failed, run.Invalid, run.Unchanged, run.Requests, run.KeysLeft!.Value));
+        Assert.Equal(Environment.MachineName, run.Machine);
+        Assert.Equal(Environment.ProcessId, run.ProcessId);
+        Assert.Null(h.Store.LastSuccessfulRunStart("customers")); // partially failed runs do not move @since
+
+        var rows = h.Store.RowOutcomes(firstRun, new[] { UpsertStatus.Failed, UpsertStatus.Invalid }).ToList();
+        Assert.Equal(new long[] { 2, 3 }, rows.Select(r => r.Row));
+        Assert.Equal("KustomerSync.Rejected", rows[0].ErrorId);
+        Assert.Equal("Row 2 (key 'b'): bad", rows[0].Message);
+        Assert.Null(rows[1].Key);
+        Assert.Equal(4, h.Store.RowOutcomes(firstRun).Count());
+
+        // three more runs: a succeeded one, a -WhatIf one, a cancelled one; row outcomes of the oldest are pruned
+        var starts = new[] { start.AddDays(1), start.AddDays(2), start.AddDays(3) };
+        var statuses = new[] { SyncRunStatus.Succeeded, SyncRunStatus.Succeeded, SyncRunStatus.Cancelled };
+        for (var i = 0; i < 3; i++)
+            using (var s = h.Store.Open(Sync()))
+            {
+                var id = s.StartRun(new SyncRunStart { StartedUtc = starts[i], WhatIf = i == 1 });
+                s.RecordOutcome(id, 1, "a", UpsertStatus.Unchanged, "k-a", null, null);
+                s.FinishRun(id, new UpsertSummary { Total = 1, Unchanged = 1 }, statuses[i], starts[i].AddMinutes(1), i == 2 ? "Stopped by the user." : null);
+            }
+        Assert.Equal(starts[0], h.Store.LastSuccessfulRunStart("customers")); // the -WhatIf run does not count
+        var all = h.Store.Runs("customers");
+        Assert.Equal(4, all.Count);
+        Assert.True(all.Select(r => r.RunId).SequenceEqual(all.Select(r => r.RunId).OrderBy(x => x)));
+        var last2 = h.Store.Runs("customers", last: 2);
+        Assert.Equal(all.Skip(2).Select(r => r.RunId), last2.Select(r => r.RunId));
+        Assert.Equal(SyncRunStatus.Cancelled, last2[1].Status);
+        Assert.Equal("Stopped by the user.", last2[1].Message);
+        Assert.Empty(h.Store.RowOutcomes(firstRun));
+        Assert.Single(h.Store.RowOutcomes(all[3].RunId));
+        Assert.Empty(h.Store.Runs("other"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_run_left_unfinished_by_its_session_is_marked_failed(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        long id;
+        using (var s = h.Store.Open(Sync()))
+            id = s.StartRun(new SyncRunStart());
+        var run = Assert.Single(h.Store.Runs(runId: id));
+        Assert.Equal(SyncRunStatus.Failed, run.Status);
+        Assert.Contains("without recording", run.Message);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Table_prefix_keeps_stores_apart(StateProvider provider)
+    {
+        using var h = new Harness(provider, o => o.TablePrefix = "ks_");
+        using (var s = h.Store.Open(Sync()))
+            s.Confirm("a", "k", Hash(1), DateTime.UtcNow);
+        Assert.Equal(1L, Convert.ToInt64(h.Scalar($"SELECT COUNT(*) FROM {h.T("state")}"), CultureInfo.InvariantCulture));
+        Assert.EndsWith("ks_state\"", h.T("state"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Entries_of_200_000_keys_load_in_one_query(StateProvider provider)
+    {
+        using var h = new Harness(provider, o => o.FlushBatchSize = 5000);
+        var now = DateTime.UtcNow;
+        using (var s = h.Store.Open(Sync()))
+            for (var n = 0; n < 200_000; n++) s.Confirm("c-" + n, "5f0c" + n.ToString("x20", CultureInfo.InvariantCulture), Hash(n), now);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var state = h.Store.Open(Sync());
+        Assert.Equal(200_000, state.Entries.Count);
+        Assert.True(state.IsUnchanged("c-199999", Hash(199_999)));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"loading took {watch.Elapsed}");
+    }
+}
