@@ -7,7 +7,7 @@ public class BulkTests
     [Fact]
     public async Task Job_goes_queued_running_complete_with_client_ref_results()
     {
-        await using var server = await Api.Start(o => o.BulkDelayMs = 600);
+        await using var server = await Api.Start(o => o.BulkDelayMs = 1200);
         using var c = server.CreateClient(EmulatorServer.BulkKey);
         await c.CreateCustomer("""{"externalId":"taken","emails":[{"email":"taken@example.com"}]}""");
         var submit = (await c.Post("v1/customers/bulk", """

@@ -10,6 +10,7 @@ public sealed class DisconnectKustomerDestinationCommand : KustomerCmdlet
 {
     [Parameter(Position = 0, ParameterSetName = "Name", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = "All")]

@@ -10,6 +10,7 @@ public sealed class GetKustomerDestinationCommand : KustomerCmdlet
 {
     [Parameter(Position = 0)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string[]? Name { get; set; }
 
     [Parameter]

@@ -23,16 +23,19 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
 
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.ObjectCompleter))]
     public string Object { get; set; } = "";
 
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.SyncKeyCompleter))]
     public string SyncKey { get; set; } = "ExternalId";
 
     [Parameter]
     public SyncBehavior Behavior { get; set; } = SyncBehavior.UpdateOrCreate;
 
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.MappingCompleter))]
     public IDictionary? Mapping { get; set; }
 
     [Parameter]
@@ -43,6 +46,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     public int ThrottleLimit { get; set; } = 8;
 
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string? Destination { get; set; }
 
     [Parameter]

@@ -10,6 +10,7 @@ public sealed class TestKustomerConnectionCommand : KustomerCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
+    [ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string? Destination { get; set; }
 
     [Parameter]

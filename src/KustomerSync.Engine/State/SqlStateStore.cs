@@ -319,6 +319,6 @@ internal sealed class SqlStateStore : IStateStore
         var hint = Dialect is SqliteStateDialect
             ? " If the file is damaged or is not a KustomerSync state file, restore it from a backup or point -StatePath at a new file (the next run then resyncs every row on purpose)."
             : " Check the connection string, that the server is reachable, and that the login may create and write tables in schema '" + Options.Schema + "'.";
-        return new StateException(StateErrors.Unreadable, $"The state store {Display} cannot be {(what == "open" ? "opened" : what == "read" ? "read" : "written")}: {ex.Message}.{hint}", ex);
+        return new StateException(StateErrors.Unreadable, $"The state store {Display} cannot be {(what == "open" ? "opened" : what == "read" ? "read" : "written")}: {ex.Message.TrimEnd('.', ' ')}.{hint}", ex);
     }
 }

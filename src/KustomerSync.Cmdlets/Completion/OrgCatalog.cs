@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using KustomerSync.Cmdlets.Session;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Cmdlets.Completion;
+
+/// <summary>
+/// What completers learn from the connected org, through the engine: the klasses (GET /v1/klasses) and the writable
+/// fields of an object (standard fields plus the custom attributes of GET /v1/metadata/&lt;object&gt;). Results are
+/// cached per destination for a minute. Nothing here throws: a missing destination, a refused key, a slow network or
+/// an engine that cannot load all end as an empty list, and the completer offers what it knows without the org.
+/// </summary>
+/// <remarks>
+/// Only strings cross from the engine into these results: JSON types are never touched here, because the engine may
+/// carry its own System.Text.Json in its private load context. The klass list is read as text and parsed with the
+/// System.Text.Json this assembly sees.
+/// </remarks>
+internal static class OrgCatalog
+{
+    /// <summary>The klasses of the destination's org (enabled or existing-only), as kobject.&lt;name&gt;.</summary>
+    public static IReadOnlyList<CompletionItem> Klasses(string? destinationName)
+    {
+        try
+        {
+            return KlassesCore(destinationName);
+        }
+        catch (Exception)
+        {
+            return Array.Empty<CompletionItem>();
+        }
+    }
+
+    /// <summary>The writable fields of an object (Customer, Company, kobject.&lt;klass&gt;): standard ones, then custom.&lt;name&gt;.</summary>
+    public static IReadOnlyList<FieldItem> Fields(string? destinationName, string objectName)
+    {
+        try
+        {
+            return FieldsCore(destinationName, objectName);
+        }
+        catch (Exception)
+        {
+            return Array.Empty<FieldItem>();
+        }
+    }
+
+    /// <summary>The names of the destinations connected in this runspace.</summary>
+    public static IReadOnlyList<CompletionItem> Destinations()
+    {
+        try
+        {
+            return DestinationRegistry.Current.All
+                .Select(d => new CompletionItem(d.Name, $"{d.Name}{(d.IsDefault ? " (default)" : "")}: {d.BaseUri}"))
+                .ToList();
+        }
+        catch (Exception)
+        {
+            return Array.Empty<CompletionItem>();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IReadOnlyList<CompletionItem> KlassesCore(string? destinationName)
+    {
+        if (DestinationRegistry.Current.Find(destinationName) is not { } found) return Array.Empty<CompletionItem>();
+        var (destination, client) = found;
+        return CompletionHelpers.Cached(CacheKey(destination, "klasses"), () =>
+        {
+            using var timeout = new CancellationTokenSource(CompletionHelpers.RequestBudget);
+            var items = new List<CompletionItem>();
+            for (var page = 1; page <= 20; page++)
+            {
+                var response = client.SendAsync(HttpMethod.Get, $"klasses?page={page}&pageSize=100", null, RequestKind.Idempotent, timeout.Token)
+                    .GetAwaiter().GetResult();
+                var count = ReadKlasses(BodyText(response), items);
+                if (count < 100) break;
+            }
+            return items.OrderBy(i => i.Value, StringComparer.OrdinalIgnoreCase).ToList();
+        });
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IReadOnlyList<FieldItem> FieldsCore(string? destinationName, string objectName)
+    {
+        var target = SyncTarget.Parse(objectName);
+        var standard = StandardFields.For(target).Select(f => new FieldItem(f.Path, false, f.Type.ToString(), f.DisplayName)).ToList();
+        if (DestinationRegistry.Current.Find(destinationName) is not { } found) return standard;
+        var (destination, client) = found;
+        var custom = CompletionHelpers.Cached(CacheKey(destination, "metadata/" + target.MetadataResource), () =>
+        {
+            using var timeout = new CancellationTokenSource(CompletionHelpers.RequestBudget);
+            var schema = SchemaCatalog.LoadAsync(client, target, timeout.Token).GetAwaiter().GetResult();
+            return schema.Fields.Where(f => f.IsCustom)
+                .OrderBy(f => f.Path, StringComparer.Ordinal)
+                .Select(f => new CompletionItem(f.Path, $"{f.DisplayName ?? f.Name} ({f.Type} custom attribute)"))
+                .ToList();
+        });
+        return standard.Concat(custom.Select(c => new FieldItem(c.Value, true, null, c.Tooltip))).ToList();
+    }
+
+    /// <summary>The response body as JSON text, read without binding to the engine's JSON types.</summary>
+    private static string? BodyText(object response) =>
+        response.GetType().GetProperty("Body")?.GetValue(response)?.ToString();
+
+    private static int ReadKlasses(string? json, List<CompletionItem> items)
+    {
+        if (string.IsNullOrEmpty(json)) return 0;
+        using var document = JsonDocument.Parse(json!);
+        if (!document.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array) return 0;
+        var count = 0;
+        foreach (var klass in data.EnumerateArray())
+        {
+            count++;
+            if (!klass.TryGetProperty("attributes", out var attributes) || attributes.ValueKind != JsonValueKind.Object) continue;
+            var name = Text(attributes, "name");
+            if (string.IsNullOrEmpty(name) || Text(attributes, "status") == "disabled") continue;
+            var display = Text(attributes, "displayName") ?? name;
+            items.Add(new CompletionItem("kobject." + name, $"{display} (klass {name})"));
+        }
+        return count;
+    }
+
+    private static string? Text(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string CacheKey(KustomerDestination destination, string resource) =>
+        $"{destination.Name}|{destination.BaseUri}|{destination.ConnectedAt.Ticks}|{resource}";
+}
+
+/// <summary>A writable field of an object: a standard one (name, externalId) or a custom attribute (custom.tierStr).</summary>
+internal sealed class FieldItem
+{
+    public FieldItem(string path, bool isCustom, string? type, string? description)
+    {
+        Path = path;
+        IsCustom = isCustom;
+        Type = type;
+        Description = description;
+    }
+
+    public string Path { get; }
+    public bool IsCustom { get; }
+    public string? Type { get; }
+    public string? Description { get; }
+
+    /// <summary>The custom attribute's system name (tierStr), or the standard field's name.</summary>
+    public string Name => IsCustom ? Path.Substring("custom.".Length) : Path;
+
+    public string Tooltip => IsCustom ? Description ?? Path : $"{Path} ({Type}{(Description is null ? "" : ", " + Description)})";
+}
