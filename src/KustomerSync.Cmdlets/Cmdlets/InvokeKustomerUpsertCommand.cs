@@ -57,8 +57,10 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? StateConnectionString { get; set; }
 
+    // A string, not the engine's enum: parameter types load at import, before the engine's private context exists.
     [Parameter]
-    public StateProvider StateProvider { get; set; } = StateProvider.Postgres;
+    [ValidateSet("Postgres", "SqlServer")]
+    public string StateProvider { get; set; } = "Postgres";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -112,7 +114,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         }
         var store = StatePath is not null
             ? StateStores.Sqlite(GetUnresolvedProviderPathFromPSPath(StatePath))
-            : StateStores.Create(StateProvider, StateConnectionString!);
+            : StateStores.Create(StateStores.ParseProvider(StateProvider), StateConnectionString!);
         return store.Open(new SyncStateOptions(SyncName ?? $"{options.Target.DisplayName}:{options.Key.DisplayName}")
         {
             Object = options.Target.DisplayName,
