@@ -16,6 +16,7 @@
         'Test-KustomerConnection'
         'Get-SourceRows'
         'Invoke-KustomerUpsert'
+        'Get-KustomerSyncRun'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -74,8 +74,7 @@ switch ($Task) {
     'Build' { Invoke-Build -Settings $settings }
     'Test' {
         Invoke-Build -Settings $settings
-        $exitCode = Invoke-AllTests -Settings $settings
-        exit $exitCode
+        exit (Invoke-AllTests -Settings $settings)
     }
     'Demo' {
         Invoke-Build -Settings $settings

@@ -83,12 +83,12 @@ function Invoke-AllTests {
     $failed = 0
     $problems = [System.Collections.Generic.List[string]]::new()
     try {
-        Start-TestServers -Folder (Join-Path $Settings.Scratch 'servers')
+        Start-TestServers -Folder (Join-Path $Settings.Scratch 'servers') | Out-Host
 
         foreach ($project in Get-ChildItem (Join-Path $Settings.Root 'tests') -Recurse -Filter '*.Tests.csproj') {
             Write-Host "xunit: $($project.BaseName)" -ForegroundColor Cyan
             $trx = Join-Path $results "$($project.BaseName).trx"
-            & dotnet test $project.FullName -c $Settings.Configuration --no-build --nologo -v quiet --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal'
+            & dotnet test $project.FullName -c $Settings.Configuration --no-build --nologo -v quiet --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
             if (-not (Test-Path $trx)) { $problems.Add("$($project.BaseName) produced no results (exit code $LASTEXITCODE)"); continue }
             $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
             $passed += [int]$counters.passed
@@ -97,7 +97,7 @@ function Invoke-AllTests {
 
         Write-Host 'Pester' -ForegroundColor Cyan
         $pesterResult = Join-Path $results 'pester.json'
-        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Settings.Root 'tests/Pester/Invoke-PesterSuites.ps1') -ModulePath (Split-Path $Settings.ModuleRoot) -EmulatorDll $Settings.EmulatorDll -ResultPath $pesterResult
+        & dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $Settings.Root 'tests/Pester/Invoke-PesterSuites.ps1') -ModulePath (Split-Path $Settings.ModuleRoot) -EmulatorDll $Settings.EmulatorDll -ResultPath $pesterResult | Out-Host
         if (Test-Path $pesterResult) {
             $pester = Get-Content $pesterResult -Raw | ConvertFrom-Json
             $passed += $pester.Passed

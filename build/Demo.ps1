@@ -45,7 +45,8 @@ from first cross join last;
 $count = Get-SourceRows -Provider Sqlite -ConnectionString $source -Query 'select count(*) as n from customers'
 Write-Host "$($count.n) customers in the sample database."
 
-$emulator = Start-KustomerEmulator -EmulatorDll $EmulatorDll
+# The emulator's rate limit is off so the demo runs in seconds; the client paces itself from the headers when it is on.
+$emulator = Start-KustomerEmulator -EmulatorDll $EmulatorDll -Arguments '--rate-limit', '0'
 try {
     Write-Host "`n== Kustomer emulator at $($emulator.BaseUri)" -ForegroundColor Cyan
     $env:KUSTOMERSYNC_DEMO_KEY = 'emulator-key'
@@ -57,18 +58,36 @@ select id as externalId, full_name as name, email, plan as tierStr, ltv as lifet
        opted_in as optInBool, last_order_at as lastOrderAt
 from customers where updated_at >= @since order by id
 '@
-    foreach ($run in 1, 2) {
-        Write-Host "`n== Sync run $run" -ForegroundColor Cyan
+    $state = Join-Path $WorkFolder 'customers.state.db'
+    $sync = {
+        param([string] $Title)
+        Write-Host "`n== $Title" -ForegroundColor Cyan
         $output = Get-SourceRows -Provider Sqlite -ConnectionString $source -Query $query -Parameters @{ since = '2000-01-01' } |
-            Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId
-        $summary = $output | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
+            Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -StatePath $state -ReportKeysLeft
         $results = $output | Where-Object { $_ -is [KustomerSync.UpsertResult] }
-        $results | Select-Object -First 3 | Format-Table | Out-Host
+        $results | Where-Object Status -NE 'Unchanged' | Select-Object -First 3 | Format-Table | Out-Host
+        $summary = $output | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
         $summary | Out-Host
         if ($summary.Total -ne $count.n -or $summary.Invalid -gt 0 -or $summary.Failed -gt 0) {
-            throw "Run $run did not sync every row cleanly: $($summary.Total) rows, $($summary.Invalid) invalid, $($summary.Failed) failed."
+            throw "$Title did not sync every row cleanly: $($summary.Total) rows, $($summary.Invalid) invalid, $($summary.Failed) failed."
         }
+        $summary
     }
+
+    $first = & $sync 'Run 1: every customer is new'
+    if ($first.Created -ne $count.n) { throw "Run 1 created $($first.Created) of $($count.n) customers." }
+
+    $second = & $sync 'Run 2: nothing changed, so nothing is sent'
+    if ($second.Unchanged -ne $count.n -or $second.Requests -ne 0) { throw "Run 2 sent $($second.Requests) requests for an unchanged table." }
+
+    Get-SourceRows -Provider Sqlite -ConnectionString $source -Query "update customers set plan = 'platinum', updated_at = datetime('now') where id % 50 = 0" | Out-Null
+    $changed = (Get-SourceRows -Provider Sqlite -ConnectionString $source -Query "select count(*) as n from customers where id % 50 = 0").n
+    Write-Host "`nChanged the plan of $changed customers in the source." -ForegroundColor Cyan
+    $third = & $sync "Run 3: only the $changed changed customers are updated"
+    if ($third.Updated -ne $changed -or $third.Unchanged -ne $count.n - $changed) { throw "Run 3 updated $($third.Updated) customers; $changed changed." }
+
+    Write-Host "`n== Run history (Get-KustomerSyncRun)" -ForegroundColor Cyan
+    Get-KustomerSyncRun -StatePath $state | Format-Table | Out-Host
 } finally {
     Stop-KustomerEmulator $emulator
 }

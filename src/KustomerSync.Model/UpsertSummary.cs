@@ -3,6 +3,10 @@ namespace KustomerSync;
 /// <summary>Counts of one upsert run. Created+Updated+Unchanged+Invalid+Failed+WouldCreate+WouldUpdate = Total.</summary>
 public sealed class UpsertSummary
 {
+    /// <summary>The sync's name in the state store; null when the run kept no state.</summary>
+    public string? Sync { get; set; }
+    /// <summary>The run's id in the state store's run history (Get-KustomerSyncRun -RunId).</summary>
+    public long? RunId { get; set; }
     public string Object { get; set; } = "";
     public string SyncKey { get; set; } = "";
     public SyncBehavior Behavior { get; set; }
@@ -21,6 +25,8 @@ public sealed class UpsertSummary
     public long RateLimited { get; set; }
     public long Retries { get; set; }
     public bool Cancelled { get; set; }
+    /// <summary>Keys synced before that this run's input no longer has (only when asked for).</summary>
+    public long? KeysLeft { get; set; }
     public TimeSpan Elapsed { get; set; }
     public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Math.Round(Total / Elapsed.TotalSeconds, 1) : 0;
 

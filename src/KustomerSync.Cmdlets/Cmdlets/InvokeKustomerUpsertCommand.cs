@@ -2,6 +2,7 @@ using System.Collections;
 using System.Data;
 using System.Management.Automation;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Cmdlets;
@@ -9,10 +10,11 @@ namespace KustomerSync.Cmdlets;
 /// <summary>Upserts pipeline objects into Kustomer records, one result per row, then a summary.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "KustomerUpsert", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(UpsertResult), typeof(UpsertSummary))]
-public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet
+public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
 {
     private const string Activity = "Upserting into Kustomer";
     private UpsertRun? _run;
+    private SyncState? _state;
     private bool _whatIf;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -47,6 +49,29 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet
     [ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string? Destination { get; set; }
 
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StatePath { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StateConnectionString { get; set; }
+
+    // A string, not the engine's enum: parameter types load at import, before the engine's private context exists.
+    [Parameter]
+    [ValidateSet("Postgres", "SqlServer")]
+    public string StateProvider { get; set; } = "Postgres";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SyncName { get; set; }
+
+    [Parameter]
+    public SwitchParameter FullSync { get; set; }
+
+    [Parameter]
+    public SwitchParameter ReportKeysLeft { get; set; }
+
     protected override void BeginProcessing()
     {
         var (destination, client) = ResolveDestination(Destination);
@@ -64,12 +89,39 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet
         options.WhatIf = _whatIf;
         try
         {
-            _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation));
+            _state = OpenState(options);
+            var binding = _state is null ? null : new UpsertStateBinding(_state, ReportKeysLeft);
+            _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation, binding));
         }
-        catch (Exception ex) when (ex is KustomerException or MappingException)
+        catch (Exception ex) when (ex is KustomerException or MappingException or StateException)
         {
-            throw Terminate(ToErrorRecord(ex, ex is MappingException ? Mapping : destination.Name));
+            throw Terminate(ToErrorRecord(ex, ex is MappingException ? Mapping : ex is StateException ? (object?)StatePath ?? SyncName : destination.Name));
         }
+    }
+
+    /// <summary>The state session named by -StatePath or -StateConnectionString, holding the sync's lease; null without state.</summary>
+    private SyncState? OpenState(UpsertOptions options)
+    {
+        if (StatePath is not null && StateConnectionString is not null)
+            throw Terminate(new ErrorRecord(new ArgumentException("Give -StatePath (a SQLite file) or -StateConnectionString with -StateProvider, not both."),
+                "KustomerSync.InvalidArgument", ErrorCategory.InvalidArgument, StatePath));
+        if (StatePath is null && StateConnectionString is null)
+        {
+            if (FullSync || ReportKeysLeft || SyncName is not null)
+                throw Terminate(new ErrorRecord(new ArgumentException("-FullSync, -ReportKeysLeft and -SyncName need a state store: add -StatePath <file> or -StateConnectionString."),
+                    "KustomerSync.InvalidArgument", ErrorCategory.InvalidArgument, null));
+            return null;
+        }
+        var store = StatePath is not null
+            ? StateStores.Sqlite(GetUnresolvedProviderPathFromPSPath(StatePath))
+            : StateStores.Create(StateStores.ParseProvider(StateProvider), StateConnectionString!);
+        return store.Open(new SyncStateOptions(SyncName ?? $"{options.Target.DisplayName}:{options.Key.DisplayName}")
+        {
+            Object = options.Target.DisplayName,
+            SyncKey = options.Key.DisplayName,
+            FullSync = FullSync,
+            KeyComparer = options.Key.Comparer,
+        });
     }
 
     protected override void ProcessRecord()
@@ -94,19 +146,40 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet
                 WriteWarning($"These input properties map to no {_run.Summary.Object} field and were not sent: {string.Join(", ", _run.UnmappedColumns)}. Name them like a Kustomer field or custom attribute, or map them with -Mapping.");
             if (_run.FatalError is { } fatal)
                 WriteError(new ErrorRecord(new InvalidOperationException(fatal), _run.FatalErrorId, _run.FatalErrorId == "KustomerSync.AuthenticationFailed" ? ErrorCategory.AuthenticationError : ErrorCategory.PermissionDenied, Destination));
-            WriteObject(_run.Finish(cancelled: false));
+            UpsertSummary summary;
+            try
+            {
+                summary = _run.Finish(cancelled: false);
+            }
+            catch (StateException ex)
+            {
+                throw Terminate(ToErrorRecord(ex, _state?.SyncName));
+            }
+            if (_run.KeysLeft.Count > 0)
+                WriteWarning($"{_run.KeysLeft.Count} keys synced before are not in this run's input: {string.Join(", ", _run.KeysLeft.Take(20))}{(_run.KeysLeft.Count > 20 ? ", ..." : "")}.");
+            WriteObject(summary);
         }
         finally
         {
             CompleteProgress(1, Activity);
-            _run.Dispose();
-            _run = null;
+            Dispose();
         }
     }
 
-    protected override void StopProcessing()
+    /// <summary>Runs when the pipeline ends however it ends (Ctrl+C included): a stopped run is recorded Cancelled and the lease released.</summary>
+    public void Dispose()
     {
-        base.StopProcessing();
+        if (_run is not null)
+        {
+            if (Cancellation.IsCancellationRequested && _state is not null)
+            {
+                try { _run.Finish(cancelled: true); } catch (StateException) { /* the lease expires by itself */ }
+            }
+            _run.Dispose();
+            _run = null;
+        }
+        _state?.Dispose();
+        _state = null;
     }
 
     private void WriteFinished()

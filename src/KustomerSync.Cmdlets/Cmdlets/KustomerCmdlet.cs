@@ -3,6 +3,7 @@ using System.Management.Automation;
 using KustomerSync.Cmdlets.Session;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Sources;
+using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Cmdlets;
@@ -50,6 +51,15 @@ public abstract class KustomerCmdlet : PSCmdlet
                     SourceFailure.AuthenticationFailed => ErrorCategory.AuthenticationError,
                     SourceFailure.Timeout => ErrorCategory.OperationTimeout,
                     _ => ErrorCategory.InvalidOperation,
+                }, target);
+            case StateException st:
+                return new ErrorRecord(st, st.ErrorId, st.ErrorId switch
+                {
+                    StateErrors.Locked => ErrorCategory.ResourceBusy,
+                    StateErrors.InvalidArgument => ErrorCategory.InvalidArgument,
+                    StateErrors.Mismatch => ErrorCategory.InvalidArgument,
+                    StateErrors.WriteFailed => ErrorCategory.WriteError,
+                    _ => ErrorCategory.ReadError,
                 }, target);
             case MappingException m:
                 return new ErrorRecord(m, "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, target);

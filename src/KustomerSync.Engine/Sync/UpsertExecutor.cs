@@ -18,11 +18,24 @@ public sealed class UpsertExecutor
         _options = options;
     }
 
-    public async Task<UpsertResult> ExecuteAsync(MappedRecord record, CancellationToken cancellationToken)
+    /// <summary>Writes the record; <paramref name="knownId"/> (from the state store) saves the lookup.</summary>
+    public async Task<UpsertResult> ExecuteAsync(MappedRecord record, string? knownId, CancellationToken cancellationToken)
     {
         var result = NewResult(record);
         try
         {
+            if (knownId is not null)
+            {
+                try
+                {
+                    return await UpdateExistingAsync(result, knownId, record, cancellationToken).ConfigureAwait(false);
+                }
+                catch (KustomerApiException gone) when (gone.Status == System.Net.HttpStatusCode.NotFound)
+                {
+                    // The remembered record was deleted or merged in Kustomer: find or create it afresh.
+                    result.KustomerId = null;
+                }
+            }
             var id = await _records.FindIdAsync(record.Key, cancellationToken).ConfigureAwait(false);
             if (id is not null) return await UpdateExistingAsync(result, id, record, cancellationToken).ConfigureAwait(false);
             if (_options.Behavior == SyncBehavior.UpdateOnly)

@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.State;
 
 namespace KustomerSync.Engine.Sync;
 
 /// <summary>
 /// One upsert run: rows go in one at a time from the caller's thread (mapped, validated and de-duplicated there),
 /// writes run concurrently up to the throttle limit, and results come back out through <see cref="TryTake"/> so the
-/// caller can emit them on its own thread. Every submitted row yields exactly one result.
+/// caller can emit them on its own thread. Every submitted row yields exactly one result. With a state session, a
+/// row whose payload Kustomer already confirmed costs no request, a remembered id saves the lookup, a hash is stored
+/// only after Kustomer confirmed the write, and the run and its row outcomes go into the run history.
 /// </summary>
 public sealed class UpsertRun : IDisposable
 {
@@ -24,12 +27,15 @@ public sealed class UpsertRun : IDisposable
     private readonly long _requestsAtStart;
     private readonly long _rateLimitedAtStart;
     private readonly long _retriesAtStart;
+    private readonly SyncState? _state;
+    private readonly bool _reportKeysLeft;
+    private readonly long _runId;
     private long _row;
     private int _inFlight;
     private volatile string? _fatal;
     private volatile string? _fatalErrorId;
 
-    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, CancellationToken cancellationToken)
+    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, UpsertStateBinding? state, CancellationToken cancellationToken)
     {
         _client = client;
         _options = options;
@@ -42,11 +48,23 @@ public sealed class UpsertRun : IDisposable
         _rateLimitedAtStart = client.RateLimited;
         _retriesAtStart = client.Retries;
         Summary = new UpsertSummary { Object = options.Target.DisplayName, SyncKey = options.Key.DisplayName, Behavior = options.Behavior, WhatIf = options.WhatIf };
+        if (state is not null)
+        {
+            _state = state.State;
+            _reportKeysLeft = state.ReportKeysLeft;
+            Summary.Sync = _state.SyncName;
+            _runId = _state.StartRun(new SyncRunStart
+            {
+                Object = Summary.Object, SyncKey = Summary.SyncKey, Behavior = options.Behavior, WhatIf = options.WhatIf,
+                FullSync = _state.FullSync, StartedUtc = DateTime.UtcNow,
+            });
+            Summary.RunId = _runId;
+        }
     }
 
     /// <summary>Reads the object's schema and checks the mapping; a MappingException here stops the run before any write.</summary>
     public static async Task<UpsertRun> StartAsync(KustomerClient client, UpsertOptions options, IReadOnlyList<MappingRule> mapping, bool skipNull,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, UpsertStateBinding? state = null)
     {
         var schema = await SchemaCatalog.LoadAsync(client, options.Target, cancellationToken).ConfigureAwait(false);
         if (options.Key.Kind == SyncKeyKind.CustomAttribute && schema.CustomAttributesKnown && schema.Find("custom." + options.Key.Attribute) is null)
@@ -55,7 +73,7 @@ public sealed class UpsertRun : IDisposable
             throw new MappingException($"-SyncKey '{options.Key.Attribute}' is not a custom attribute of {options.Target.DisplayName}" +
                 (suggestions.Count > 0 ? $". Did you mean {string.Join(", ", suggestions.Select(s => "'" + s + "'"))}?" : "."));
         }
-        return new UpsertRun(client, options, new RecordMapper(schema, options.Key, mapping, skipNull), cancellationToken);
+        return new UpsertRun(client, options, new RecordMapper(schema, options.Key, mapping, skipNull), state, cancellationToken);
     }
 
     public UpsertSummary Summary { get; }
@@ -77,6 +95,7 @@ public sealed class UpsertRun : IDisposable
         var outcome = _mapper.Map(input);
         if (!outcome.IsValid)
         {
+            if (outcome.Key is not null && !_seenKeys.ContainsKey(outcome.Key)) _seenKeys[outcome.Key] = input.Row;
             Enqueue(Invalid(input, outcome.Key, outcome.Field, outcome.Key is null ? "KustomerSync.MissingKey" : "KustomerSync.InvalidValue", outcome.Error!));
             return;
         }
@@ -96,9 +115,21 @@ public sealed class UpsertRun : IDisposable
             return;
         }
 
+        var hash = PayloadHash.Compute(record.Payload);
+        string? knownId = null;
+        if (_state is not null)
+        {
+            knownId = _state.KnownKustomerId(record.Key);
+            if (_state.IsUnchanged(record.Key, hash))
+            {
+                Enqueue(new UpsertResult { Row = input.Row, Object = Summary.Object, Key = record.Key, Status = UpsertStatus.Unchanged, KustomerId = knownId, InputObject = source });
+                return;
+            }
+        }
+
         _slots.Wait(_cancellationToken);
         Interlocked.Increment(ref _inFlight);
-        _ = Task.Run(() => RunOneAsync(record));
+        _ = Task.Run(() => RunOneAsync(record, knownId, hash));
     }
 
     /// <summary>Takes one finished result, counting it into the summary.</summary>
@@ -115,7 +146,10 @@ public sealed class UpsertRun : IDisposable
     /// <summary>True when no write is in flight and every result has been taken.</summary>
     public bool IsDrained => InFlight == 0 && _results.IsEmpty;
 
-    /// <summary>Fills in the request figures and the elapsed time.</summary>
+    /// <summary>Keys the state store knew that this run's input no longer has (with ReportKeysLeft), after <see cref="Finish"/>.</summary>
+    public IReadOnlyList<string> KeysLeft { get; private set; } = Array.Empty<string>();
+
+    /// <summary>Fills in the request figures and the elapsed time, and closes the run in the run history.</summary>
     public UpsertSummary Finish(bool cancelled)
     {
         Summary.Requests = _client.Requests - _requestsAtStart;
@@ -123,6 +157,15 @@ public sealed class UpsertRun : IDisposable
         Summary.Retries = _client.Retries - _retriesAtStart;
         Summary.Cancelled = cancelled;
         Summary.Elapsed = _watch.Elapsed;
+        if (_state is not null)
+        {
+            if (_reportKeysLeft && !cancelled)
+            {
+                KeysLeft = _state.KeysNotSeen(_seenKeys.Keys, DateTime.UtcNow, record: !_options.WhatIf);
+                Summary.KeysLeft = KeysLeft.Count;
+            }
+            _state.FinishRun(_runId, Summary, SyncRunInfo.StatusFor(Summary, _fatal is not null), DateTime.UtcNow, _fatal, Summary.KeysLeft);
+        }
         return Summary;
     }
 
@@ -132,12 +175,12 @@ public sealed class UpsertRun : IDisposable
         _resultSignal.Dispose();
     }
 
-    private async Task RunOneAsync(MappedRecord record)
+    private async Task RunOneAsync(MappedRecord record, string? knownId, PayloadHash hash)
     {
         UpsertResult result;
         try
         {
-            result = await _executor.ExecuteAsync(record, _cancellationToken).ConfigureAwait(false);
+            result = await _executor.ExecuteAsync(record, knownId, _cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -156,6 +199,11 @@ public sealed class UpsertRun : IDisposable
                 ? $"Kustomer refused the API key: {result.Message}. Check the key and run Connect-KustomerDestination again."
                 : $"The API key lacks a role this sync needs: {result.Message}. Test-KustomerConnection lists the roles it holds and lacks.";
         }
+        if (_state is not null && !_options.WhatIf)
+        {
+            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(record.Key, result.KustomerId!, hash, DateTime.UtcNow);
+            else if (result.Status == UpsertStatus.Failed) _state.Fail(record.Key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
+        }
         Enqueue(result);
         Interlocked.Decrement(ref _inFlight);
         _slots.Release();
@@ -163,6 +211,7 @@ public sealed class UpsertRun : IDisposable
 
     private void Enqueue(UpsertResult result)
     {
+        _state?.RecordOutcome(_runId, result);
         _results.Enqueue(result);
         _resultSignal.Release();
     }
