@@ -53,6 +53,15 @@ public class SqlServerDialectTests
     }
 
     [Fact]
+    public void Source_hash_and_gone_updates_join_values_or_list_keys()
+    {
+        Assert.Equal("UPDATE t SET source_hash = v.x FROM [ks].[p_state] AS t JOIN (VALUES (@k0, @x0), (@k1, @x1)) AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s",
+            Dialect.SourceHashStatement(2));
+        Assert.Equal("UPDATE [ks].[p_state] SET source_hash = @x0 WHERE sync_name = @s AND record_key = @k0", Dialect.SourceHashStatement(1));
+        Assert.Equal("UPDATE [ks].[p_state] SET gone_since = @g WHERE sync_name = @s AND record_key IN (@k0, @k1)", Dialect.GoneStatement(2));
+    }
+
+    [Fact]
     public void Lease_statement_updates_under_lock_then_inserts_if_missing()
     {
         var sql = Dialect.AcquireLeaseStatement();

@@ -28,6 +28,9 @@ public abstract class StateDialect
 
     public abstract StateProvider Provider { get; }
 
+    /// <summary>True when one prepared single-row statement per item beats multi-row statements (SQLite, in-process).</summary>
+    public virtual bool SingleRowStatements => false;
+
     /// <summary>Rows per multi-row statement (bounded by each engine's parameter limit).</summary>
     public virtual int RowsPerStatement => 200;
 
@@ -136,6 +139,23 @@ public abstract class StateDialect
         return sb.ToString();
     }
 
+    /// <summary>Sets source hashes of existing rows: @s, then per row @k{i} @x{i}.</summary>
+    public virtual string SourceHashStatement(int rows)
+    {
+        if (rows == 1) return $"UPDATE {Table("state")} SET source_hash = @x0 WHERE sync_name = @s AND record_key = @k0";
+        var sb = new StringBuilder($"UPDATE {Table("state")} AS t SET source_hash = v.x FROM (VALUES ");
+        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @x{i})");
+        return sb.Append(") AS v (k, x) WHERE t.sync_name = @s AND t.record_key = v.k").ToString();
+    }
+
+    /// <summary>Sets (or with @g null clears) gone_since of keys: @s, @g, then @k{i}.</summary>
+    public virtual string GoneStatement(int rows)
+    {
+        var sb = new StringBuilder($"UPDATE {Table("state")} SET gone_since = @g WHERE sync_name = @s AND record_key IN (");
+        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append("@k").Append(i);
+        return sb.Append(')').ToString();
+    }
+
     /// <summary>Takes the lease when it is free, expired (@stale) or already ours (@tok); creates the sync row on first use.</summary>
     public virtual string AcquireLeaseStatement() =>
         $"INSERT INTO {Table("sync")} AS t (sync_name, created_at, lease_token, lease_machine, lease_process_id, lease_acquired_at, lease_heartbeat_at) " +
@@ -188,7 +208,7 @@ public sealed class SqliteStateDialect : StateDialect
     }
 
     public override StateProvider Provider => StateProvider.Sqlite;
-    public override int RowsPerStatement => 500;
+    public override bool SingleRowStatements => true;
     public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
     public override string Table(string name) => Quote(Options.TablePrefix + name);
     protected override string Text => "TEXT";
@@ -338,6 +358,14 @@ public sealed class SqlServerStateDialect : StateDialect
                   "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) " +
                   "VALUES (@s, v.record_key, v.kustomer_id, v.last_error, 1, v.at);");
         return sb.ToString();
+    }
+
+    public override string SourceHashStatement(int rows)
+    {
+        if (rows == 1) return base.SourceHashStatement(1);
+        var sb = new StringBuilder($"UPDATE t SET source_hash = v.x FROM {Table("state")} AS t JOIN (VALUES ");
+        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @x{i})");
+        return sb.Append(") AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s").ToString();
     }
 
     public override string AcquireLeaseStatement() =>
