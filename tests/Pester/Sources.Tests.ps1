@@ -21,7 +21,7 @@ BeforeAll {
     # Runs a script block with every stream captured (*>&1) and returns all of it as text, errors included.
     function script:Capture([scriptblock] $Block) {
         $all = & { try { & $Block } catch { $_ } } *>&1 -Verbose 4>&1
-        ($all | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { "$_ $($_.Exception) $($_.ErrorDetails)" } else { $_ | Out-String } }) -join "`n"
+        ($all | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { "$_ $($_.FullyQualifiedErrorId) $($_.Exception) $($_.ErrorDetails)" } else { $_ | Out-String } }) -join "`n"
     }
 }
 
@@ -43,7 +43,7 @@ from generate_series(1, 3) g
         $rows[0].missing | Should -BeNullOrEmpty
         $null -eq $rows[0].missing | Should -BeTrue
         $rows[0].seen.Kind | Should -Be 'Utc'
-        $rows[0].seen | Should -Be ([datetime]::new(2024, 3, 1, 8, 20, 30, 'Utc'))
+        $rows[0].seen | Should -Be ([datetime]::new(2024, 3, 1, 8, 20, 30, [DateTimeKind]::Utc))
         $rows[0].naive.Kind | Should -Be 'Utc'
         $rows[0].amount | Should -BeOfType [decimal]
         $rows[0].amount | Should -Be 12345678901234567.1234567891d
@@ -54,9 +54,9 @@ from generate_series(1, 3) g
     }
 
     It 'binds -Parameters as real parameters' {
-        $row = Get-SourceRows Postgres -ConnectionString $Pg -Query 'select @name::text as name, @since::timestamptz as since' -Parameters @{ name = "'; drop table x; --"; since = [datetime]::new(2024, 1, 1, 0, 0, 0, 'Utc') }
+        $row = Get-SourceRows Postgres -ConnectionString $Pg -Query 'select @name::text as name, @since::timestamptz as since' -Parameters @{ name = "'; drop table x; --"; since = [datetime]::new(2024, 1, 1, 0, 0, 0, [DateTimeKind]::Utc) }
         $row.name | Should -Be "'; drop table x; --"
-        $row.since | Should -Be ([datetime]::new(2024, 1, 1, 0, 0, 0, 'Utc'))
+        $row.since | Should -Be ([datetime]::new(2024, 1, 1, 0, 0, 0, [DateTimeKind]::Utc))
     }
 
     It 'stops early without reading everything (Select-Object -First)' {
@@ -107,7 +107,7 @@ Describe 'Get-SourceRows -Provider MySql (real MariaDB)' -Skip:(-not $HaveMySql)
         $row = Get-SourceRows -Provider MariaDB -ConnectionString $My -Query "select null as missing, cast('2024-03-01 10:20:30' as datetime) as seen, cast(12345678901234567.1234567891 as decimal(38,10)) as amount, json_object('a', 1) as doc, @name as name" -Parameters @{ name = 'Zoë 東京 🚀' }
         $null -eq $row.missing | Should -BeTrue
         $row.seen.Kind | Should -Be 'Utc'
-        $row.seen | Should -Be ([datetime]::new(2024, 3, 1, 10, 20, 30, 'Utc'))
+        $row.seen | Should -Be ([datetime]::new(2024, 3, 1, 10, 20, 30, [DateTimeKind]::Utc))
         $row.amount | Should -BeOfType [decimal]
         $row.amount | Should -Be 12345678901234567.1234567891d
         $row.doc | Should -BeOfType [string]
