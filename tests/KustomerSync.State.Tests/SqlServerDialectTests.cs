@@ -84,10 +84,11 @@ public class SqlServerDialectTests
     {
         var q = PushedDownDiff.BuildSqlServerQuery("select id as externalId, name from dbo.customers;", "externalId", "s", Dialect.Table("state"));
         Assert.Contains("FROM (\nselect id as externalId, name from dbo.customers\n) AS q", q.Sql);
-        Assert.Contains("HASHBYTES('MD5', (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES))", q.Sql);
+        Assert.Contains("HASHBYTES('MD5', CONCAT(CAST(@ks_salt AS nvarchar(max)), (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)))", q.Sql);
         Assert.Contains("LEFT JOIN [ks].[p_state] AS ks_s ON ks_s.sync_name = @ks_sync AND ks_s.record_key = CONVERT(nvarchar(320), q.[externalId])", q.Sql);
         Assert.Contains("WHERE ks_s.source_hash IS NULL OR ks_s.source_hash <> ks_h.h", q.Sql);
         Assert.Equal("s", q.Parameters["ks_sync"]);
+        Assert.Equal("", q.Parameters["ks_salt"]);
     }
 
     [Fact]

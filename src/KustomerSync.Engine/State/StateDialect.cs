@@ -126,7 +126,7 @@ public abstract class StateDialect
         sb.Append($"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) VALUES ");
         for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@s, @k{i}, @i{i}, @e{i}, 1, @t{i})");
         sb.Append(" ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = COALESCE(excluded.kustomer_id, t.kustomer_id), " +
-                  "last_error = excluded.last_error, attempts = t.attempts + 1, last_attempt_at = excluded.last_attempt_at");
+                  "last_error = excluded.last_error, attempts = t.attempts + 1, last_attempt_at = excluded.last_attempt_at, source_hash = NULL");
         return sb.ToString();
     }
 
@@ -354,7 +354,7 @@ public sealed class SqlServerStateDialect : StateDialect
         for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @i{i}, @e{i}, @t{i})");
         sb.Append(") AS v (record_key, kustomer_id, last_error, at) ON t.sync_name = @s AND t.record_key = v.record_key " +
                   "WHEN MATCHED THEN UPDATE SET kustomer_id = COALESCE(v.kustomer_id, t.kustomer_id), last_error = v.last_error, " +
-                  "attempts = t.attempts + 1, last_attempt_at = v.at " +
+                  "attempts = t.attempts + 1, last_attempt_at = v.at, source_hash = NULL " +
                   "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) " +
                   "VALUES (@s, v.record_key, v.kustomer_id, v.last_error, 1, v.at);");
         return sb.ToString();

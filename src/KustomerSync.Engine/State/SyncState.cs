@@ -128,6 +128,10 @@ public sealed class SyncState : IDisposable
     public bool IsUnchanged(string key, PayloadHash hash) =>
         !_options.FullSync && Entries.TryGetValue(key, out var entry) && !entry.Hash.IsEmpty && !entry.HasError && entry.Hash == hash;
 
+    /// <summary>The same test for an entry that did not come from <see cref="Entries"/> (e.g. <see cref="PushedDownDiff.EntryFromRow"/>).</summary>
+    public bool IsUnchanged(StateEntry entry, PayloadHash hash) =>
+        !_options.FullSync && !entry.Hash.IsEmpty && !entry.HasError && entry.Hash == hash;
+
     /// <summary>The Kustomer id remembered for the key (also under -FullSync), or null.</summary>
     public string? KnownKustomerId(string key) => Entries.TryGetValue(key, out var entry) ? entry.KustomerId : null;
 
@@ -143,7 +147,11 @@ public sealed class SyncState : IDisposable
     public void Confirm(string key, string kustomerId, PayloadHash hash, DateTime confirmedUtc, string? sourceHash = null) =>
         Queue(key, new StateOp(OpKind.Confirm, kustomerId, hash.ToString(), sourceHash, null, confirmedUtc));
 
-    /// <summary>The write of <paramref name="key"/> failed: keep the confirmed hash (so it is retried), store the error, count the attempt.</summary>
+    /// <summary>
+    /// The write of <paramref name="key"/> failed: keep the confirmed payload hash, store the error, count the attempt,
+    /// clear the source hash; the row is written again next run (<see cref="IsUnchanged(string, PayloadHash)"/> is false
+    /// while the last attempt failed, and the pushed-down diff returns it).
+    /// </summary>
     public void Fail(string key, string error, string? kustomerId = null, DateTime? atUtc = null) =>
         Queue(key, new StateOp(OpKind.Fail, kustomerId, null, null, Truncate(error), atUtc ?? DateTime.UtcNow));
 
