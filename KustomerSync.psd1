@@ -17,6 +17,7 @@
         'Get-SourceRows'
         'Invoke-KustomerUpsert'
         'Get-KustomerSyncRun'
+        'Invoke-KustomerSync'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -16,7 +16,7 @@
 
     The build FAILS (exit 1, one line per problem) when:
       - an exported cmdlet has no docs/cmdlets/<Name>.md;
-      - a doc lacks a SYNOPSIS or DESCRIPTION, or has fewer than two examples, or an example without code;
+      - a doc lacks a SYNOPSIS or DESCRIPTION, or has fewer than two examples, or an example without code or remarks;
       - a parameter of the cmdlet (common parameters excepted) has no description;
       - a doc describes a parameter the cmdlet does not have (renamed or removed);
       - a doc still holds a {{ placeholder }} from -NewDoc;
@@ -233,7 +233,9 @@ function Read-CmdletDoc {
                 if ($inCode) { $code.Add($line) } else { $remarks.Add($line) }
             }
             if ($code.Count -eq 0) { $Problems.Add("${file}: example '$($example.Title)' has no ```powershell code block.") }
-            $doc.Examples.Add([ordered]@{ Title = $example.Title; Code = ($code -join "`n").TrimEnd(); Remarks = Split-Paragraph $remarks })
+            $remarkParagraphs = Split-Paragraph $remarks
+            if (-not $remarkParagraphs) { $Problems.Add("${file}: example '$($example.Title)' has no remarks: say what it does and what it shows, after the code block.") }
+            $doc.Examples.Add([ordered]@{ Title = $example.Title; Code = ($code -join "`n").TrimEnd(); Remarks = $remarkParagraphs })
         }
     }
     if ($doc.Examples.Count -lt 2) { $Problems.Add("${file}: has $($doc.Examples.Count) example(s) under ## EXAMPLES; at least two real examples are required.") }

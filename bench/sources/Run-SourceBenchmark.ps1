@@ -33,63 +33,26 @@ try {
     $floorDll = Join-Path $floor 'bin/Release/net10.0/FloorReader.dll'
 
     # 8 mixed-type columns: int, bigint, numeric, double, boolean, text, timestamptz, date.
-    $setup = @'
-Import-Module $args[0]
-$null = Get-SourceRows -Provider Postgres -ConnectionString $args[1] -Query @"
+    Import-Module $module
+    $null = Get-SourceRows -Provider Postgres -ConnectionString $cs -CommandTimeout 0 -Query @"
 drop table if exists bench_rows;
 create table bench_rows as
-select g as id, g::bigint * 1000003 as big, (g % 100000)::numeric(12,2) / 7 as amount, g * 0.5::float8 as score,
+select g as id, g::bigint * 1000003 as big, ((g % 100000)::numeric(12,2) / 7)::numeric(14,4) as amount, g * 0.5::float8 as score,
        g % 2 = 0 as active, 'customer ' || g || ' ' || md5(g::text) as name,
        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' as seen, date '2020-01-01' + (g % 1000) as born
-from generate_series(1, $($args[2])) g;
+from generate_series(1, $Rows) g;
 analyze bench_rows;
 select 1 as done
 "@
-'@
-    & dotnet pwsh -NoProfile -NonInteractive -Command $setup $module $cs $Rows
-    if ($LASTEXITCODE -ne 0) { throw 'Creating bench_rows failed.' }
 
-    $peak = 'function Peak { [math]::Round(([long](((Get-Content /proc/self/status | Where-Object { $_ -like "VmHWM:*" }) -split "\s+")[1])) / 1024, 1) }'
-    $getSourceRows = $peak + @'
-Import-Module $args[0]
-$query = "select id, big, amount, score, active, name, seen, born from bench_rows where id <= $($args[2])"
-$watch = [Diagnostics.Stopwatch]::StartNew()
-$count = (Get-SourceRows -Provider Postgres -ConnectionString $args[1] -Query $query -CommandTimeout 0 | Measure-Object).Count
-$watch.Stop()
-[pscustomobject]@{ name = $args[3]; rows = $count; seconds = [math]::Round($watch.Elapsed.TotalSeconds, 2); rowsPerSecond = [math]::Round($count / $watch.Elapsed.TotalSeconds); peakMB = Peak } | ConvertTo-Json -Compress
-'@
-    $handWritten = $peak + @'
-Add-Type -Path (Join-Path $args[0] 'Npgsql.dll')
-$query = "select id, big, amount, score, active, name, seen, born from bench_rows where id <= $($args[2])"
-$watch = [Diagnostics.Stopwatch]::StartNew()
-$count = & {
-    $connection = [Npgsql.NpgsqlConnection]::new($args[1])
-    $connection.Open()
-    try {
-        $command = $connection.CreateCommand()
-        $command.CommandText = $query
-        $command.CommandTimeout = 0
-        $reader = $command.ExecuteReader()
-        while ($reader.Read()) {
-            $row = [ordered]@{}
-            for ($i = 0; $i -lt $reader.FieldCount; $i++) {
-                $value = $reader.GetValue($i)
-                $row[$reader.GetName($i)] = if ($value -is [DBNull]) { $null } else { $value }
-            }
-            [pscustomobject]$row
-        }
-        $reader.Dispose()
-    } finally { $connection.Dispose() }
-} | Measure-Object | ForEach-Object Count
-$watch.Stop()
-[pscustomobject]@{ name = 'hand-written PowerShell ADO.NET loop'; rows = $count; seconds = [math]::Round($watch.Elapsed.TotalSeconds, 2); rowsPerSecond = [math]::Round($count / $watch.Elapsed.TotalSeconds); peakMB = Peak } | ConvertTo-Json -Compress
-'@
     $results = [System.Collections.Generic.List[object]]::new()
     $query = "select id, big, amount, score, active, name, seen, born from bench_rows where id <= $Rows"
+    $measureGsr = Join-Path $PSScriptRoot 'Measure-GetSourceRows.ps1'
+    $measureHand = Join-Path $PSScriptRoot 'Measure-HandWritten.ps1'
     $results.Add((& dotnet $floorDll $cs $query | ConvertFrom-Json))
-    $results.Add((& dotnet pwsh -NoProfile -NonInteractive -Command $getSourceRows $module $cs $Rows "Get-SourceRows | Measure-Object ($Rows rows)" | ConvertFrom-Json))
-    $results.Add((& dotnet pwsh -NoProfile -NonInteractive -Command $handWritten $dependencies $cs $Rows | ConvertFrom-Json))
-    $results.Add((& dotnet pwsh -NoProfile -NonInteractive -Command $getSourceRows $module $cs $SmallRows "Get-SourceRows | Measure-Object ($SmallRows rows)" | ConvertFrom-Json))
+    $results.Add((& dotnet pwsh -NoProfile -NonInteractive -File $measureGsr $module $cs $Rows | ConvertFrom-Json))
+    $results.Add((& dotnet pwsh -NoProfile -NonInteractive -File $measureHand $dependencies $cs $Rows | ConvertFrom-Json))
+    $results.Add((& dotnet pwsh -NoProfile -NonInteractive -File $measureGsr $module $cs $SmallRows | ConvertFrom-Json))
     $results | Format-Table name, rows, seconds, rowsPerSecond, peakMB -AutoSize | Out-String | Write-Host
     [pscustomobject]@{
         date = (Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm') + ' UTC'

@@ -7,7 +7,10 @@ public class PostgresStoreTests
 {
     private static readonly SyncStateOptions Sync = new("pg-customers") { Object = "Customer", SyncKey = "ExternalId" };
 
-    private static List<(string Key, string Hash)> Run(Harness h, PushedDownQuery q, string? since = null)
+    private static List<(string Key, string Hash)> Run(Harness h, PushedDownQuery q, string? since = null) =>
+        RunWithState(h, q, since).Select(r => (r.Key, r.Hash)).ToList();
+
+    private static List<(string Key, string Hash, StateEntry Entry)> RunWithState(Harness h, PushedDownQuery q, string? since = null)
     {
         using var connection = (NpgsqlConnection)h.Connect();
         using var command = new NpgsqlCommand(q.Sql, connection);
@@ -16,8 +19,12 @@ public class PostgresStoreTests
         using var reader = command.ExecuteReader();
         var keyOrdinal = reader.GetOrdinal("externalId");
         var hashOrdinal = reader.GetOrdinal(q.SourceHashColumn);
-        var rows = new List<(string, string)>();
-        while (reader.Read()) rows.Add((reader.GetValue(keyOrdinal).ToString()!, reader.GetString(hashOrdinal)));
+        Assert.Equal(q.AddedColumns, Enumerable.Range(reader.FieldCount - 4, 4).Select(reader.GetName));
+        var rows = new List<(string, string, StateEntry)>();
+        while (reader.Read())
+            rows.Add((reader.GetValue(keyOrdinal).ToString()!, reader.GetString(hashOrdinal),
+                PushedDownDiff.EntryFromRow(reader.GetValue(reader.GetOrdinal(PushedDownDiff.PayloadHashColumn)),
+                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.KustomerIdColumn)), reader.GetValue(reader.GetOrdinal(PushedDownDiff.FailedColumn)))));
         return rows.OrderBy(r => r.Item1, StringComparer.Ordinal).ToList();
     }
 
@@ -45,7 +52,7 @@ public class PostgresStoreTests
         Assert.Equal(1000, first.Count);
         Assert.All(first, r => Assert.Matches("^[0-9a-f]{32}$", r.Hash));
         using (var state = h.Store.Open(Sync))
-            foreach (var (key, hash) in first) state.Confirm(key, "k-" + key, default, DateTime.UtcNow, sourceHash: hash);
+            foreach (var (key, hash) in first) state.Confirm(key, "k-" + key, PayloadHash.Compute(null), DateTime.UtcNow, sourceHash: hash);
 
         // second run: nothing changed, nothing leaves the database
         Assert.Empty(Run(h, q));
@@ -64,8 +71,16 @@ public class PostgresStoreTests
             UPDATE "{schema}".src SET name = name WHERE id = 90;  -- a write that changes nothing
             INSERT INTO "{schema}".src (id, name) VALUES (1001, 'new'), (1002, NULL);
             """);
-        var changed = Run(h, q);
+        var changedRows = RunWithState(h, q);
+        var changed = changedRows.Select(r => (r.Key, r.Hash)).ToList();
         Assert.Equal(new[] { "10", "1001", "1002", "20", "3", "30", "4", "40", "50", "60", "70", "81" }, changed.Select(r => r.Key));
+        // the state of each key comes with the row: no entries need loading
+        var e10 = changedRows.Single(r => r.Key == "10").Entry;
+        Assert.Equal("k-10", e10.KustomerId);
+        Assert.Equal(PayloadHash.Compute(null), e10.Hash);
+        Assert.False(e10.HasError);
+        Assert.Null(changedRows.Single(r => r.Key == "1001").Entry.KustomerId);
+        Assert.True(changedRows.Single(r => r.Key == "1001").Entry.Hash.IsEmpty);
 
         using (var state = h.Store.Open(Sync))
         {
@@ -73,11 +88,29 @@ public class PostgresStoreTests
             {
                 if (key == "20") state.Fail(key, "HTTP 500");                                // failed: comes back next time
                 else if (key == "30") state.RecordSourceHash(key, hash);                    // payload unchanged: store the source hash only
-                else if (key == "40") state.Confirm(key, "k-40", default, DateTime.UtcNow); // confirmed by a normal run: no source hash
+                else if (key == "40") state.Confirm(key, "k-40", PayloadHash.Compute(null), DateTime.UtcNow); // confirmed by a normal run: no source hash
                 else state.Confirm(key, "k-" + key, default, DateTime.UtcNow, sourceHash: hash);
             }
         }
-        Assert.Equal(new[] { "20", "40" }, Run(h, q).Select(r => r.Key));
+        var again = RunWithState(h, q);
+        Assert.Equal(new[] { "20", "40" }, again.Select(r => r.Key));
+        Assert.True(again[0].Entry.HasError);
+        using (var lean = h.Store.Open(new SyncStateOptions(Sync.SyncName) { LoadEntries = false }))
+        {
+            Assert.Empty(lean.Entries);
+            Assert.False(lean.IsUnchanged(again[0].Entry, PayloadHash.Compute(null))); // failed last time: resend
+            Assert.True(lean.IsUnchanged(again[1].Entry, PayloadHash.Compute(null)));
+        }
+
+        // a new mapping fingerprint (salt) brings every row out once
+        var remapped = PushedDownDiff.BuildQuery(userQuery, "externalId", Sync.SyncName, h.Store, salt: "mapping v2");
+        var all = Run(h, remapped);
+        Assert.Equal(1002, all.Count);
+        Assert.NotEqual(first.Single(r => r.Key == "1").Hash, all.Single(r => r.Key == "1").Hash);
+        using (var state = h.Store.Open(Sync))
+            foreach (var (key, hash) in all) state.RecordSourceHash(key, hash);
+        Assert.Empty(Run(h, remapped));
+        Assert.Equal(1002, Run(h, q).Count); // and the old fingerprint no longer matches
 
         // keys that left the source, in SQL
         h.Exec($"""DELETE FROM "{schema}".src WHERE id IN (5, 6)""");

@@ -53,6 +53,15 @@ public class SqlServerDialectTests
     }
 
     [Fact]
+    public void Source_hash_and_gone_updates_join_values_or_list_keys()
+    {
+        Assert.Equal("UPDATE t SET source_hash = v.x FROM [ks].[p_state] AS t JOIN (VALUES (@k0, @x0), (@k1, @x1)) AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s",
+            Dialect.SourceHashStatement(2));
+        Assert.Equal("UPDATE [ks].[p_state] SET source_hash = @x0 WHERE sync_name = @s AND record_key = @k0", Dialect.SourceHashStatement(1));
+        Assert.Equal("UPDATE [ks].[p_state] SET gone_since = @g WHERE sync_name = @s AND record_key IN (@k0, @k1)", Dialect.GoneStatement(2));
+    }
+
+    [Fact]
     public void Lease_statement_updates_under_lock_then_inserts_if_missing()
     {
         var sql = Dialect.AcquireLeaseStatement();
@@ -75,10 +84,11 @@ public class SqlServerDialectTests
     {
         var q = PushedDownDiff.BuildSqlServerQuery("select id as externalId, name from dbo.customers;", "externalId", "s", Dialect.Table("state"));
         Assert.Contains("FROM (\nselect id as externalId, name from dbo.customers\n) AS q", q.Sql);
-        Assert.Contains("HASHBYTES('MD5', (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES))", q.Sql);
+        Assert.Contains("HASHBYTES('MD5', CONCAT(CAST(@ks_salt AS nvarchar(max)), (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)))", q.Sql);
         Assert.Contains("LEFT JOIN [ks].[p_state] AS ks_s ON ks_s.sync_name = @ks_sync AND ks_s.record_key = CONVERT(nvarchar(320), q.[externalId])", q.Sql);
         Assert.Contains("WHERE ks_s.source_hash IS NULL OR ks_s.source_hash <> ks_h.h", q.Sql);
         Assert.Equal("s", q.Parameters["ks_sync"]);
+        Assert.Equal("", q.Parameters["ks_salt"]);
     }
 
     [Fact]

@@ -261,6 +261,24 @@ public class StateStoreTests
 
     [SkippableTheory]
     [MemberData(nameof(Providers))]
+    public void Source_hashes_of_many_unchanged_rows_are_written_in_batches(StateProvider provider)
+    {
+        using var h = new Harness(provider, o => o.FlushBatchSize = 400);
+        using (var s = h.Store.Open(Sync()))
+            for (var i = 0; i < 2500; i++) s.Confirm("c-" + i, "k-" + i, Hash(i), DateTime.UtcNow);
+        using (var s = h.Store.Open(Sync()))
+            for (var i = 0; i < 2500; i++) s.RecordSourceHash("c-" + i, "sh" + i);
+        Assert.Equal(2500L, Convert.ToInt64(h.Scalar($"SELECT COUNT(*) FROM {h.T("state")} WHERE source_hash = 'sh' || substr(record_key, 3)"), CultureInfo.InvariantCulture));
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.True(s.IsUnchanged("c-7", Hash(7))); // the payload hash is untouched
+            s.Confirm("c-7", "k-7", Hash(8), DateTime.UtcNow); // a confirm without a source hash clears it
+        }
+        Assert.IsType<DBNull>(h.Scalar($"SELECT source_hash FROM {h.T("state")} WHERE record_key = 'c-7'"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
     public void FullSync_ignores_stored_hashes_but_keeps_known_ids(StateProvider provider)
     {
         using var h = new Harness(provider);

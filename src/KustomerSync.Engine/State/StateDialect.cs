@@ -28,6 +28,9 @@ public abstract class StateDialect
 
     public abstract StateProvider Provider { get; }
 
+    /// <summary>True when one prepared single-row statement per item beats multi-row statements (SQLite, in-process).</summary>
+    public virtual bool SingleRowStatements => false;
+
     /// <summary>Rows per multi-row statement (bounded by each engine's parameter limit).</summary>
     public virtual int RowsPerStatement => 200;
 
@@ -123,7 +126,7 @@ public abstract class StateDialect
         sb.Append($"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) VALUES ");
         for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@s, @k{i}, @i{i}, @e{i}, 1, @t{i})");
         sb.Append(" ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = COALESCE(excluded.kustomer_id, t.kustomer_id), " +
-                  "last_error = excluded.last_error, attempts = t.attempts + 1, last_attempt_at = excluded.last_attempt_at");
+                  "last_error = excluded.last_error, attempts = t.attempts + 1, last_attempt_at = excluded.last_attempt_at, source_hash = NULL");
         return sb.ToString();
     }
 
@@ -134,6 +137,23 @@ public abstract class StateDialect
         sb.Append($"INSERT INTO {Table("run_row")} (run_id, row_no, record_key, status, kustomer_id, error_id, message) VALUES ");
         for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @n{i}, @k{i}, @st{i}, @i{i}, @ei{i}, @m{i})");
         return sb.ToString();
+    }
+
+    /// <summary>Sets source hashes of existing rows: @s, then per row @k{i} @x{i}.</summary>
+    public virtual string SourceHashStatement(int rows)
+    {
+        if (rows == 1) return $"UPDATE {Table("state")} SET source_hash = @x0 WHERE sync_name = @s AND record_key = @k0";
+        var sb = new StringBuilder($"UPDATE {Table("state")} AS t SET source_hash = v.x FROM (VALUES ");
+        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @x{i})");
+        return sb.Append(") AS v (k, x) WHERE t.sync_name = @s AND t.record_key = v.k").ToString();
+    }
+
+    /// <summary>Sets (or with @g null clears) gone_since of keys: @s, @g, then @k{i}.</summary>
+    public virtual string GoneStatement(int rows)
+    {
+        var sb = new StringBuilder($"UPDATE {Table("state")} SET gone_since = @g WHERE sync_name = @s AND record_key IN (");
+        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append("@k").Append(i);
+        return sb.Append(')').ToString();
     }
 
     /// <summary>Takes the lease when it is free, expired (@stale) or already ours (@tok); creates the sync row on first use.</summary>
@@ -188,7 +208,7 @@ public sealed class SqliteStateDialect : StateDialect
     }
 
     public override StateProvider Provider => StateProvider.Sqlite;
-    public override int RowsPerStatement => 500;
+    public override bool SingleRowStatements => true;
     public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
     public override string Table(string name) => Quote(Options.TablePrefix + name);
     protected override string Text => "TEXT";
@@ -334,10 +354,18 @@ public sealed class SqlServerStateDialect : StateDialect
         for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @i{i}, @e{i}, @t{i})");
         sb.Append(") AS v (record_key, kustomer_id, last_error, at) ON t.sync_name = @s AND t.record_key = v.record_key " +
                   "WHEN MATCHED THEN UPDATE SET kustomer_id = COALESCE(v.kustomer_id, t.kustomer_id), last_error = v.last_error, " +
-                  "attempts = t.attempts + 1, last_attempt_at = v.at " +
+                  "attempts = t.attempts + 1, last_attempt_at = v.at, source_hash = NULL " +
                   "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) " +
                   "VALUES (@s, v.record_key, v.kustomer_id, v.last_error, 1, v.at);");
         return sb.ToString();
+    }
+
+    public override string SourceHashStatement(int rows)
+    {
+        if (rows == 1) return base.SourceHashStatement(1);
+        var sb = new StringBuilder($"UPDATE t SET source_hash = v.x FROM {Table("state")} AS t JOIN (VALUES ");
+        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @x{i})");
+        return sb.Append(") AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s").ToString();
     }
 
     public override string AcquireLeaseStatement() =>

@@ -128,6 +128,10 @@ public sealed class SyncState : IDisposable
     public bool IsUnchanged(string key, PayloadHash hash) =>
         !_options.FullSync && Entries.TryGetValue(key, out var entry) && !entry.Hash.IsEmpty && !entry.HasError && entry.Hash == hash;
 
+    /// <summary>The same test for an entry that did not come from <see cref="Entries"/> (e.g. <see cref="PushedDownDiff.EntryFromRow"/>).</summary>
+    public bool IsUnchanged(StateEntry entry, PayloadHash hash) =>
+        !_options.FullSync && !entry.Hash.IsEmpty && !entry.HasError && entry.Hash == hash;
+
     /// <summary>The Kustomer id remembered for the key (also under -FullSync), or null.</summary>
     public string? KnownKustomerId(string key) => Entries.TryGetValue(key, out var entry) ? entry.KustomerId : null;
 
@@ -143,7 +147,11 @@ public sealed class SyncState : IDisposable
     public void Confirm(string key, string kustomerId, PayloadHash hash, DateTime confirmedUtc, string? sourceHash = null) =>
         Queue(key, new StateOp(OpKind.Confirm, kustomerId, hash.ToString(), sourceHash, null, confirmedUtc));
 
-    /// <summary>The write of <paramref name="key"/> failed: keep the confirmed hash (so it is retried), store the error, count the attempt.</summary>
+    /// <summary>
+    /// The write of <paramref name="key"/> failed: keep the confirmed payload hash, store the error, count the attempt,
+    /// clear the source hash; the row is written again next run (<see cref="IsUnchanged(string, PayloadHash)"/> is false
+    /// while the last attempt failed, and the pushed-down diff returns it).
+    /// </summary>
     public void Fail(string key, string error, string? kustomerId = null, DateTime? atUtc = null) =>
         Queue(key, new StateOp(OpKind.Fail, kustomerId, null, null, Truncate(error), atUtc ?? DateTime.UtcNow));
 
@@ -253,78 +261,78 @@ public sealed class SyncState : IDisposable
     private void Write(Dictionary<string, StateOp> ops, List<OutcomeOp> outcomes)
     {
         var d = _store.Dialect;
-        var per = d.RowsPerStatement;
         using var connection = _store.Connect();
         using var tx = connection.BeginTransaction();
 
         var confirms = ops.Where(p => p.Value.Kind == OpKind.Confirm).ToList();
-        for (var start = 0; start < confirms.Count; start += per)
+        WriteRows(connection, tx, confirms, d.ConfirmStatement, (command, i, pair) =>
         {
-            var n = Math.Min(per, confirms.Count - start);
-            using var command = _store.Command(connection, tx, d.ConfirmStatement(n));
-            StateDialect.AddText(command, "@s", SyncName);
-            for (var i = 0; i < n; i++)
-            {
-                var (key, op) = (confirms[start + i].Key, confirms[start + i].Value);
-                StateDialect.AddText(command, "@k" + i, key);
-                StateDialect.AddText(command, "@i" + i, op.KustomerId);
-                StateDialect.AddText(command, "@h" + i, op.Hash);
-                StateDialect.AddText(command, "@x" + i, op.SourceHash);
-                d.AddTime(command, "@t" + i, op.At);
-            }
-            command.ExecuteNonQuery();
-        }
+            StateDialect.AddText(command, "@k" + i, pair.Key);
+            StateDialect.AddText(command, "@i" + i, pair.Value.KustomerId);
+            StateDialect.AddText(command, "@h" + i, pair.Value.Hash);
+            StateDialect.AddText(command, "@x" + i, pair.Value.SourceHash);
+            d.AddTime(command, "@t" + i, pair.Value.At);
+        }, withSync: true);
 
         var fails = ops.Where(p => p.Value.Kind == OpKind.Fail).ToList();
-        for (var start = 0; start < fails.Count; start += per)
+        WriteRows(connection, tx, fails, d.FailStatement, (command, i, pair) =>
         {
-            var n = Math.Min(per, fails.Count - start);
-            using var command = _store.Command(connection, tx, d.FailStatement(n));
-            StateDialect.AddText(command, "@s", SyncName);
-            for (var i = 0; i < n; i++)
-            {
-                var (key, op) = (fails[start + i].Key, fails[start + i].Value);
-                StateDialect.AddText(command, "@k" + i, key);
-                StateDialect.AddText(command, "@i" + i, op.KustomerId);
-                StateDialect.AddText(command, "@e" + i, op.Error);
-                d.AddTime(command, "@t" + i, op.At);
-            }
-            command.ExecuteNonQuery();
-        }
+            StateDialect.AddText(command, "@k" + i, pair.Key);
+            StateDialect.AddText(command, "@i" + i, pair.Value.KustomerId);
+            StateDialect.AddText(command, "@e" + i, pair.Value.Error);
+            d.AddTime(command, "@t" + i, pair.Value.At);
+        }, withSync: true);
 
         var sourceHashes = ops.Where(p => p.Value.Kind == OpKind.SourceHash).ToList();
-        if (sourceHashes.Count > 0)
+        WriteRows(connection, tx, sourceHashes, d.SourceHashStatement, (command, i, pair) =>
         {
-            using var command = _store.Command(connection, tx, $"UPDATE {d.Table("state")} SET source_hash = @x WHERE sync_name = @s AND record_key = @k");
-            StateDialect.AddText(command, "@s", SyncName);
-            StateDialect.AddText(command, "@k", "");
-            StateDialect.AddText(command, "@x", "");
-            foreach (var pair in sourceHashes)
+            StateDialect.AddText(command, "@k" + i, pair.Key);
+            StateDialect.AddText(command, "@x" + i, pair.Value.SourceHash);
+        }, withSync: true);
+
+        WriteRows(connection, tx, outcomes, d.OutcomeStatement, (command, i, o) =>
+        {
+            StateDialect.Add(command, "@r" + i, o.RunId, DbType.Int64);
+            StateDialect.Add(command, "@n" + i, o.Row, DbType.Int64);
+            StateDialect.AddText(command, "@k" + i, o.Key);
+            StateDialect.AddText(command, "@st" + i, o.Status.ToString());
+            StateDialect.AddText(command, "@i" + i, o.KustomerId);
+            StateDialect.AddText(command, "@ei" + i, o.ErrorId);
+            StateDialect.AddText(command, "@m" + i, o.Message);
+        }, withSync: false);
+        tx.Commit();
+    }
+
+    /// <summary>
+    /// Multi-row statements of up to <see cref="StateDialect.RowsPerStatement"/> rows (Postgres, SQL Server: fewer round
+    /// trips), or one prepared single-row statement run per item (SQLite: in-process, and binding thousands of named
+    /// parameters costs more than it saves).
+    /// </summary>
+    private void WriteRows<T>(DbConnection connection, DbTransaction tx, List<T> items, Func<int, string> statement, Action<DbCommand, int, T> bind, bool withSync)
+    {
+        if (items.Count == 0) return;
+        var d = _store.Dialect;
+        if (d.SingleRowStatements)
+        {
+            using var command = _store.Command(connection, tx, statement(1));
+            foreach (var item in items)
             {
-                command.Parameters["@k"].Value = pair.Key;
-                command.Parameters["@x"].Value = (object?)pair.Value.SourceHash ?? DBNull.Value;
+                command.Parameters.Clear();
+                if (withSync) StateDialect.AddText(command, "@s", SyncName);
+                bind(command, 0, item);
                 command.ExecuteNonQuery();
             }
+            return;
         }
-
-        for (var start = 0; start < outcomes.Count; start += per)
+        var per = d.RowsPerStatement;
+        for (var start = 0; start < items.Count; start += per)
         {
-            var n = Math.Min(per, outcomes.Count - start);
-            using var command = _store.Command(connection, tx, d.OutcomeStatement(n));
-            for (var i = 0; i < n; i++)
-            {
-                var o = outcomes[start + i];
-                StateDialect.Add(command, "@r" + i, o.RunId, DbType.Int64);
-                StateDialect.Add(command, "@n" + i, o.Row, DbType.Int64);
-                StateDialect.AddText(command, "@k" + i, o.Key);
-                StateDialect.AddText(command, "@st" + i, o.Status.ToString());
-                StateDialect.AddText(command, "@i" + i, o.KustomerId);
-                StateDialect.AddText(command, "@ei" + i, o.ErrorId);
-                StateDialect.AddText(command, "@m" + i, o.Message);
-            }
+            var n = Math.Min(per, items.Count - start);
+            using var command = _store.Command(connection, tx, statement(n));
+            if (withSync) StateDialect.AddText(command, "@s", SyncName);
+            for (var i = 0; i < n; i++) bind(command, i, items[start + i]);
             command.ExecuteNonQuery();
         }
-        tx.Commit();
     }
 
     // ---------------- keys that left the source ----------------
@@ -362,21 +370,12 @@ public sealed class SyncState : IDisposable
                 var d = _store.Dialect;
                 using var connection = _store.Connect();
                 using var tx = connection.BeginTransaction();
-                using var command = _store.Command(connection, tx, $"UPDATE {d.Table("state")} SET gone_since = @g WHERE sync_name = @s AND record_key = @k");
-                StateDialect.AddText(command, "@s", SyncName);
-                StateDialect.AddText(command, "@k", "");
-                d.AddTime(command, "@g", atUtc);
-                foreach (var key in gone)
-                {
-                    command.Parameters["@k"].Value = key;
-                    command.ExecuteNonQuery();
-                }
-                command.Parameters["@g"].Value = DBNull.Value;
-                foreach (var key in back)
-                {
-                    command.Parameters["@k"].Value = key;
-                    command.ExecuteNonQuery();
-                }
+                foreach (var (keys, value) in new[] { (gone, (DateTime?)atUtc), (back, null) })
+                    WriteRows(connection, tx, keys, d.GoneStatement, (command, i, key) =>
+                    {
+                        if (i == 0) d.AddTime(command, "@g", value);
+                        StateDialect.AddText(command, "@k" + i, key);
+                    }, withSync: true);
                 tx.Commit();
                 return 0;
             });

@@ -1,0 +1,407 @@
+using System.Net;
+using System.Security;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Security;
+using KustomerSync.Engine.Sources;
+using KustomerSync.Engine.State;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Engine.Definitions;
+
+/// <summary>How the host wants a definition run.</summary>
+public sealed class DefinitionRunOptions
+{
+    /// <summary>Plan only: the source is read and lookups are made, nothing is written to Kustomer.</summary>
+    public bool WhatIf { get; set; }
+
+    /// <summary>Ignore the stored hashes (and give '$LastRunStart' its first-run value), in addition to the file's FullSync.</summary>
+    public bool FullSync { get; set; }
+
+    /// <summary>Compiles a computed mapping value; required when the definition has any.</summary>
+    public Func<DefinitionExpression, Func<InputRecord, object?>>? CompileExpression { get; set; }
+
+    /// <summary>Makes the object results carry as InputObject (and computed values see as $_); null: no object.</summary>
+    public Func<string[], object?[], object?>? MakeSourceObject { get; set; }
+
+    /// <summary>For tests: the HTTP handler of the Kustomer client.</summary>
+    public HttpMessageHandler? KustomerHandler { get; set; }
+}
+
+/// <summary>What the run tells its host as it goes, on the thread that called <see cref="DefinitionRun.Execute"/>.</summary>
+public interface IDefinitionRunObserver
+{
+    void Result(UpsertResult result);
+    void Progress(UpsertSummary summary, int inFlight);
+    void Warning(string message);
+    void Verbose(string message);
+}
+
+/// <summary>How a definition run ended: the summary, the exit code for schedulers, and the error that stopped it, if any.</summary>
+public sealed class DefinitionOutcome
+{
+    public const int ExitSucceeded = 0;
+    public const int ExitRunFailed = 1;
+    public const int ExitRowsFailed = 2;
+
+    public DefinitionOutcome(UpsertSummary? summary, int exitCode, string? errorId = null, string? message = null, Exception? error = null)
+    {
+        Summary = summary;
+        ExitCode = exitCode;
+        ErrorId = errorId;
+        Message = message;
+        Error = error;
+    }
+
+    /// <summary>Null when the run stopped before any row was read (state locked, Kustomer refused the key).</summary>
+    public UpsertSummary? Summary { get; }
+    /// <summary>0: every row succeeded; 2: the run completed but some rows were Invalid or Failed; 1: the run failed.</summary>
+    public int ExitCode { get; }
+    public string? ErrorId { get; }
+    public string? Message { get; }
+    public Exception? Error { get; }
+    public bool Failed => ExitCode == ExitRunFailed;
+
+    public static int ExitCodeFor(UpsertSummary summary) => summary.Invalid + summary.Failed > 0 ? ExitRowsFailed : ExitSucceeded;
+}
+
+/// <summary>
+/// Runs a validated <see cref="SyncDefinition"/> end to end: resolves its secrets through the host, opens the state
+/// (taking the sync's lease), gives '$LastRunStart' the start of the last successful run, reads the source (or, with
+/// PushDown, only the rows whose source hash differs from the state's), upserts through <see cref="UpsertRun"/>, and
+/// records the run in the history, including runs that failed before or while reading.
+/// </summary>
+public sealed class DefinitionRun : IDisposable
+{
+    private readonly SyncDefinition _definition;
+    private readonly DefinitionRunOptions _options;
+    private readonly SecureString _apiKey;
+    private readonly string _sourceConnection;
+    private readonly NetworkCredential? _sourceCredential;
+    private readonly string? _stateConnection;
+    private readonly List<string> _secretsForRedaction = new();
+
+    private DefinitionRun(SyncDefinition definition, DefinitionRunOptions options, SecureString apiKey, string sourceConnection,
+        NetworkCredential? sourceCredential, string? stateConnection)
+    {
+        _definition = definition;
+        _options = options;
+        _apiKey = apiKey;
+        _sourceConnection = sourceConnection;
+        _sourceCredential = sourceCredential;
+        _stateConnection = stateConnection;
+    }
+
+    public SyncDefinition Definition => _definition;
+
+    public bool FullSync => _definition.FullSync || _options.FullSync;
+
+    /// <summary>
+    /// Resolves every secret through the host (all failures reported at once, each naming its setting, as a
+    /// DefinitionException with ErrorId KustomerSync.SecretUnavailable) and checks what could only be checked with
+    /// them. Connects to nothing.
+    /// </summary>
+    public static DefinitionRun Prepare(SyncDefinition definition, IDefinitionHost host, DefinitionRunOptions options)
+    {
+        if (definition.Mapping.Any(m => m.Value is DefinitionExpression) && options.CompileExpression is null)
+            throw new InvalidOperationException("The definition has computed mapping values but the host gave no CompileExpression.");
+        var problems = new List<DefinitionProblem>();
+        ResolvedSecret? Get(SecretReference? reference)
+        {
+            if (reference is null) return null;
+            try
+            {
+                if (reference.Source == SecretSource.EnvironmentVariable)
+                {
+                    var value = host.GetEnvironmentVariable(reference.Name);
+                    if (string.IsNullOrWhiteSpace(value))
+                    {
+                        problems.Add(new DefinitionProblem(reference.Setting, $"the environment variable {reference.Name} is not set (or is empty) for this process."));
+                        return null;
+                    }
+                    return new ResolvedSecret(SecretText.Protect(value!.Trim()));
+                }
+                return host.Resolve(reference);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                problems.Add(new DefinitionProblem(reference.Setting, $"could not read the {reference}: {ex.Message}"));
+                return null;
+            }
+        }
+
+        var d = definition;
+        var key = Get(d.Destination.ApiKey);
+        var sourceCs = Get(d.Source.ConnectionStringSecret);
+        var password = Get(d.Source.Password);
+        var stateCs = Get(d.State.ConnectionStringSecret);
+        var sourceConnection = d.Source.ConnectionString ?? (sourceCs is null ? null : SecretText.Reveal(sourceCs.Secret));
+        var stateConnection = d.State.ConnectionString ?? (stateCs is null ? null : SecretText.Reveal(stateCs.Secret));
+        if (d.PushDown && sourceConnection is not null && stateConnection is not null && !SyncDefinitionParser.SameDatabase(sourceConnection, stateConnection))
+            problems.Add(new DefinitionProblem("PushDown", "needs the state in the same database as the source, but the source and state connection strings name different hosts, ports or databases."));
+        if (problems.Count > 0) throw new DefinitionException(d.DefinitionPath, problems, "KustomerSync.SecretUnavailable");
+
+        NetworkCredential? credential = null;
+        if (password is not null)
+            credential = new NetworkCredential(password.UserName ?? d.Source.UserName ?? "", password.Secret);
+        else if (d.Source.UserName is not null)
+            credential = new NetworkCredential(d.Source.UserName, "");
+        var run = new DefinitionRun(d, options, key!.Secret, sourceConnection!, credential, stateConnection);
+        run._secretsForRedaction.Add(SecretText.Reveal(key.Secret));
+        if (password is not null) run._secretsForRedaction.Add(SecretText.Reveal(password.Secret));
+        return run;
+    }
+
+    /// <summary>Masks every resolved secret (and connection-string secrets) in a text.</summary>
+    public string Redact(string text) => ConnectionStrings.Redact(SecretText.Redact(text, _secretsForRedaction));
+
+    /// <summary>Runs the sync on the calling thread; results and progress go to the observer on the same thread.</summary>
+    public DefinitionOutcome Execute(IDefinitionRunObserver observer, CancellationToken cancellationToken)
+    {
+        var d = _definition;
+        IStateStore store;
+        SyncState state;
+        try
+        {
+            store = d.State.Provider == StateProvider.Sqlite
+                ? StateStores.Sqlite(d.State.Path!, d.State.StoreOptions())
+                : StateStores.Create(d.State.Provider, _stateConnection!, d.State.StoreOptions());
+            observer.Verbose($"State: {store.Display}");
+            state = store.Open(new SyncStateOptions(d.Name)
+            {
+                Object = d.Target.DisplayName,
+                SyncKey = d.Key.DisplayName,
+                FullSync = FullSync,
+                KeyComparer = d.Key.Comparer,
+            });
+        }
+        catch (StateException ex)
+        {
+            return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, ex.ErrorId, Redact(ex.Message), ex);
+        }
+
+        using (state)
+        using (var client = new KustomerClient(d.Destination.BaseUri, _apiKey, handler: _options.KustomerHandler))
+        {
+            return Run(store, state, client, observer, cancellationToken);
+        }
+    }
+
+    private DefinitionOutcome Run(IStateStore store, SyncState state, KustomerClient client, IDefinitionRunObserver observer, CancellationToken ct)
+    {
+        var d = _definition;
+        var started = DateTime.UtcNow;
+        DateTime? last;
+        try
+        {
+            last = store.LastSuccessfulRunStart(d.Name);
+        }
+        catch (StateException ex)
+        {
+            return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, ex.ErrorId, Redact(ex.Message), ex);
+        }
+        var since = FullSync || last is null ? d.Source.FirstRunStart : last.Value;
+        if (d.Source.UsesLastRunStart)
+            observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : "start of the last successful run")}).");
+
+        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf };
+        UpsertRun run;
+        try
+        {
+            run = Task.Run(() => UpsertRun.StartAsync(client, options, MappingRules(), d.SkipNull, ct, new UpsertStateBinding(state, d.ReportKeysLeft)), ct)
+                .GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
+        {
+            var id = ex switch { KustomerException k => k.ErrorId, StateException s => s.ErrorId, MappingException => "KustomerSync.InvalidMapping", _ => "KustomerSync.Cancelled" };
+            var message = Redact(ex.Message);
+            RecordFailedStart(state, started, message);
+            return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, id, message, ex);
+        }
+
+        using (run)
+        {
+            return Drive(run, store, state, since, observer, ct);
+        }
+    }
+
+    private DefinitionOutcome Drive(UpsertRun run, IStateStore store, SyncState state, DateTime since, IDefinitionRunObserver observer, CancellationToken ct)
+    {
+        var d = _definition;
+        var query = BuildQuery(store, since, out var pushedDown);
+        var sourceHashes = pushedDown ? new Dictionary<long, string>() : null;
+        string? failureId = null;
+        string? failureMessage = null;
+        Exception? failure = null;
+        var cancelled = false;
+        try
+        {
+            var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
+            observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
+            string[]? names = null;
+            var hashIndex = -1;
+            foreach (var row in reader.Read(query, ct))
+            {
+                if (names is null)
+                {
+                    names = row.Columns.Names;
+                    if (pushedDown)
+                    {
+                        hashIndex = Array.IndexOf(names, PushedDownDiff.SourceHashColumn);
+                        names = names.Where((_, i) => i != hashIndex).ToArray();
+                    }
+                }
+                var values = row.Values;
+                if (hashIndex >= 0)
+                {
+                    sourceHashes![run.Submitted + 1] = values[hashIndex]?.ToString() ?? "";
+                    values = values.Where((_, i) => i != hashIndex).ToArray();
+                }
+                run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
+                Take(run, state, sourceHashes, observer);
+                if (state.LeaseLost)
+                    throw new StateException(StateErrors.Locked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            cancelled = true;
+        }
+        catch (SourceException ex)
+        {
+            (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
+        }
+        catch (StateException ex)
+        {
+            (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && ex is not StackOverflowException)
+        {
+            // A computed mapping value that threw, or a provider failure that was not wrapped.
+            (failureId, failureMessage, failure) = ("KustomerSync.SourceReadFailed", Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
+        }
+
+        while (!run.IsDrained)
+        {
+            run.WaitForResult(TimeSpan.FromMilliseconds(200));
+            Take(run, state, sourceHashes, observer);
+        }
+
+        if (run.UnmappedColumns.Count > 0)
+            observer.Warning($"These source columns map to no {run.Summary.Object} field and were not sent: {string.Join(", ", run.UnmappedColumns)}. Name them like a Kustomer field or custom attribute in the query, or map them in Mapping.");
+
+        UpsertSummary summary;
+        try
+        {
+            if (failure is null)
+            {
+                summary = run.Finish(cancelled);
+            }
+            else
+            {
+                // The source stopped part-way: close the run as Failed (without the keys-left check, which needs the whole input).
+                summary = run.Finish(cancelled: true);
+                summary.Cancelled = false;
+                state.FinishRun(summary.RunId ?? 0, summary, SyncRunStatus.Failed, DateTime.UtcNow, failureMessage);
+            }
+        }
+        catch (StateException ex)
+        {
+            return new DefinitionOutcome(run.Summary, DefinitionOutcome.ExitRunFailed, ex.ErrorId, Redact(ex.Message), ex);
+        }
+
+        if (run.KeysLeft.Count > 0)
+            observer.Warning($"{run.KeysLeft.Count} keys synced before are not in the source any more: {string.Join(", ", run.KeysLeft.Take(20))}{(run.KeysLeft.Count > 20 ? ", ..." : "")}.");
+        if (failure is not null) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, failureId, failureMessage, failure);
+        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", "The run was stopped; what Kustomer confirmed is kept.");
+        if (run.FatalError is { } fatal) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, run.FatalErrorId, fatal);
+        return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
+    }
+
+    private void Take(UpsertRun run, SyncState state, Dictionary<long, string>? sourceHashes, IDefinitionRunObserver observer)
+    {
+        var any = false;
+        while (run.TryTake(out var result))
+        {
+            any = true;
+            if (sourceHashes is not null && sourceHashes.TryGetValue(result.Row, out var hash))
+            {
+                sourceHashes.Remove(result.Row);
+                // UpsertRun confirms without a source hash; add it once Kustomer confirmed (or the payload was unchanged).
+                if (!_options.WhatIf && result.Key is not null && hash.Length > 0 &&
+                    result.Status is UpsertStatus.Created or UpsertStatus.Updated or UpsertStatus.Unchanged)
+                    state.RecordSourceHash(result.Key, hash);
+            }
+            observer.Result(result);
+        }
+        if (any) observer.Progress(run.Summary, run.InFlight);
+    }
+
+    private SourceQuery BuildQuery(IStateStore store, DateTime since, out bool pushedDown)
+    {
+        var d = _definition;
+        pushedDown = d.PushDown && !FullSync;
+        string sql = d.Source.Query;
+        var extra = new Dictionary<string, object?>();
+        if (pushedDown)
+        {
+            var pushed = PushedDownDiff.BuildQuery(d.Source.Query, KeyColumn(), d.Name, store, lowerCaseKey: d.Key.Kind == SyncKeyKind.Email);
+            sql = pushed.Sql;
+            foreach (var pair in pushed.Parameters) extra[pair.Key] = pair.Value;
+        }
+        var query = new SourceQuery(sql)
+        {
+            CommandTimeout = d.Source.CommandTimeoutSeconds is { } s ? (s == 0 ? null : TimeSpan.FromSeconds(s)) : TimeSpan.FromSeconds(300),
+        };
+        foreach (var pair in d.Source.Parameters)
+            query.Parameters[pair.Key] = pair.Value is LastRunStartToken ? since : pair.Value;
+        foreach (var pair in extra) query.Parameters[pair.Key] = pair.Value;
+        return query;
+    }
+
+    /// <summary>The query column that carries the key: Source.KeyColumn, else the column mapped to the key field, else the key field's own name.</summary>
+    public string KeyColumn()
+    {
+        var d = _definition;
+        if (d.Source.KeyColumn is { } explicitColumn) return explicitColumn;
+        var mapped = d.Mapping.FirstOrDefault(m => string.Equals(m.Key, d.Key.FieldPath, StringComparison.OrdinalIgnoreCase) && m.Value is string);
+        if (mapped.Value is string column) return column;
+        return d.Key.Kind == SyncKeyKind.CustomAttribute ? d.Key.Attribute! : d.Key.FieldPath;
+    }
+
+    private IReadOnlyList<MappingRule> MappingRules()
+    {
+        var rules = new List<MappingRule>();
+        foreach (var pair in _definition.Mapping)
+        {
+            if (pair.Value is DefinitionExpression expression)
+                rules.Add(new MappingRule(pair.Key, _options.CompileExpression!(expression), expression.ToString()));
+            else
+                rules.Add(new MappingRule(pair.Key, (string)pair.Value));
+        }
+        return rules;
+    }
+
+    /// <summary>A run that failed before its first row still goes into the history, so a scheduled failure is never silent.</summary>
+    private void RecordFailedStart(SyncState state, DateTime started, string message)
+    {
+        try
+        {
+            var id = state.StartRun(new SyncRunStart
+            {
+                Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName, Behavior = _definition.Behavior,
+                WhatIf = _options.WhatIf, FullSync = FullSync, StartedUtc = started,
+            });
+            var summary = new UpsertSummary { Sync = _definition.Name, RunId = id, Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName, Behavior = _definition.Behavior, WhatIf = _options.WhatIf };
+            state.FinishRun(id, summary, SyncRunStatus.Failed, DateTime.UtcNow, message);
+        }
+        catch (StateException)
+        {
+            // The history is best effort here; the error itself reaches the caller.
+        }
+    }
+
+    public void Dispose()
+    {
+        _secretsForRedaction.Clear();
+    }
+}

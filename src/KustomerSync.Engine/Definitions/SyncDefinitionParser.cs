@@ -1,0 +1,583 @@
+using System.Collections;
+using System.Data.Common;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Sources;
+using KustomerSync.Engine.State;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Engine.Definitions;
+
+/// <summary>
+/// Validates the data of a sync definition (plain dictionaries, lists, strings, numbers, booleans and
+/// <see cref="DefinitionExpression"/>s, as the host read them from a .psd1 file without running it) and builds a
+/// <see cref="SyncDefinition"/>. Every problem is collected and reported at once, each naming its setting; nothing is
+/// connected to.
+/// </summary>
+public static class SyncDefinitionParser
+{
+    private static readonly Regex NamePattern = new("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$");
+    private static readonly string[] LastRunStartNames = { "$LastRunStart", "$LastSuccessfulRunStart" };
+
+    private static readonly string[] RootSettings =
+        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown" };
+    private static readonly string[] SourceSettings =
+    {
+        "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
+        "UserName", "PasswordEnvironmentVariable", "PasswordAutomationVariable", "PasswordSecret", "AutomationCredential", "SecretVault",
+        "Query", "QueryPath", "Parameters", "FirstRunStart", "CommandTimeout", "KeyColumn",
+    };
+    private static readonly string[] DestinationSettings =
+    {
+        "Organization", "Region", "BaseUri", "ApiKeyEnvironmentVariable", "ApiKeyAutomationVariable", "ApiKeyAutomationCredential", "ApiKeySecret", "SecretVault",
+    };
+    private static readonly string[] StateSettings =
+    {
+        "Path", "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
+        "SecretVault", "Schema", "TablePrefix",
+    };
+
+    /// <summary>Validates and builds; throws <see cref="DefinitionException"/> listing every problem.</summary>
+    /// <param name="data">The file's top-level hashtable.</param>
+    /// <param name="definitionPath">The file's absolute path (relative paths inside are resolved against its folder).</param>
+    /// <param name="host">Environment variables, available commands and files.</param>
+    public static SyncDefinition Parse(IDictionary data, string definitionPath, IDefinitionHost host)
+    {
+        var p = new Problems();
+        var d = new SyncDefinition { DefinitionPath = definitionPath };
+        var folder = System.IO.Path.GetDirectoryName(definitionPath) ?? ".";
+        var root = p.Section(data, "", RootSettings);
+
+        d.Name = p.String(root, "", "Name", required: true) ?? "";
+        if (d.Name.Length > 0 && !NamePattern.IsMatch(d.Name))
+            p.Add("Name", $"'{d.Name}' is not a valid sync name: use letters, digits, '_', '.', ':' and '-' (up to 128, starting with a letter or digit). State and run history are kept under this name.");
+        d.Description = p.String(root, "", "Description");
+
+        ParseTarget(p, root, d);
+        ParseSource(p, p.Section(root, "Source", SourceSettings, required: true), d, folder, host);
+        ParseDestination(p, p.Section(root, "Destination", DestinationSettings, required: true), d, host);
+        ParseMapping(p, root, d);
+        d.SkipNull = p.Bool(root, "", "SkipNull") ?? false;
+        var throttle = p.Int(root, "", "ThrottleLimit");
+        if (throttle is { } t)
+        {
+            if (t < 1 || t > 64) p.Add("ThrottleLimit", $"{t} is out of range: use 1 to 64 requests in flight.");
+            else d.ThrottleLimit = t;
+        }
+        ParseState(p, p.Section(root, "State", StateSettings, required: true), d, folder, host);
+        d.FullSync = p.Bool(root, "", "FullSync") ?? false;
+        d.ReportKeysLeft = p.Bool(root, "", "ReportKeysLeft") ?? false;
+        d.PushDown = p.Bool(root, "", "PushDown") ?? false;
+        CheckCombinations(p, root, d);
+
+        if (p.Count > 0) throw new DefinitionException(definitionPath, p.List);
+        return d;
+    }
+
+    private static void ParseTarget(Problems p, IDictionary? root, SyncDefinition d)
+    {
+        var objectText = p.String(root, "", "Object", required: true);
+        var targetOk = false;
+        if (objectText is not null)
+        {
+            try
+            {
+                d.Target = SyncTarget.Parse(objectText);
+                targetOk = true;
+            }
+            catch (ArgumentException ex)
+            {
+                p.Add("Object", ex.Message);
+            }
+        }
+        var keyText = p.String(root, "", "SyncKey") ?? "ExternalId";
+        if (targetOk)
+        {
+            try
+            {
+                d.Key = Sync.SyncKey.Parse(keyText, d.Target);
+            }
+            catch (ArgumentException ex)
+            {
+                p.Add("SyncKey", ex.Message);
+            }
+        }
+        var behavior = p.String(root, "", "Behavior");
+        if (behavior is not null)
+        {
+            if (Enum.TryParse<SyncBehavior>(behavior, ignoreCase: true, out var b) && Enum.IsDefined(typeof(SyncBehavior), b) && !int.TryParse(behavior, out _))
+                d.Behavior = b;
+            else
+                p.Add("Behavior", $"'{behavior}' is not a behaviour. Use {string.Join(", ", Enum.GetNames(typeof(SyncBehavior)))}{Suggestion(behavior, Enum.GetNames(typeof(SyncBehavior)))}.");
+        }
+    }
+
+    private static void ParseSource(Problems p, IDictionary? source, SyncDefinition d, string folder, IDefinitionHost host)
+    {
+        if (source is null) return;
+        var s = d.Source;
+        var provider = p.String(source, "Source", "Provider", required: true);
+        if (provider is not null)
+        {
+            var resolved = SourceProviders.Resolve(provider);
+            if (resolved is null)
+                p.Add("Source.Provider", $"'{provider}' is not a known provider. Known providers: {string.Join(", ", SourceProviders.Names)}{Suggestion(provider, SourceProviders.Names)}.");
+            else s.Provider = resolved;
+        }
+
+        var vault = p.String(source, "Source", "SecretVault");
+        var connection = OneOf(p, source, "Source", host, vault, required: true, "a connection string",
+            ("ConnectionString", null), ("ConnectionStringEnvironmentVariable", SecretSource.EnvironmentVariable),
+            ("ConnectionStringAutomationVariable", SecretSource.AutomationVariable), ("ConnectionStringSecret", SecretSource.SecretManagement));
+        if (connection is { Literal: { } literal })
+        {
+            s.ConnectionString = literal;
+            try
+            {
+                _ = new DbConnectionStringBuilder { ConnectionString = literal };
+            }
+            catch (ArgumentException)
+            {
+                p.Add("Source.ConnectionString", "is not a valid connection string: write it as Key=Value pairs separated by ';' (quote values that contain ';').");
+            }
+            if (Regex.IsMatch(literal, @"(?i)\b(password|pwd)\s*=\s*[^;\s]"))
+                p.Add("Source.ConnectionString", "holds a password in the definition file. Keep it out of the file: use Source.PasswordEnvironmentVariable, Source.AutomationCredential or Source.PasswordSecret, or put the whole connection string in Source.ConnectionStringEnvironmentVariable.");
+        }
+        else if (connection is { Secret: { } secret }) s.ConnectionStringSecret = secret;
+
+        s.UserName = p.String(source, "Source", "UserName");
+        var password = OneOf(p, source, "Source", host, vault, required: false, "a password",
+            ("PasswordEnvironmentVariable", SecretSource.EnvironmentVariable), ("PasswordAutomationVariable", SecretSource.AutomationVariable),
+            ("PasswordSecret", SecretSource.SecretManagement), ("AutomationCredential", SecretSource.AutomationCredential));
+        if (password?.Secret is { } pw)
+        {
+            s.Password = pw;
+            if (pw.Source == SecretSource.AutomationCredential && s.UserName is not null)
+                p.Add("Source.UserName", "is not used with Source.AutomationCredential: the credential brings its own user name. Remove one of them.");
+        }
+
+        var query = p.String(source, "Source", "Query");
+        var queryPath = p.String(source, "Source", "QueryPath");
+        if (query is not null && queryPath is not null)
+            p.Add("Source.Query", "give Source.Query or Source.QueryPath (a .sql file), not both.");
+        else if (query is null && queryPath is null)
+        {
+            if (source.Contains("Query") || source.Contains("QueryPath")) { /* reported as empty already */ }
+            else p.Add("Source.Query", "is missing: write the query that returns the rows to sync (or Source.QueryPath, the path of a .sql file).");
+        }
+        else if (query is not null) s.Query = query;
+        else
+        {
+            var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, queryPath!));
+            if (!host.FileExists(full)) p.Add("Source.QueryPath", $"the file '{full}' does not exist.");
+            else s.Query = File.ReadAllText(full);
+        }
+
+        var parameters = p.Dictionary(source, "Source", "Parameters");
+        if (parameters is not null)
+        {
+            var list = new List<KeyValuePair<string, object?>>();
+            foreach (DictionaryEntry entry in parameters)
+            {
+                var name = entry.Key?.ToString() ?? "";
+                var setting = "Source.Parameters." + name;
+                var value = entry.Value;
+                if (name.Length == 0 || name.StartsWith("@", StringComparison.Ordinal))
+                {
+                    p.Add(setting, "parameter names are written without '@' (the query refers to them as @name).");
+                    continue;
+                }
+                if (value is string text && LastRunStartNames.Any(n => string.Equals(n, text.Trim(), StringComparison.OrdinalIgnoreCase)))
+                    value = LastRunStartToken.Instance;
+                else if (value is string other && other.TrimStart().StartsWith("$", StringComparison.Ordinal))
+                    p.Add(setting, $"'{other}' is not a value a definition can take: variables are not expanded. The one automatic value is '$LastRunStart' (the start of the last successful run).");
+                else if (value is DefinitionExpression)
+                    p.Add(setting, "a parameter value cannot be a scriptblock: write a constant, or '$LastRunStart'.");
+                else if (value is IDictionary or IList)
+                    p.Add(setting, "a parameter value must be a single value (string, number, $true/$false, $null) or '$LastRunStart'.");
+                list.Add(new KeyValuePair<string, object?>(name, value));
+            }
+            s.Parameters = list;
+        }
+
+        var first = p.String(source, "Source", "FirstRunStart");
+        if (first is not null)
+        {
+            if (DateTime.TryParse(first, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+                s.FirstRunStart = DateTime.SpecifyKind(at, DateTimeKind.Utc);
+            else
+                p.Add("Source.FirstRunStart", $"'{first}' is not a date: write it as ISO 8601, for example '2024-01-01' or '2024-01-01T00:00:00Z' (UTC unless an offset is given).");
+        }
+        var timeout = p.Int(source, "Source", "CommandTimeout");
+        if (timeout is { } seconds)
+        {
+            if (seconds < 0) p.Add("Source.CommandTimeout", "must be 0 (no limit) or a number of seconds.");
+            else s.CommandTimeoutSeconds = seconds;
+        }
+        s.KeyColumn = p.String(source, "Source", "KeyColumn");
+    }
+
+    private static void ParseDestination(Problems p, IDictionary? destination, SyncDefinition d, IDefinitionHost host)
+    {
+        if (destination is null) return;
+        var dest = d.Destination;
+        var organization = p.String(destination, "Destination", "Organization");
+        var region = p.String(destination, "Destination", "Region");
+        var baseUri = p.String(destination, "Destination", "BaseUri");
+        if (organization is not null && baseUri is not null)
+            p.Add("Destination.BaseUri", "give Destination.Organization (with an optional Region) or Destination.BaseUri, not both.");
+        else if (organization is null && baseUri is null)
+        {
+            if (!destination.Contains("Organization") && !destination.Contains("BaseUri"))
+                p.Add("Destination.Organization", "is missing: name the Kustomer organization (the subdomain of <org>.kustomerapp.com), or give Destination.BaseUri.");
+        }
+        else if (organization is not null)
+        {
+            try
+            {
+                dest.BaseUri = KustomerEndpoint.ForOrganization(organization, region);
+                dest.Organization = organization.ToLowerInvariant();
+                dest.Region = region;
+            }
+            catch (ArgumentException ex)
+            {
+                p.Add(ex.ParamName == "region" ? "Destination.Region" : "Destination.Organization", StripParam(ex.Message));
+            }
+        }
+        else
+        {
+            if (region is not null) p.Add("Destination.Region", "is only used with Destination.Organization; Destination.BaseUri already names the host.");
+            if (!Uri.TryCreate(baseUri, UriKind.Absolute, out var uri))
+                p.Add("Destination.BaseUri", $"'{baseUri}' is not an absolute URI such as https://api.kustomerapp.com or http://127.0.0.1:5080 (the emulator).");
+            else
+            {
+                try
+                {
+                    dest.BaseUri = KustomerEndpoint.Normalize(uri);
+                }
+                catch (ArgumentException ex)
+                {
+                    p.Add("Destination.BaseUri", StripParam(ex.Message));
+                }
+            }
+        }
+
+        var vault = p.String(destination, "Destination", "SecretVault");
+        var key = OneOf(p, destination, "Destination", host, vault, required: true, "the API key",
+            ("ApiKeyEnvironmentVariable", SecretSource.EnvironmentVariable), ("ApiKeyAutomationVariable", SecretSource.AutomationVariable),
+            ("ApiKeyAutomationCredential", SecretSource.AutomationCredential), ("ApiKeySecret", SecretSource.SecretManagement));
+        if (key?.Secret is { } secret) dest.ApiKey = secret;
+    }
+
+    private static void ParseMapping(Problems p, IDictionary? root, SyncDefinition d)
+    {
+        var mapping = p.Dictionary(root, "", "Mapping");
+        if (mapping is null) return;
+        var list = new List<KeyValuePair<string, object>>();
+        foreach (DictionaryEntry entry in mapping)
+        {
+            var target = entry.Key?.ToString() ?? "";
+            var setting = "Mapping." + target;
+            switch (entry.Value)
+            {
+                case string column when column.Trim().Length > 0:
+                    list.Add(new KeyValuePair<string, object>(target, column.Trim()));
+                    break;
+                case DefinitionExpression expression when expression.Text.Trim().Length > 0:
+                    list.Add(new KeyValuePair<string, object>(target, expression));
+                    break;
+                case string:
+                case DefinitionExpression:
+                    p.Add(setting, "is empty: name the source column, or compute the value with a scriptblock such as { $_.first + ' ' + $_.last }.");
+                    break;
+                default:
+                    p.Add(setting, $"must be a source column name (a string) or a scriptblock, not {Describe(entry.Value)}.");
+                    break;
+            }
+            if (target.Trim().Length == 0) p.Add("Mapping", "has an empty field name.");
+        }
+        d.Mapping = list;
+    }
+
+    private static void ParseState(Problems p, IDictionary? state, SyncDefinition d, string folder, IDefinitionHost host)
+    {
+        if (state is null) return;
+        var st = d.State;
+        var path = p.String(state, "State", "Path");
+        var provider = p.String(state, "State", "Provider");
+        var vault = p.String(state, "State", "SecretVault");
+        var hasConnection = new[] { "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret" }.Any(state.Contains);
+        if (provider is not null)
+        {
+            if (Enum.TryParse<StateProvider>(provider, ignoreCase: true, out var sp) && Enum.IsDefined(typeof(StateProvider), sp) && !int.TryParse(provider, out _)) st.Provider = sp;
+            else p.Add("State.Provider", $"'{provider}' is not a state store. Use Sqlite (with State.Path), Postgres or SqlServer (with a connection string){Suggestion(provider, Enum.GetNames(typeof(StateProvider)))}.");
+        }
+        else if (hasConnection) p.Add("State.Provider", "is missing: a state connection string needs State.Provider = 'Postgres' or 'SqlServer'.");
+
+        if (path is not null && hasConnection)
+        {
+            p.Add("State.Path", "give State.Path (a SQLite file) or a state connection string (a Postgres or SQL Server table), not both.");
+            return;
+        }
+        if (path is not null)
+        {
+            if (provider is not null && st.Provider != StateProvider.Sqlite)
+                p.Add("State.Provider", $"State.Path is a SQLite file; {st.Provider} needs State.ConnectionString instead.");
+            st.Provider = StateProvider.Sqlite;
+            st.Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, path));
+        }
+        else if (hasConnection)
+        {
+            if (st.Provider == StateProvider.Sqlite && provider is not null)
+                p.Add("State.Provider", "Sqlite keeps state in a file: give State.Path instead of a connection string.");
+            var connection = OneOf(p, state, "State", host, vault, required: true, "a connection string",
+                ("ConnectionString", null), ("ConnectionStringEnvironmentVariable", SecretSource.EnvironmentVariable),
+                ("ConnectionStringAutomationVariable", SecretSource.AutomationVariable), ("ConnectionStringSecret", SecretSource.SecretManagement));
+            if (connection is { Literal: { } literal })
+            {
+                st.ConnectionString = literal;
+                try
+                {
+                    _ = new DbConnectionStringBuilder { ConnectionString = literal };
+                }
+                catch (ArgumentException)
+                {
+                    p.Add("State.ConnectionString", "is not a valid connection string: write it as Key=Value pairs separated by ';'.");
+                }
+            }
+            else if (connection is { Secret: { } secret }) st.ConnectionStringSecret = secret;
+        }
+        else if (!state.Contains("Path"))
+            p.Add("State.Path", "is missing: give State.Path (a SQLite file, relative to the definition's folder) or State.Provider with a connection string. Without state every run would resend every row.");
+
+        var schema = p.String(state, "State", "Schema");
+        var prefix = p.String(state, "State", "TablePrefix");
+        var identifier = new Regex("^[A-Za-z_][A-Za-z0-9_]{0,39}$");
+        if (schema is not null && !identifier.IsMatch(schema)) p.Add("State.Schema", $"'{schema}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
+        else st.Schema = schema;
+        if (prefix is not null && !identifier.IsMatch(prefix)) p.Add("State.TablePrefix", $"'{prefix}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
+        else st.TablePrefix = prefix;
+    }
+
+    private static void CheckCombinations(Problems p, IDictionary? root, SyncDefinition d)
+    {
+        if (d.ReportKeysLeft && d.Source.UsesLastRunStart)
+            p.Add("ReportKeysLeft", "cannot be used with a query that takes '$LastRunStart': an incremental query returns only changed rows, so every other key would look gone. Use it with a query that returns the whole table.");
+        if (d.PushDown)
+        {
+            if (d.ReportKeysLeft)
+                p.Add("ReportKeysLeft", "cannot be used with PushDown: the pushed-down query returns only changed rows, so every other key would look gone.");
+            if (d.Source.Provider.Length > 0 && d.Source.Provider != "Postgres")
+                p.Add("PushDown", $"needs a Postgres source (the diff runs as SQL in the source database); Source.Provider is {d.Source.Provider}.");
+            if (d.State.Provider != StateProvider.Postgres)
+                p.Add("PushDown", "needs the state in the same Postgres database as the source: set State.Provider = 'Postgres' and State.ConnectionString to that database.");
+            else if (d.Source.ConnectionString is { } a && d.State.ConnectionString is { } b && !SameDatabase(a, b))
+                p.Add("PushDown", "needs the state in the same database as the source, but Source.ConnectionString and State.ConnectionString name different hosts, ports or databases.");
+            if (d.Mapping.Any(m => m.Value is DefinitionExpression) && d.Source.KeyColumn is null &&
+                d.Mapping.Any(m => string.Equals(m.Key, d.Key.FieldPath, StringComparison.OrdinalIgnoreCase) && m.Value is DefinitionExpression))
+                p.Add("Source.KeyColumn", "is needed with PushDown when the key is computed: name the query column that carries the key, as stored.");
+        }
+    }
+
+    /// <summary>Host, port and database agree (case-insensitive); unknown parts count as equal.</summary>
+    public static bool SameDatabase(string a, string b)
+    {
+        try
+        {
+            var x = new DbConnectionStringBuilder { ConnectionString = a };
+            var y = new DbConnectionStringBuilder { ConnectionString = b };
+            return Same(x, y, "Host", "Server") && Same(x, y, "Port") && Same(x, y, "Database", "Initial Catalog");
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+
+        static bool Same(DbConnectionStringBuilder x, DbConnectionStringBuilder y, params string[] keys)
+        {
+            string? Get(DbConnectionStringBuilder b) => keys.Select(k => b.TryGetValue(k, out var v) ? v?.ToString() : null).FirstOrDefault(v => v is not null);
+            var vx = Get(x);
+            var vy = Get(y);
+            return vx is null || vy is null || string.Equals(vx.Trim(), vy.Trim(), StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private sealed class Choice
+    {
+        public string? Literal;
+        public SecretReference? Secret;
+    }
+
+    /// <summary>Exactly one (or at most one) of several settings that give the same thing; checks that its source is available.</summary>
+    private static Choice? OneOf(Problems p, IDictionary section, string sectionName, IDefinitionHost host, string? vault, bool required, string what,
+        params (string Setting, SecretSource? Source)[] options)
+    {
+        var given = options.Where(o => section.Contains(o.Setting)).ToList();
+        if (given.Count == 0)
+        {
+            if (required)
+                p.Add($"{sectionName}.{options[0].Setting}", $"is missing: give {what} with one of {string.Join(", ", options.Select(o => sectionName + "." + o.Setting))}.");
+            return null;
+        }
+        if (given.Count > 1)
+        {
+            p.Add($"{sectionName}.{given[1].Setting}", $"give {what} once: {string.Join(" and ", given.Select(o => sectionName + "." + o.Setting))} are both set.");
+            return null;
+        }
+        var (setting, source) = given[0];
+        var full = sectionName + "." + setting;
+        var value = p.String(section, sectionName, setting, required: true);
+        if (value is null) return null;
+        if (source is null) return new Choice { Literal = value };
+        switch (source.Value)
+        {
+            case SecretSource.EnvironmentVariable:
+                if (string.IsNullOrWhiteSpace(host.GetEnvironmentVariable(value)))
+                    p.Add(full, $"the environment variable {value} is not set (or is empty) for this process.");
+                break;
+            case SecretSource.AutomationVariable:
+            case SecretSource.AutomationCredential:
+                if (!host.CommandExists(SecretCommands.For(source.Value)!))
+                    p.Add(full, $"{SecretCommands.For(source.Value)} is not available: Automation assets can only be read inside an Azure Automation runbook. Elsewhere use an environment variable or a SecretManagement vault.");
+                break;
+            case SecretSource.SecretManagement:
+                if (!host.CommandExists(SecretCommands.GetSecret))
+                    p.Add(full, "Get-Secret is not available: install and import Microsoft.PowerShell.SecretManagement and register a vault, or use an environment variable.");
+                break;
+        }
+        return new Choice { Secret = new SecretReference(full, source.Value, value, source == SecretSource.SecretManagement ? vault : null) };
+    }
+
+    internal static string Suggestion(string given, IEnumerable<string> known)
+    {
+        var best = known.Select(k => (k, Distance(given.ToLowerInvariant(), k.ToLowerInvariant())))
+            .Where(x => x.Item2 <= Math.Max(2, x.k.Length / 3)).OrderBy(x => x.Item2).Select(x => x.k).FirstOrDefault();
+        return best is null ? "" : $" (did you mean '{best}'?)";
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var row = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++) row[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var prev = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var temp = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), prev + (a[i - 1] == b[j - 1] ? 0 : 1));
+                prev = temp;
+            }
+        }
+        return row[b.Length];
+    }
+
+    private static string StripParam(string message)
+    {
+        var i = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return i >= 0 ? message.Substring(0, i) : message;
+    }
+
+    internal static string Describe(object? value) => value switch
+    {
+        null => "$null",
+        string => "a string",
+        bool => "$true/$false",
+        DefinitionExpression => "a scriptblock",
+        IDictionary => "a hashtable",
+        IList => "a list",
+        _ when value.GetType().IsPrimitive || value is decimal => "a number",
+        _ => value.GetType().Name,
+    };
+
+    /// <summary>Collects problems and reads typed settings, reporting type mistakes by setting name.</summary>
+    private sealed class Problems
+    {
+        public readonly List<DefinitionProblem> List = new();
+        public int Count => List.Count;
+
+        public void Add(string setting, string message) => List.Add(new DefinitionProblem(setting, message));
+
+        private static string Full(string section, string name) => section.Length == 0 ? name : section + "." + name;
+
+        /// <summary>A section's hashtable, with unknown setting names reported (and the nearest known name suggested).</summary>
+        public IDictionary? Section(IDictionary? parent, string name, string[] known, bool required = false)
+        {
+            IDictionary? section;
+            if (name.Length == 0) section = parent;
+            else
+            {
+                section = Dictionary(parent, "", name);
+                if (section is null)
+                {
+                    if (required && parent is not null && !parent.Contains(name)) Add(name, $"is missing: the definition needs a {name} = @{{ ... }} section.");
+                    return null;
+                }
+            }
+            if (section is null) return null;
+            foreach (var key in section.Keys)
+            {
+                var k = key?.ToString() ?? "";
+                if (!known.Contains(k, StringComparer.OrdinalIgnoreCase))
+                    Add(Full(name, k), $"is not a setting{(name.Length == 0 ? "" : " of " + name)}{Suggestion(k, known)}. Known settings: {string.Join(", ", known)}.");
+            }
+            return section;
+        }
+
+        public IDictionary? Dictionary(IDictionary? section, string sectionName, string name)
+        {
+            if (section is null || !section.Contains(name)) return null;
+            var value = section[name];
+            if (value is IDictionary dictionary) return dictionary;
+            Add(Full(sectionName, name), $"must be a hashtable @{{ ... }}, not {Describe(value)}.");
+            return null;
+        }
+
+        public string? String(IDictionary? section, string sectionName, string name, bool required = false)
+        {
+            if (section is null) return null;
+            if (!section.Contains(name))
+            {
+                if (required) Add(Full(sectionName, name), "is missing.");
+                return null;
+            }
+            var value = section[name];
+            if (value is string text)
+            {
+                if (text.Trim().Length == 0)
+                {
+                    Add(Full(sectionName, name), "is empty.");
+                    return null;
+                }
+                return text.Trim();
+            }
+            Add(Full(sectionName, name), $"must be a string in quotes, not {Describe(value)}.");
+            return null;
+        }
+
+        public bool? Bool(IDictionary? section, string sectionName, string name)
+        {
+            if (section is null || !section.Contains(name)) return null;
+            var value = section[name];
+            if (value is bool b) return b;
+            Add(Full(sectionName, name), $"must be $true or $false, not {Describe(value)}.");
+            return null;
+        }
+
+        public int? Int(IDictionary? section, string sectionName, string name)
+        {
+            if (section is null || !section.Contains(name)) return null;
+            var value = section[name];
+            switch (value)
+            {
+                case int i: return i;
+                case long l when l is >= int.MinValue and <= int.MaxValue: return (int)l;
+                case byte or short: return Convert.ToInt32(value, CultureInfo.InvariantCulture);
+            }
+            Add(Full(sectionName, name), $"must be a whole number, not {Describe(value)}.");
+            return null;
+        }
+    }
+}
