@@ -25,6 +25,8 @@ public sealed class UpsertSummary
     public long RateLimited { get; set; }
     public long Retries { get; set; }
     public bool Cancelled { get; set; }
+    /// <summary>True when rows went through Kustomer's bulk endpoints (the key can follow bulk jobs).</summary>
+    public bool UsedBulk { get; set; }
     /// <summary>Keys synced before that this run's input no longer has (only when asked for).</summary>
     public long? KeysLeft { get; set; }
     public TimeSpan Elapsed { get; set; }

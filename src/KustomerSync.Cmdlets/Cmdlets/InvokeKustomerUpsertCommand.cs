@@ -72,6 +72,9 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     [Parameter]
     public SwitchParameter ReportKeysLeft { get; set; }
 
+    [Parameter]
+    public SwitchParameter NoBulk { get; set; }
+
     protected override void BeginProcessing()
     {
         var (destination, client) = ResolveDestination(Destination);
@@ -79,7 +82,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         try
         {
             var target = SyncTarget.Parse(Object);
-            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit };
+            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk };
         }
         catch (ArgumentException ex)
         {
@@ -137,6 +140,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         if (_run is null) return;
         try
         {
+            _run.Complete();
             while (!_run.IsDrained)
             {
                 _run.WaitForResult(TimeSpan.FromMilliseconds(200));

@@ -23,7 +23,7 @@ public static class ConnectionTester
         result.LatencyMs = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
         var attributes = response.DataAttributes;
         result.TokenName = attributes?["name"]?.ToString();
-        result.Roles = (attributes?["roles"] as System.Text.Json.Nodes.JsonArray)?.Select(r => r?.ToString() ?? "").Where(r => r.Length > 0).ToArray() ?? Array.Empty<string>();
+        result.Roles = KustomerRoles.FromToken(attributes);
         result.Objects = new[] { "customer", "company", "kobject" }.Select(o => KustomerRoles.AccessTo(o, result.Roles)).ToArray();
         result.CanUseBulk = KustomerRoles.HoldsAny(result.Roles, KustomerRoles.BulkRead);
         result.RateLimit = client.Gate.Limit;

@@ -38,6 +38,7 @@ public sealed class KustomerClient : IDisposable
     private long _requests;
     private long _rateLimited;
     private long _retries;
+    private Task<IReadOnlyList<string>>? _roles;
 
     public KustomerClient(Uri baseUri, SecureString apiKey, KustomerClientOptions? options = null, HttpMessageHandler? handler = null)
     {
@@ -63,6 +64,22 @@ public sealed class KustomerClient : IDisposable
     public long RateLimited => Interlocked.Read(ref _rateLimited);
     public long Retries => Interlocked.Read(ref _retries);
     public RateGate Gate => _gate;
+
+    /// <summary>The roles of the key (GET /v1/auth/tokens/current), asked once per client.</summary>
+    public Task<IReadOnlyList<string>> GetRolesAsync(CancellationToken cancellationToken)
+    {
+        lock (_jitter)
+        {
+            if (_roles is null || _roles.IsFaulted || _roles.IsCanceled) _roles = ReadRolesAsync(cancellationToken);
+            return _roles;
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ReadRolesAsync(CancellationToken cancellationToken)
+    {
+        var token = await SendAsync(HttpMethod.Get, "auth/tokens/current", null, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+        return KustomerRoles.FromToken(token.DataAttributes);
+    }
 
     /// <summary>Removes the key from text that may be shown (exception messages from the HTTP stack).</summary>
     public string Redact(string text) => SecretText.Redact(text, new[] { _apiKey });

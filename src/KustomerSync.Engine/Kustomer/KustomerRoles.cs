@@ -46,6 +46,10 @@ public static class KustomerRoles
         _ => new[] { "org.permission.kobject.update", "org.user.kobject.write", "org.permission.kobject" },
     };
 
+    /// <summary>The roles listed in a GET /v1/auth/tokens/current answer's attributes.</summary>
+    public static string[] FromToken(System.Text.Json.Nodes.JsonObject? attributes) =>
+        (attributes?["roles"] as System.Text.Json.Nodes.JsonArray)?.Select(r => r?.ToString() ?? "").Where(r => r.Length > 0).ToArray() ?? Array.Empty<string>();
+
     public static bool HoldsAny(IEnumerable<string> held, IEnumerable<string> accepted)
     {
         var set = new HashSet<string>(held, StringComparer.OrdinalIgnoreCase);

@@ -67,14 +67,18 @@ public sealed class RecordGateway
     {
         // Customers take PATCH; companies and KObjects only have PUT, which merges like PATCH without replace=true.
         var method = _target.Kind == "customer" ? new HttpMethod("PATCH") : HttpMethod.Put;
-        if (_target.Kind == "kobject" && (payload.ContainsKey("customer") || payload.ContainsKey("company")))
-        {
-            // A KObject's owner is set when it is created; Kustomer's update schema rejects both fields.
-            payload = (JsonObject)payload.DeepClone();
-            payload.Remove("customer");
-            payload.Remove("company");
-        }
-        return _client.SendAsync(method, $"{_target.CollectionPath}/{Uri.EscapeDataString(id)}", payload, RequestKind.Idempotent, cancellationToken);
+        return _client.SendAsync(method, $"{_target.CollectionPath}/{Uri.EscapeDataString(id)}", UpdatableBody(_target, payload, forUpdate: true),
+            RequestKind.Idempotent, cancellationToken);
+    }
+
+    /// <summary>The body Kustomer accepts: a KObject's owner is set when it is created, and its update schema rejects both fields.</summary>
+    public static JsonObject UpdatableBody(SyncTarget target, JsonObject payload, bool forUpdate)
+    {
+        if (!forUpdate || target.Kind != "kobject" || !payload.ContainsKey("customer") && !payload.ContainsKey("company")) return payload;
+        var body = (JsonObject)payload.DeepClone();
+        body.Remove("customer");
+        body.Remove("company");
+        return body;
     }
 
     public static bool IsConflict(KustomerApiException ex) => ex.Status == HttpStatusCode.Conflict;

@@ -21,7 +21,7 @@ public sealed class UpsertExecutor
     /// <summary>Writes the record; <paramref name="knownId"/> (from the state store) saves the lookup.</summary>
     public async Task<UpsertResult> ExecuteAsync(MappedRecord record, string? knownId, CancellationToken cancellationToken)
     {
-        var result = NewResult(record);
+        var result = RowResults.For(record, _options);
         try
         {
             if (knownId is not null)
@@ -39,17 +39,17 @@ public sealed class UpsertExecutor
             var id = await _records.FindIdAsync(record.Key, cancellationToken).ConfigureAwait(false);
             if (id is not null) return await UpdateExistingAsync(result, id, record, cancellationToken).ConfigureAwait(false);
             if (_options.Behavior == SyncBehavior.UpdateOnly)
-                return Fail(result, "KustomerSync.RecordNotFound", $"No {_options.Target.DisplayName} has {_options.Key.DisplayName} '{record.Key}', and -Behavior UpdateOnly does not create records.", null);
-            if (_options.WhatIf) return Done(result, UpsertStatus.WouldCreate, null);
+                return RowResults.Fail(result, "KustomerSync.RecordNotFound", $"No {_options.Target.DisplayName} has {_options.Key.DisplayName} '{record.Key}', and -Behavior UpdateOnly does not create records.", null);
+            if (_options.WhatIf) return RowResults.Done(result, UpsertStatus.WouldCreate, null);
             return await CreateAsync(result, record, cancellationToken).ConfigureAwait(false);
         }
         catch (KustomerApiException ex)
         {
-            return Fail(result, ex.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {ex.Detail}", FieldFromPointer(ex.Pointer));
+            return RowResults.Fail(result, ex.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {ex.Detail}", RowResults.FieldFromPointer(ex.Pointer));
         }
         catch (KustomerException ex)
         {
-            return Fail(result, ex.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {ex.Message}", null);
+            return RowResults.Fail(result, ex.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {ex.Message}", null);
         }
     }
 
@@ -59,12 +59,12 @@ public sealed class UpsertExecutor
         if (_options.Behavior == SyncBehavior.CreateOnly)
         {
             result.Message = "The record exists and -Behavior CreateOnly leaves existing records alone.";
-            return Done(result, UpsertStatus.Unchanged, id);
+            return RowResults.Done(result, UpsertStatus.Unchanged, id);
         }
-        if (_options.WhatIf) return Done(result, UpsertStatus.WouldUpdate, id);
+        if (_options.WhatIf) return RowResults.Done(result, UpsertStatus.WouldUpdate, id);
         result.Attempts++;
         await _records.UpdateAsync(id, record.Payload, cancellationToken).ConfigureAwait(false);
-        return Done(result, UpsertStatus.Updated, id);
+        return RowResults.Done(result, UpsertStatus.Updated, id);
     }
 
     private async Task<UpsertResult> CreateAsync(UpsertResult result, MappedRecord record, CancellationToken cancellationToken)
@@ -75,15 +75,15 @@ public sealed class UpsertExecutor
             try
             {
                 var id = await _records.CreateAsync(record.Payload, cancellationToken).ConfigureAwait(false);
-                return Done(result, UpsertStatus.Created, id);
+                return RowResults.Done(result, UpsertStatus.Created, id);
             }
             catch (KustomerOutcomeUnknownException lost)
             {
                 // The create may have been applied: look before posting again.
                 var id = await _records.FindIdAsync(record.Key, cancellationToken).ConfigureAwait(false);
-                if (id is not null) return Done(result, UpsertStatus.Created, id);
+                if (id is not null) return RowResults.Done(result, UpsertStatus.Created, id);
                 if (result.Attempts >= _options.MaxCreateAttempts)
-                    return Fail(result, lost.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): Kustomer did not confirm the create after {result.Attempts} attempts ({lost.Message}).", null);
+                    return RowResults.Fail(result, lost.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): Kustomer did not confirm the create after {result.Attempts} attempts ({lost.Message}).", null);
             }
             catch (KustomerApiException conflict) when (RecordGateway.IsConflict(conflict))
             {
@@ -92,37 +92,10 @@ public sealed class UpsertExecutor
                 if (id is not null && _options.Behavior != SyncBehavior.CreateOnly)
                     return await UpdateExistingAsync(result, id, record, cancellationToken).ConfigureAwait(false);
                 if (id is not null)
-                    return Done(result, UpsertStatus.Unchanged, id);
+                    return RowResults.Done(result, UpsertStatus.Unchanged, id);
                 var holder = conflict.ExistingId is null ? "" : $" (held by record {conflict.ExistingId})";
-                return Fail(result, conflict.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {conflict.Detail}{holder}.", FieldFromPointer(conflict.Pointer));
+                return RowResults.Fail(result, conflict.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {conflict.Detail}{holder}.", RowResults.FieldFromPointer(conflict.Pointer));
             }
         }
     }
-
-    private UpsertResult NewResult(MappedRecord record) => new()
-    {
-        Row = record.Input.Row,
-        Object = _options.Target.DisplayName,
-        Key = record.Key,
-        InputObject = record.Input.Source,
-    };
-
-    private static UpsertResult Done(UpsertResult result, UpsertStatus status, string? id)
-    {
-        result.Status = status;
-        result.KustomerId = id ?? result.KustomerId;
-        return result;
-    }
-
-    private static UpsertResult Fail(UpsertResult result, string errorId, string message, string? field)
-    {
-        result.Status = UpsertStatus.Failed;
-        result.ErrorId = errorId;
-        result.Message = message;
-        result.Field = field;
-        return result;
-    }
-
-    private static string? FieldFromPointer(string? pointer) =>
-        string.IsNullOrEmpty(pointer) ? null : pointer!.TrimStart('/').Replace('/', '.');
 }

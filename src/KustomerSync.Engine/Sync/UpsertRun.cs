@@ -8,16 +8,23 @@ namespace KustomerSync.Engine.Sync;
 /// <summary>
 /// One upsert run: rows go in one at a time from the caller's thread (mapped, validated and de-duplicated there),
 /// writes run concurrently up to the throttle limit, and results come back out through <see cref="TryTake"/> so the
-/// caller can emit them on its own thread. Every submitted row yields exactly one result. With a state session, a
-/// row whose payload Kustomer already confirmed costs no request, a remembered id saves the lookup, a hash is stored
-/// only after Kustomer confirmed the write, and the run and its row outcomes go into the run history.
+/// caller can emit them on its own thread. Every submitted row yields exactly one result.
+/// <para>When the key can follow bulk jobs, rows are gathered into batches of 100 for <see cref="BulkExecutor"/>; a
+/// batch is also sent when rows stop arriving for a moment, and a last batch too small to be worth a job goes
+/// through the single-record path.</para>
+/// <para>With a state session, a row whose payload Kustomer already confirmed costs no request, a remembered id saves
+/// the lookup, a hash is stored only after Kustomer confirmed the write, and the run and its row outcomes go into
+/// the run history.</para>
 /// </summary>
 public sealed class UpsertRun : IDisposable
 {
+    private static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(100);
+
     private readonly KustomerClient _client;
     private readonly UpsertOptions _options;
     private readonly RecordMapper _mapper;
     private readonly UpsertExecutor _executor;
+    private readonly BulkExecutor? _bulk;
     private readonly SemaphoreSlim _slots;
     private readonly SemaphoreSlim _resultSignal = new(0);
     private readonly ConcurrentQueue<UpsertResult> _results = new();
@@ -30,24 +37,34 @@ public sealed class UpsertRun : IDisposable
     private readonly SyncState? _state;
     private readonly bool _reportKeysLeft;
     private readonly long _runId;
+    private readonly object _batchLock = new();
+    private readonly Timer? _idleFlush;
+    private List<PlannedRecord> _batch = new();
+    private long _lastSubmitTicks;
     private long _row;
     private int _inFlight;
     private volatile string? _fatal;
     private volatile string? _fatalErrorId;
 
-    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, UpsertStateBinding? state, CancellationToken cancellationToken)
+    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, CancellationToken cancellationToken)
     {
         _client = client;
         _options = options;
         _mapper = mapper;
         _cancellationToken = cancellationToken;
-        _executor = new UpsertExecutor(new RecordGateway(client, options.Target, options.Key), options);
+        var records = new RecordGateway(client, options.Target, options.Key);
+        _executor = new UpsertExecutor(records, options);
+        if (useBulk)
+        {
+            _bulk = new BulkExecutor(records, new BulkGateway(client, options.Target), _executor, options);
+            _idleFlush = new Timer(_ => FlushIfIdle(), null, IdleFlush, IdleFlush);
+        }
         _slots = new SemaphoreSlim(Math.Max(1, options.ThrottleLimit));
         _seenKeys = new Dictionary<string, long>(options.Key.Comparer);
         _requestsAtStart = client.Requests;
         _rateLimitedAtStart = client.RateLimited;
         _retriesAtStart = client.Retries;
-        Summary = new UpsertSummary { Object = options.Target.DisplayName, SyncKey = options.Key.DisplayName, Behavior = options.Behavior, WhatIf = options.WhatIf };
+        Summary = new UpsertSummary { Object = options.Target.DisplayName, SyncKey = options.Key.DisplayName, Behavior = options.Behavior, WhatIf = options.WhatIf, UsedBulk = useBulk };
         if (state is not null)
         {
             _state = state.State;
@@ -62,7 +79,10 @@ public sealed class UpsertRun : IDisposable
         }
     }
 
-    /// <summary>Reads the object's schema and checks the mapping; a MappingException here stops the run before any write.</summary>
+    /// <summary>
+    /// Reads the object's schema, checks the mapping and the key's roles; a MappingException here stops the run
+    /// before any write.
+    /// </summary>
     public static async Task<UpsertRun> StartAsync(KustomerClient client, UpsertOptions options, IReadOnlyList<MappingRule> mapping, bool skipNull,
         CancellationToken cancellationToken, UpsertStateBinding? state = null)
     {
@@ -73,7 +93,10 @@ public sealed class UpsertRun : IDisposable
             throw new MappingException($"-SyncKey '{options.Key.Attribute}' is not a custom attribute of {options.Target.DisplayName}" +
                 (suggestions.Count > 0 ? $". Did you mean {string.Join(", ", suggestions.Select(s => "'" + s + "'"))}?" : "."));
         }
-        return new UpsertRun(client, options, new RecordMapper(schema, options.Key, mapping, skipNull), state, cancellationToken);
+        var mapper = new RecordMapper(schema, options.Key, mapping, skipNull);
+        var useBulk = options.AllowBulk && !options.WhatIf &&
+            KustomerRoles.HoldsAny(await client.GetRolesAsync(cancellationToken).ConfigureAwait(false), KustomerRoles.BulkRead);
+        return new UpsertRun(client, options, mapper, useBulk, state, cancellationToken);
     }
 
     public UpsertSummary Summary { get; }
@@ -84,9 +107,13 @@ public sealed class UpsertRun : IDisposable
     public string? FatalError => _fatal;
     public string? FatalErrorId => _fatalErrorId;
 
+    /// <summary>Rows submitted whose result has not been queued yet (batched or being written).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
     public long Submitted => Interlocked.Read(ref _row);
+
+    /// <summary>Keys the state store knew that this run's input no longer has (with ReportKeysLeft), after <see cref="Finish"/>.</summary>
+    public IReadOnlyList<string> KeysLeft { get; private set; } = Array.Empty<string>();
 
     /// <summary>Takes a row. Blocks while the throttle limit is reached; never waits on the caller to drain results.</summary>
     public void Submit(string[] names, object?[] values, object? source)
@@ -127,10 +154,25 @@ public sealed class UpsertRun : IDisposable
             }
         }
 
-        _slots.Wait(_cancellationToken);
+        var planned = new PlannedRecord(record, knownId, hash);
         Interlocked.Increment(ref _inFlight);
-        _ = Task.Run(() => RunOneAsync(record, knownId, hash));
+        if (_bulk is null)
+        {
+            Dispatch(planned);
+            return;
+        }
+        List<PlannedRecord>? full = null;
+        lock (_batchLock)
+        {
+            _batch.Add(planned);
+            Volatile.Write(ref _lastSubmitTicks, _watch.Elapsed.Ticks);
+            if (_batch.Count >= BulkGateway.MaxItems) full = TakeBatch();
+        }
+        if (full is not null) Dispatch(full);
     }
+
+    /// <summary>No more rows will come: sends what is still gathered for a bulk batch.</summary>
+    public void Complete() => FlushBatch();
 
     /// <summary>Takes one finished result, counting it into the summary.</summary>
     public bool TryTake(out UpsertResult result)
@@ -143,11 +185,8 @@ public sealed class UpsertRun : IDisposable
     /// <summary>Waits up to <paramref name="timeout"/> for a result to arrive; false when none came.</summary>
     public bool WaitForResult(TimeSpan timeout) => _resultSignal.Wait(timeout);
 
-    /// <summary>True when no write is in flight and every result has been taken.</summary>
+    /// <summary>True when no row is gathered or being written and every result has been taken.</summary>
     public bool IsDrained => InFlight == 0 && _results.IsEmpty;
-
-    /// <summary>Keys the state store knew that this run's input no longer has (with ReportKeysLeft), after <see cref="Finish"/>.</summary>
-    public IReadOnlyList<string> KeysLeft { get; private set; } = Array.Empty<string>();
 
     /// <summary>Fills in the request figures and the elapsed time, and closes the run in the run history.</summary>
     public UpsertSummary Finish(bool cancelled)
@@ -171,27 +210,83 @@ public sealed class UpsertRun : IDisposable
 
     public void Dispose()
     {
+        _idleFlush?.Dispose();
         _slots.Dispose();
         _resultSignal.Dispose();
     }
 
-    private async Task RunOneAsync(MappedRecord record, string? knownId, PayloadHash hash)
+    private List<PlannedRecord> TakeBatch()
     {
-        UpsertResult result;
+        var batch = _batch;
+        _batch = new List<PlannedRecord>(BulkGateway.MaxItems);
+        return batch;
+    }
+
+    private void FlushIfIdle()
+    {
         try
         {
-            result = await _executor.ExecuteAsync(record, knownId, _cancellationToken).ConfigureAwait(false);
+            if (_watch.Elapsed.Ticks - Volatile.Read(ref _lastSubmitTicks) >= IdleFlush.Ticks) FlushBatch();
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
         {
-            result = new UpsertResult { Row = record.Input.Row, Object = Summary.Object, Key = record.Key, Status = UpsertStatus.Failed,
-                ErrorId = "KustomerSync.Cancelled", Message = "The run was stopped before Kustomer confirmed this row.", InputObject = record.Input.Source };
+            // The run was stopped or finished while the timer fired; nothing is left to send.
         }
-        catch (Exception ex)
+    }
+
+    private void FlushBatch()
+    {
+        List<PlannedRecord> batch;
+        lock (_batchLock)
         {
-            result = new UpsertResult { Row = record.Input.Row, Object = Summary.Object, Key = record.Key, Status = UpsertStatus.Failed,
-                ErrorId = "KustomerSync.UnexpectedError", Message = _client.Redact(ex.Message), InputObject = record.Input.Source };
+            if (_batch.Count == 0) return;
+            batch = TakeBatch();
         }
+        if (batch.Count >= _options.BulkMinimum) Dispatch(batch);
+        else foreach (var planned in batch) Dispatch(planned);
+    }
+
+    private void Dispatch(PlannedRecord planned)
+    {
+        _slots.Wait(_cancellationToken);
+        _ = Task.Run(async () =>
+        {
+            UpsertResult result;
+            try
+            {
+                result = await _executor.ExecuteAsync(planned.Record, planned.KnownId, _cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                result = Unfinished(planned, ex);
+            }
+            Settle(planned, result);
+            _slots.Release();
+        });
+    }
+
+    private void Dispatch(List<PlannedRecord> batch)
+    {
+        _slots.Wait(_cancellationToken);
+        _ = Task.Run(async () =>
+        {
+            IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)> outcomes;
+            try
+            {
+                outcomes = await _bulk!.ExecuteAsync(batch, _cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                outcomes = batch.Select(p => (p, Unfinished(p, ex))).ToList();
+            }
+            foreach (var (planned, result) in outcomes) Settle(planned, result);
+            _slots.Release();
+        });
+    }
+
+    /// <summary>Records a written row's outcome in the state, notes a fatal key problem, and queues the result.</summary>
+    private void Settle(PlannedRecord planned, UpsertResult result)
+    {
         if (result.ErrorId is "KustomerSync.AuthenticationFailed" or "KustomerSync.MissingRole" && _fatal is null)
         {
             _fatalErrorId = result.ErrorId;
@@ -201,12 +296,20 @@ public sealed class UpsertRun : IDisposable
         }
         if (_state is not null && !_options.WhatIf)
         {
-            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(record.Key, result.KustomerId!, hash, DateTime.UtcNow);
-            else if (result.Status == UpsertStatus.Failed) _state.Fail(record.Key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
+            var key = planned.Record.Key;
+            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow);
+            else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Enqueue(result);
         Interlocked.Decrement(ref _inFlight);
-        _slots.Release();
+    }
+
+    private UpsertResult Unfinished(PlannedRecord planned, Exception ex)
+    {
+        var result = RowResults.For(planned.Record, _options);
+        return ex is OperationCanceledException
+            ? RowResults.Fail(result, "KustomerSync.Cancelled", "The run was stopped before Kustomer confirmed this row.", null)
+            : RowResults.Fail(result, ex is KustomerException k ? k.ErrorId : "KustomerSync.UnexpectedError", _client.Redact(ex.Message), null);
     }
 
     private void Enqueue(UpsertResult result)

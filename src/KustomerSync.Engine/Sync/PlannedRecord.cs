@@ -1,0 +1,20 @@
+using KustomerSync.Engine.State;
+
+namespace KustomerSync.Engine.Sync;
+
+/// <summary>A mapped record on its way to Kustomer, with what the state store knew about it.</summary>
+public sealed class PlannedRecord
+{
+    public PlannedRecord(MappedRecord record, string? knownId, PayloadHash hash)
+    {
+        Record = record;
+        KnownId = knownId;
+        Hash = hash;
+    }
+
+    public MappedRecord Record { get; }
+    public string? KnownId { get; }
+    public PayloadHash Hash { get; }
+    /// <summary>The _clientRef that ties this record to its item in a bulk request.</summary>
+    public string ClientRef => "row-" + Record.Input.Row.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
