@@ -14,6 +14,7 @@
         'Disconnect-KustomerDestination'
         'Get-KustomerDestination'
         'Test-KustomerConnection'
+        'Get-KustomerSchema'
         'Get-SourceRows'
         'Invoke-KustomerUpsert'
         'Get-KustomerSyncRun'

@@ -328,7 +328,10 @@ internal static class DefinitionFile
                 }
                 catch (InvalidOperationException)
                 {
-                    problems.Add(new DefinitionProblem(setting, $"line {ast.Extent.StartLineNumber}: '{ast.Extent.Text}' is not a constant value. A definition is data and is never run: write strings, numbers, $true/$false, hashtables (only Mapping values may be scriptblocks)."));
+                    var hint = ast.Extent.Text.StartsWith("$env:", StringComparison.OrdinalIgnoreCase)
+                        ? " To take a secret from an environment variable, name the variable in a setting such as Source.ConnectionStringEnvironmentVariable or Destination.ApiKeyEnvironmentVariable."
+                        : "";
+                    problems.Add(new DefinitionProblem(setting, $"line {ast.Extent.StartLineNumber}: '{ast.Extent.Text}' is not a constant value. A definition is data and is never run: write strings, numbers, $true/$false, hashtables (only Mapping values may be scriptblocks).{hint}"));
                     return Unreadable;
                 }
         }

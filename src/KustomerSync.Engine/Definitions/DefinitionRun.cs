@@ -239,6 +239,7 @@ public sealed class DefinitionRun : IDisposable
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
             var hashIndex = -1;
+            int[]? keep = null;
             foreach (var row in reader.Read(query, ct))
             {
                 if (names is null)
@@ -246,15 +247,18 @@ public sealed class DefinitionRun : IDisposable
                     names = row.Columns.Names;
                     if (pushedDown)
                     {
+                        // The rewrite adds the source hash and the key's state; none of them is a column of the user's.
                         hashIndex = Array.IndexOf(names, PushedDownDiff.SourceHashColumn);
-                        names = names.Where((_, i) => i != hashIndex).ToArray();
+                        keep = Enumerable.Range(0, names.Length).Where(i => !PushedDownDiff.AddedColumns.Contains(names[i])).ToArray();
+                        names = keep.Select(i => names[i]).ToArray();
                     }
                 }
                 var values = row.Values;
-                if (hashIndex >= 0)
+                if (keep is not null)
                 {
-                    sourceHashes![run.Submitted + 1] = values[hashIndex]?.ToString() ?? "";
-                    values = values.Where((_, i) => i != hashIndex).ToArray();
+                    sourceHashes![run.Submitted + 1] = hashIndex >= 0 ? values[hashIndex]?.ToString() ?? "" : "";
+                    var all = values;
+                    values = keep.Select(i => all[i]).ToArray();
                 }
                 run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
                 Take(run, state, sourceHashes, observer);
@@ -344,7 +348,7 @@ public sealed class DefinitionRun : IDisposable
         var extra = new Dictionary<string, object?>();
         if (pushedDown)
         {
-            var pushed = PushedDownDiff.BuildQuery(d.Source.Query, KeyColumn(), d.Name, store, lowerCaseKey: d.Key.Kind == SyncKeyKind.Email);
+            var pushed = PushedDownDiff.BuildQuery(d.Source.Query, KeyColumn(), d.Name, store, lowerCaseKey: d.Key.Kind == SyncKeyKind.Email, salt: MappingFingerprint());
             sql = pushed.Sql;
             foreach (var pair in pushed.Parameters) extra[pair.Key] = pair.Value;
         }
@@ -356,6 +360,21 @@ public sealed class DefinitionRun : IDisposable
             query.Parameters[pair.Key] = pair.Value is LastRunStartToken ? since : pair.Value;
         foreach (var pair in extra) query.Parameters[pair.Key] = pair.Value;
         return query;
+    }
+
+    /// <summary>
+    /// A fingerprint of everything outside the query that shapes the payload (object, key, behaviour, SkipNull, the
+    /// mapping): the pushed-down diff hashes it with every row, so a changed mapping brings every row out once.
+    /// </summary>
+    public string MappingFingerprint()
+    {
+        var d = _definition;
+        var text = new System.Text.StringBuilder()
+            .Append("v1|").Append(d.Target.DisplayName).Append('|').Append(d.Key.DisplayName).Append('|').Append(d.Behavior).Append('|').Append(d.SkipNull);
+        foreach (var pair in d.Mapping) text.Append('|').Append(pair.Key).Append('=').Append(pair.Value is DefinitionExpression e ? "{" + e.Text + "}" : pair.Value);
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        var bytes = sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+        return string.Concat(bytes.Take(8).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary>The query column that carries the key: Source.KeyColumn, else the column mapped to the key field, else the key field's own name.</summary>

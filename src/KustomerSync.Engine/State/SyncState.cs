@@ -620,7 +620,10 @@ public sealed class SyncState : IDisposable
 
     private static string Truncate(string text) => text.Length <= MaxMessage ? text : text.Substring(0, MaxMessage - 1) + "…";
 
-    /// <summary>Flushes what is queued (errors are kept in <see cref="LastWriteError"/>), marks runs this session left unfinished as Failed, and releases the lease.</summary>
+    /// <summary>
+    /// Flushes what is queued (errors are kept in <see cref="LastWriteError"/>), marks runs this session left unfinished
+    /// as Failed, and releases the lease. Call it after every write task has finished: later calls are not written.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -664,7 +667,7 @@ public sealed class SyncState : IDisposable
             // The lease then expires after LeaseTimeout.
             _lastWriteError ??= ex;
         }
-        _flushGate.Dispose();
+        // _flushGate is not disposed: a background flush scheduled just before may still be waiting on it.
     }
 
     private enum OpKind
