@@ -112,6 +112,9 @@ public sealed class UpsertRun : IDisposable
 
     public long Submitted => Interlocked.Read(ref _row);
 
+    /// <summary>Time since the run started, for rates shown while it runs.</summary>
+    public long ElapsedTicks => _watch.Elapsed.Ticks;
+
     /// <summary>Keys the state store knew that this run's input no longer has (with ReportKeysLeft), after <see cref="Finish"/>.</summary>
     public IReadOnlyList<string> KeysLeft { get; private set; } = Array.Empty<string>();
 
