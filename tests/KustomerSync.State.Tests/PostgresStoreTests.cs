@@ -136,6 +136,21 @@ public class PostgresStoreTests
     }
 
     [SkippableFact]
+    public void Pushed_down_diff_matches_email_keys_without_regard_to_case()
+    {
+        using var h = new Harness(StateProvider.Postgres);
+        var schema = h.Options.Schema;
+        h.Exec($"""CREATE SCHEMA IF NOT EXISTS "{schema}"; CREATE TABLE "{schema}".src (email text, v text); INSERT INTO "{schema}".src VALUES ('Ada@Example.com', 'x'), ('bob@example.com', 'y');""");
+        h.Store.EnsureSchema();
+        var q = PushedDownDiff.BuildQuery($"""select email as "externalId", v from "{schema}".src""", "externalId", "mails", h.Store, lowerCaseKey: true);
+        var first = Run(h, q);
+        Assert.Equal(2, first.Count);
+        using (var s = h.Store.Open(new SyncStateOptions("mails") { KeyComparer = StringComparer.OrdinalIgnoreCase }))
+            foreach (var (key, hash) in first) s.Confirm(key, "k", PayloadHash.Compute(null), DateTime.UtcNow, hash);
+        Assert.Empty(Run(h, q));
+    }
+
+    [SkippableFact]
     public void A_login_without_permissions_gets_a_clear_error()
     {
         using var h = new Harness(StateProvider.Postgres);

@@ -279,6 +279,25 @@ public class StateStoreTests
 
     [SkippableTheory]
     [MemberData(nameof(Providers))]
+    public void Case_insensitive_keys_are_stored_lower_cased_once(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        SyncStateOptions Email() => new("by-email") { Object = "Customer", SyncKey = "Email", KeyComparer = StringComparer.OrdinalIgnoreCase };
+        using (var s = h.Store.Open(Email()))
+            s.Confirm("Ada@Example.COM", "k-1", Hash(1), DateTime.UtcNow);
+        using (var s = h.Store.Open(Email()))
+        {
+            Assert.True(s.IsUnchanged("ada@example.com", Hash(1)));
+            Assert.True(s.IsUnchanged("ADA@EXAMPLE.COM", Hash(1)));
+            s.Confirm("ADA@example.com", "k-1", Hash(2), DateTime.UtcNow);
+            Assert.Empty(s.KeysNotSeen(new[] { "AdA@eXample.com" }, DateTime.UtcNow));
+        }
+        Assert.Equal("ada@example.com", h.Scalar($"SELECT record_key FROM {h.T("state")} WHERE sync_name = 'by-email'"));
+        Assert.Equal(1L, Convert.ToInt64(h.Scalar($"SELECT COUNT(*) FROM {h.T("state")} WHERE sync_name = 'by-email'"), CultureInfo.InvariantCulture));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
     public void FullSync_ignores_stored_hashes_but_keeps_known_ids(StateProvider provider)
     {
         using var h = new Harness(provider);

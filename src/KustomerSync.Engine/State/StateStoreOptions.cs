@@ -79,7 +79,10 @@ public sealed class SyncStateOptions
     /// </summary>
     public bool FullSync { get; set; }
 
-    /// <summary>How keys are compared in <see cref="SyncState.Entries"/>; pass OrdinalIgnoreCase for Email keys (and store them lower-cased).</summary>
+    /// <summary>
+    /// How keys are compared in <see cref="SyncState.Entries"/>. Pass OrdinalIgnoreCase for Email keys: the session then
+    /// stores keys lower-cased (<see cref="SyncState.Stored"/>), as the pushed-down diff with lowerCaseKey expects.
+    /// </summary>
     public StringComparer KeyComparer { get; set; } = StringComparer.Ordinal;
 
     /// <summary>Load the per-key entries when the session opens (default). Off for sessions that only write history.</summary>

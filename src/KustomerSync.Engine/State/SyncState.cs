@@ -67,6 +67,7 @@ public sealed class SyncState : IDisposable
     private volatile Exception? _lastWriteError;
     private long? _keysLeft;
     private bool _disposed;
+    private readonly bool _lowerCaseKeys;
 
     private SyncState(SqlStateStore store, SyncStateOptions options)
     {
@@ -75,6 +76,7 @@ public sealed class SyncState : IDisposable
         using var process = Process.GetCurrentProcess();
         _processId = process.Id;
         Entries = new Dictionary<string, StateEntry>(options.KeyComparer);
+        _lowerCaseKeys = options.KeyComparer.Equals(StringComparer.OrdinalIgnoreCase) || options.KeyComparer.Equals(StringComparer.InvariantCultureIgnoreCase);
     }
 
     public string SyncName => _options.SyncName;
@@ -145,7 +147,7 @@ public sealed class SyncState : IDisposable
     /// when the row came through it, else null (which also clears a stale one).
     /// </summary>
     public void Confirm(string key, string kustomerId, PayloadHash hash, DateTime confirmedUtc, string? sourceHash = null) =>
-        Queue(key, new StateOp(OpKind.Confirm, kustomerId, hash.ToString(), sourceHash, null, confirmedUtc));
+        Queue(Stored(key), new StateOp(OpKind.Confirm, kustomerId, hash.ToString(), sourceHash, null, confirmedUtc));
 
     /// <summary>
     /// The write of <paramref name="key"/> failed: keep the confirmed payload hash, store the error, count the attempt,
@@ -153,11 +155,11 @@ public sealed class SyncState : IDisposable
     /// while the last attempt failed, and the pushed-down diff returns it).
     /// </summary>
     public void Fail(string key, string error, string? kustomerId = null, DateTime? atUtc = null) =>
-        Queue(key, new StateOp(OpKind.Fail, kustomerId, null, null, Truncate(error), atUtc ?? DateTime.UtcNow));
+        Queue(Stored(key), new StateOp(OpKind.Fail, kustomerId, null, null, Truncate(error), atUtc ?? DateTime.UtcNow));
 
     /// <summary>Pushed-down diff only: the row came out as changed in SQL but its payload was unchanged; store its source hash so SQL skips it next time.</summary>
     public void RecordSourceHash(string key, string sourceHash) =>
-        Queue(key, new StateOp(OpKind.SourceHash, null, null, sourceHash, null, DateTime.UtcNow));
+        Queue(Stored(key), new StateOp(OpKind.SourceHash, null, null, sourceHash, null, DateTime.UtcNow));
 
     /// <summary>Queues the outcome of one row of a run for the run history.</summary>
     public void RecordOutcome(long runId, UpsertResult result) =>
@@ -172,6 +174,16 @@ public sealed class SyncState : IDisposable
             pending = _ops.Count + _outcomes.Count;
         }
         AfterQueue(pending);
+    }
+
+    /// <summary>
+    /// The key as stored: lower-cased (invariant) when the session compares keys without regard to case (Email keys),
+    /// so that one email has one state row and the pushed-down diff can join on LOWER(key).
+    /// </summary>
+    public string Stored(string key)
+    {
+        if (key is null) throw new ArgumentNullException(nameof(key));
+        return _lowerCaseKeys ? key.ToLowerInvariant() : key;
     }
 
     private void Queue(string key, StateOp op)
