@@ -75,6 +75,10 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     [Parameter]
     public SwitchParameter NoBulk { get; set; }
 
+    [Parameter]
+    [ValidateRange(1, long.MaxValue)]
+    public long ExpectedRowCount { get; set; }
+
     protected override void BeginProcessing()
     {
         var (destination, client) = ResolveDestination(Destination);
@@ -194,8 +198,17 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed) WriteError(RowError(result));
             WriteObject(result);
         }
+        if (!ProgressDue()) return;
         var summary = run.Summary;
-        Progress(1, Activity, $"{summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Invalid + summary.Failed:N0} rejected), {run.InFlight} in flight");
+        var rate = summary.Total / Math.Max(0.001, TimeSpan.FromTicks(run.ElapsedTicks).TotalSeconds);
+        var progress = new ProgressRecord(1, Activity, $"{summary.Total:N0} rows done, {rate:N0} rows/s ({summary.Created:N0} created, " +
+            $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)");
+        if (ExpectedRowCount > 0)
+        {
+            progress.PercentComplete = (int)Math.Min(100, summary.Total * 100 / ExpectedRowCount);
+            if (rate > 0) progress.SecondsRemaining = (int)Math.Min(int.MaxValue, Math.Max(0, ExpectedRowCount - summary.Total) / rate);
+        }
+        WriteProgress(progress);
     }
 
     private IReadOnlyList<MappingRule> MappingRules()

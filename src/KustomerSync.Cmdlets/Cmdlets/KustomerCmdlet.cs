@@ -87,13 +87,19 @@ public abstract class KustomerCmdlet : PSCmdlet
         return new InvalidOperationException("unreachable");
     }
 
-    /// <summary>Write-Progress at most four times a second.</summary>
-    protected void Progress(int id, string activity, string status, int percent = -1, int secondsRemaining = -1)
+    /// <summary>True at most four times a second: hot loops build their progress text only when it is due.</summary>
+    protected internal bool ProgressDue()
     {
         var now = _progressClock.Elapsed;
-        if (_lastProgress is { } last && now - last < TimeSpan.FromMilliseconds(250)) return;
+        if (_lastProgress is { } last && now - last < TimeSpan.FromMilliseconds(250)) return false;
         _lastProgress = now;
-        WriteProgress(new ProgressRecord(id, activity, status) { PercentComplete = percent, SecondsRemaining = secondsRemaining });
+        return true;
+    }
+
+    /// <summary>Write-Progress at most four times a second.</summary>
+    protected internal void Progress(int id, string activity, string status, int percent = -1, int secondsRemaining = -1)
+    {
+        if (ProgressDue()) WriteProgress(new ProgressRecord(id, activity, status) { PercentComplete = percent, SecondsRemaining = secondsRemaining });
     }
 
     protected void CompleteProgress(int id, string activity) =>

@@ -10,12 +10,14 @@ public sealed class RecordGateway
     private readonly KustomerClient _client;
     private readonly SyncTarget _target;
     private readonly SyncKey _key;
+    private readonly SearchLookup? _search;
 
     public RecordGateway(KustomerClient client, SyncTarget target, SyncKey key)
     {
         _client = client;
         _target = target;
         _key = key;
+        if (key.Kind == SyncKeyKind.CustomAttribute) _search = new SearchLookup(client, target, key.Attribute!);
     }
 
     /// <summary>The Kustomer id of the record holding this key, or null when there is none.</summary>
@@ -40,13 +42,7 @@ public sealed class RecordGateway
             }
             default:
             {
-                var body = new JsonObject
-                {
-                    ["queryContext"] = _target.SearchContext,
-                    ["and"] = new JsonArray(new JsonObject { [_target.SearchCustomPrefix + _key.Attribute] = new JsonObject { ["equals"] = key } }),
-                };
-                var result = await _client.SendAsync(HttpMethod.Post, "customers/search?pageSize=2", body, RequestKind.Search, cancellationToken).ConfigureAwait(false);
-                var ids = result.DataList.OfType<JsonObject>().Select(r => r["id"]?.ToString()).Where(id => id is not null).ToList();
+                var ids = await _search!.FindAsync(key, cancellationToken).ConfigureAwait(false);
                 if (ids.Count > 1)
                     throw new KustomerException("KustomerSync.AmbiguousKey",
                         $"{ids.Count} {_target.DisplayName} records have {_key.DisplayName} = '{key}' ({string.Join(", ", ids)}); a sync key must match one record.");

@@ -38,6 +38,7 @@ public sealed class BulkExecutor
     public async Task<IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)>> ExecuteAsync(IReadOnlyList<PlannedRecord> batch, CancellationToken cancellationToken)
     {
         var done = new List<(PlannedRecord, UpsertResult)>(batch.Count);
+        batch = await ResolveReferencesAsync(batch, done, cancellationToken).ConfigureAwait(false);
         var updates = new List<(PlannedRecord Planned, string Id)>();
         var creates = new List<PlannedRecord>();
         var single = new List<(PlannedRecord Planned, string? KnownId)>();
@@ -65,6 +66,22 @@ public sealed class BulkExecutor
         var fallbacks = single.Select(async s => (s.Planned, await _single.ExecuteAsync(s.Planned.Record, s.KnownId, cancellationToken).ConfigureAwait(false)));
         done.AddRange(await Task.WhenAll(fallbacks).ConfigureAwait(false));
         return done;
+    }
+
+    /// <summary>The records whose references all resolved; the others are failed into <paramref name="done"/>.</summary>
+    private async Task<IReadOnlyList<PlannedRecord>> ResolveReferencesAsync(IReadOnlyList<PlannedRecord> batch, List<(PlannedRecord, UpsertResult)> done,
+        CancellationToken cancellationToken)
+    {
+        if (batch.All(p => p.Record.References.Count == 0)) return batch;
+        var resolved = new List<PlannedRecord>(batch.Count);
+        foreach (var planned in batch)
+        {
+            // The resolver caches each distinct key, so a batch naming the same company costs one lookup.
+            var failed = await _single.ResolveReferencesAsync(planned.Record, cancellationToken).ConfigureAwait(false);
+            if (failed is null) resolved.Add(planned);
+            else done.Add((planned, failed));
+        }
+        return resolved;
     }
 
     /// <summary>Looks keys up (a few at a time): found ones become updates, missing ones creates, as the behaviour allows.</summary>

@@ -28,6 +28,15 @@ public sealed class FieldSpec
         DisplayName = displayName;
     }
 
+    /// <summary>A field that names another record by its key; its value is resolved to that record's id.</summary>
+    public static FieldSpec Reference(string path, string field, SyncTarget target, SyncKeyKind by, string displayName) =>
+        new(path, by == SyncKeyKind.Email ? FieldType.Email : FieldType.String, 256, displayName) { ReferenceField = field, ReferenceTarget = target, ReferenceBy = by };
+
+    /// <summary>For a reference: the field that receives the resolved id (company, customer).</summary>
+    public string? ReferenceField { get; private set; }
+    public SyncTarget? ReferenceTarget { get; private set; }
+    public SyncKeyKind ReferenceBy { get; private set; }
+
     /// <summary>name, externalId, email, phone, company, custom.tierStr, ...</summary>
     public string Path { get; }
     public FieldType Type { get; }
@@ -139,7 +148,8 @@ public static class StandardFields
     {
         new("externalId", FieldType.String, 256), new("name", FieldType.String, 256), new("username", FieldType.String, 256),
         new("email", FieldType.Email, 256, "default email (emails[0])"), new("phone", FieldType.Phone, 64, "default phone (phones[0])"),
-        new("company", FieldType.ObjectId, 0, "company id, or the company's externalId with -CompanyKey"),
+        new("company", FieldType.ObjectId, 0, "company id"),
+        FieldSpec.Reference("companyExternalId", "company", SyncTarget.Company, SyncKeyKind.ExternalId, "the company's externalId, resolved to its id"),
         new("signedUpAt", FieldType.DateTime), new("lastActivityAt", FieldType.DateTime), new("lastCustomerActivityAt", FieldType.DateTime),
         new("lastSeenAt", FieldType.DateTime), new("birthdayAt", FieldType.DateTime), new("avatarUrl", FieldType.Url),
         new("locale", FieldType.String, 16), new("timeZone", FieldType.String, 64), new("gender", FieldType.String, 1),
@@ -159,8 +169,12 @@ public static class StandardFields
     private static readonly FieldSpec[] KObject =
     {
         new("externalId", FieldType.String, 256), new("title", FieldType.String, 256), new("description", FieldType.String, 10240),
-        new("icon", FieldType.String, 64), new("customer", FieldType.ObjectId, 0, "customer id, or the customer's externalId/email with -CustomerKey"),
-        new("company", FieldType.ObjectId), new("tags", FieldType.Tags), new("data", FieldType.Json),
+        new("icon", FieldType.String, 64), new("customer", FieldType.ObjectId, 0, "customer id"),
+        FieldSpec.Reference("customerExternalId", "customer", SyncTarget.Customer, SyncKeyKind.ExternalId, "the customer's externalId, resolved to its id"),
+        FieldSpec.Reference("customerEmail", "customer", SyncTarget.Customer, SyncKeyKind.Email, "the customer's email, resolved to its id"),
+        new("company", FieldType.ObjectId, 0, "company id"),
+        FieldSpec.Reference("companyExternalId", "company", SyncTarget.Company, SyncKeyKind.ExternalId, "the company's externalId, resolved to its id"),
+        new("tags", FieldType.Tags), new("data", FieldType.Json),
         new("createdAt", FieldType.DateTime), new("importedAt", FieldType.DateTime),
     };
 

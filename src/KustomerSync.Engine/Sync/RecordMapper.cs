@@ -62,16 +62,35 @@ public sealed class MappingException : Exception
 /// <summary>A row turned into the flat body Kustomer takes, with its key.</summary>
 public sealed class MappedRecord
 {
-    public MappedRecord(InputRecord input, string key, JsonObject payload)
+    public MappedRecord(InputRecord input, string key, JsonObject payload, IReadOnlyList<RecordReference> references)
     {
         Input = input;
         Key = key;
         Payload = payload;
+        References = references;
     }
 
     public InputRecord Input { get; }
     public string Key { get; }
     public JsonObject Payload { get; }
+    /// <summary>Other records named by key (a customer's company by externalId), resolved to ids before writing.</summary>
+    public IReadOnlyList<RecordReference> References { get; }
+}
+
+/// <summary>A value naming another record by its key, to be replaced by that record's id in <see cref="Field"/>.</summary>
+public sealed class RecordReference
+{
+    public RecordReference(FieldSpec spec, string value, string column)
+    {
+        Spec = spec;
+        Value = value;
+        Column = column;
+    }
+
+    public FieldSpec Spec { get; }
+    public string Field => Spec.ReferenceField!;
+    public string Value { get; }
+    public string Column { get; }
 }
 
 /// <summary>Either a mapped record or the reason the row is invalid.</summary>
@@ -142,13 +161,19 @@ public sealed class RecordMapper
 
         var payload = new JsonObject();
         JsonObject? custom = null;
+        List<RecordReference>? references = null;
         foreach (var (rule, field, column) in plan.Slots)
         {
             var value = Read(record, rule, column);
             if (value is null && _skipNull) continue;
             if (!ValueConverter.TryConvert(value, field, out var json, out var error))
                 return MapOutcome.Invalid(key, rule.Column, $"Row {record.Row} (key '{key}'): column '{rule.Column}' for {field.Path} {error}.");
-            if (field.IsCustom)
+            if (field.ReferenceField is not null)
+            {
+                if (json is null) payload[field.ReferenceField] = null;
+                else (references ??= new List<RecordReference>()).Add(new RecordReference(field, json.GetValue<string>(), rule.Column));
+            }
+            else if (field.IsCustom)
             {
                 custom ??= new JsonObject();
                 custom[field.Name] = json;
@@ -159,7 +184,7 @@ public sealed class RecordMapper
             }
         }
         if (custom is not null) payload["custom"] = custom;
-        return MapOutcome.Valid(new MappedRecord(record, key!, payload));
+        return MapOutcome.Valid(new MappedRecord(record, key!, payload, (IReadOnlyList<RecordReference>?)references ?? Array.Empty<RecordReference>()));
     }
 
     private static object? Read(InputRecord record, MappingRule rule, int column) =>

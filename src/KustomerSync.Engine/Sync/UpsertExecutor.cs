@@ -10,17 +10,36 @@ namespace KustomerSync.Engine.Sync;
 public sealed class UpsertExecutor
 {
     private readonly RecordGateway _records;
+    private readonly ReferenceResolver _references;
     private readonly UpsertOptions _options;
 
-    public UpsertExecutor(RecordGateway records, UpsertOptions options)
+    public UpsertExecutor(RecordGateway records, ReferenceResolver references, UpsertOptions options)
     {
         _records = records;
+        _references = references;
         _options = options;
+    }
+
+    /// <summary>Resolves the record's references to ids; the failed result when one names no record, else null.</summary>
+    public async Task<UpsertResult?> ResolveReferencesAsync(MappedRecord record, CancellationToken cancellationToken)
+    {
+        if (record.References.Count == 0) return null;
+        try
+        {
+            var problem = await _references.ApplyAsync(record, cancellationToken).ConfigureAwait(false);
+            return problem is null ? null : RowResults.Fail(RowResults.For(record, _options), "KustomerSync.ReferenceNotFound", problem,
+                record.References.First(r => record.Payload[r.Field] is null).Column);
+        }
+        catch (KustomerException ex)
+        {
+            return RowResults.Fail(RowResults.For(record, _options), ex.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {ex.Message}", null);
+        }
     }
 
     /// <summary>Writes the record; <paramref name="knownId"/> (from the state store) saves the lookup.</summary>
     public async Task<UpsertResult> ExecuteAsync(MappedRecord record, string? knownId, CancellationToken cancellationToken)
     {
+        if (await ResolveReferencesAsync(record, cancellationToken).ConfigureAwait(false) is { } unresolved) return unresolved;
         var result = RowResults.For(record, _options);
         try
         {

@@ -53,7 +53,7 @@ public sealed class UpsertRun : IDisposable
         _mapper = mapper;
         _cancellationToken = cancellationToken;
         var records = new RecordGateway(client, options.Target, options.Key);
-        _executor = new UpsertExecutor(records, options);
+        _executor = new UpsertExecutor(records, new ReferenceResolver(client), options);
         if (useBulk)
         {
             _bulk = new BulkExecutor(records, new BulkGateway(client, options.Target), _executor, options);
@@ -112,6 +112,9 @@ public sealed class UpsertRun : IDisposable
 
     public long Submitted => Interlocked.Read(ref _row);
 
+    /// <summary>Time since the run started, for rates shown while it runs.</summary>
+    public long ElapsedTicks => _watch.Elapsed.Ticks;
+
     /// <summary>Keys the state store knew that this run's input no longer has (with ReportKeysLeft), after <see cref="Finish"/>.</summary>
     public IReadOnlyList<string> KeysLeft { get; private set; } = Array.Empty<string>();
 
@@ -142,7 +145,7 @@ public sealed class UpsertRun : IDisposable
             return;
         }
 
-        var hash = PayloadHash.Compute(record.Payload);
+        var hash = HashOf(record);
         string? knownId = null;
         if (_state is not null)
         {
@@ -213,6 +216,15 @@ public sealed class UpsertRun : IDisposable
         _idleFlush?.Dispose();
         _slots.Dispose();
         _resultSignal.Dispose();
+    }
+
+    /// <summary>The payload's hash, including the keys of referenced records (resolved ids are not known yet).</summary>
+    private static PayloadHash HashOf(MappedRecord record)
+    {
+        if (record.References.Count == 0) return PayloadHash.Compute(record.Payload);
+        var references = new System.Text.Json.Nodes.JsonObject();
+        foreach (var reference in record.References) references[reference.Spec.Path] = reference.Value;
+        return PayloadHash.Compute(new System.Text.Json.Nodes.JsonObject { ["payload"] = record.Payload.DeepClone(), ["references"] = references });
     }
 
     private List<PlannedRecord> TakeBatch()
