@@ -92,6 +92,16 @@ public class SqlServerDialectTests
     }
 
     [Fact]
+    public void An_unreachable_sql_server_is_a_clear_error_without_the_password()
+    {
+        var store = StateStores.SqlServer("Server=tcp:127.0.0.1,1;Database=d;User ID=u;Password=Sup3rSecret;Connect Timeout=2;Encrypt=False");
+        var ex = Assert.Throws<StateException>(() => store.Open(new SyncStateOptions("customers")));
+        Assert.Equal("KustomerSync.StateUnreadable", ex.ErrorId);
+        Assert.DoesNotContain("Sup3rSecret", ex.Message);
+        Assert.Contains("SqlServer", ex.Message);
+    }
+
+    [Fact]
     public void Sql_server_store_is_created_without_touching_a_server_and_masks_secrets()
     {
         var store = StateStores.SqlServer("Server=tcp:db.example,1433;Database=d;User ID=u;Password=p@ss;Encrypt=True");
@@ -99,5 +109,65 @@ public class SqlServerDialectTests
         Assert.DoesNotContain("p@ss", store.Display);
         Assert.Equal(StateProvider.SqlServer, StateStores.ParseProvider("sqlserver"));
         Assert.Equal("KustomerSync.StateInvalidArgument", Assert.Throws<StateException>(() => StateStores.ParseProvider("Oracle")).ErrorId);
+    }
+}
+
+/// <summary>
+/// Every SQL Server statement the store and the pushed-down diff build, parsed by Microsoft's own T-SQL parser
+/// (ScriptDom, SQL Server 2022 grammar). This proves the syntax, not the behaviour: no SQL Server runs here.
+/// </summary>
+public class SqlServerSyntaxTests
+{
+    private static readonly SqlServerStateDialect Dialect = new(new StateStoreOptions { Schema = "kustomersync", TablePrefix = "" });
+
+    public static TheoryData<string, string> Statements()
+    {
+        var data = new TheoryData<string, string>();
+        var i = 0;
+        foreach (var s in Dialect.BootstrapStatements()) data.Add("bootstrap " + i++, s);
+        var v = 1;
+        foreach (var migration in Dialect.Migrations())
+        {
+            var j = 0;
+            foreach (var s in migration) data.Add($"migration v{v} #{j++}", s);
+            v++;
+        }
+        data.Add("migration lock", Dialect.MigrationLockStatement()!);
+        data.Add("table exists", Dialect.TableExistsQuery());
+        foreach (var n in new[] { 1, 2, Dialect.RowsPerStatement })
+        {
+            data.Add($"confirm x{n}", Dialect.ConfirmStatement(n));
+            data.Add($"fail x{n}", Dialect.FailStatement(n));
+            data.Add($"outcome x{n}", Dialect.OutcomeStatement(n));
+            data.Add($"source hash x{n}", Dialect.SourceHashStatement(n));
+            data.Add($"gone x{n}", Dialect.GoneStatement(n));
+        }
+        data.Add("lease", Dialect.AcquireLeaseStatement());
+        data.Add("start run", Dialect.StartRunStatement());
+        data.Add("select top", Dialect.Select("run_id FROM [kustomersync].[run] WHERE sync_name = @s ORDER BY run_id DESC", limited: true));
+        data.Add("pushed-down diff", PushedDownDiff.BuildSqlServerQuery(
+            "select c.id as externalId, c.email, c.full_name as name from dbo.customers c where c.updated_at > @since;", "externalId", "s", Dialect.Table("state"), salt: "m1").Sql);
+        data.Add("pushed-down diff, email", PushedDownDiff.BuildSqlServerQuery(
+            "select email as externalId, v from dbo.t", "externalId", "s", Dialect.Table("state"), lowerCaseKey: true).Sql);
+        return data;
+    }
+
+    [Fact]
+    public void The_parser_does_reject_other_dialects()
+    {
+        var parser = new Microsoft.SqlServer.TransactSql.ScriptDom.TSql160Parser(initialQuotedIdentifiers: true);
+        using var reader = new StringReader(new PostgresStateDialect(new StateStoreOptions()).ConfirmStatement(2));
+        parser.Parse(reader, out var errors);
+        Assert.NotEmpty(errors); // INSERT ... ON CONFLICT is not T-SQL: the syntax check is not vacuous
+    }
+
+    [Theory]
+    [MemberData(nameof(Statements))]
+    public void Statement_parses_as_T_SQL(string name, string sql)
+    {
+        var parser = new Microsoft.SqlServer.TransactSql.ScriptDom.TSql160Parser(initialQuotedIdentifiers: true);
+        using var reader = new StringReader(sql);
+        parser.Parse(reader, out var errors);
+        Assert.True(errors.Count == 0, $"{name}: {string.Join("; ", errors.Select(e => $"line {e.Line} col {e.Column}: {e.Message}"))}\n{sql}");
     }
 }

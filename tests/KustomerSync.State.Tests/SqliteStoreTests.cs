@@ -77,6 +77,24 @@ public class SqliteStoreTests
     }
 
     [Fact]
+    public void The_file_is_not_held_open_after_a_session_or_a_read()
+    {
+        using var h = new Harness(StateProvider.Sqlite);
+        using (var s = h.Store.Open(new SyncStateOptions("customers")))
+            s.FinishRun(s.StartRun(new SyncRunStart()), new UpsertSummary(), SyncRunStatus.Succeeded, DateTime.UtcNow);
+        var moved = h.Path_ + ".moved";
+        File.Move(h.Path_, moved);
+        File.Move(moved, h.Path_);
+        var reader = StateStores.Sqlite(h.Path_, createIfMissing: false);
+        Assert.Single(reader.Runs("customers"));
+        reader.ReleaseConnections();
+        var fds = Directory.Exists("/proc/self/fd")
+            ? Directory.GetFiles("/proc/self/fd").Count(fd => { try { return new FileInfo(fd).LinkTarget == h.Path_; } catch (IOException) { return false; } })
+            : 0;
+        Assert.Equal(0, fds);
+    }
+
+    [Fact]
     public void Invalid_names_are_refused()
     {
         Assert.Equal("KustomerSync.StateInvalidArgument", Assert.Throws<StateException>(() => StateStores.Sqlite("x.db", new StateStoreOptions { TablePrefix = "a;drop" })).ErrorId);

@@ -396,7 +396,11 @@ insert into $script:Table (id, name, email, updated_at)
         $null = $first.StandardOutput.ReadToEndAsync(); $null = $first.StandardError.ReadToEndAsync()
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not ((Test-Path $state) -and @(Get-KustomerSyncRun -StatePath $state -Sync pg-slow -ErrorAction SilentlyContinue | Where-Object Status -EQ 'Running').Count)) {
+            function script:Test-Running {
+                # The first run creates the file before its tables: until then the store is unreadable, which is fine here.
+                try { [bool]@(Get-KustomerSyncRun -StatePath $state -Sync pg-slow -ErrorAction Stop | Where-Object Status -EQ 'Running').Count } catch { $false }
+            }
+            while (-not ((Test-Path $state) -and (Test-Running))) {
                 if ([DateTime]::UtcNow -gt $deadline -or $first.HasExited) { throw 'The first run did not start.' }
                 Start-Sleep -Milliseconds 200
             }

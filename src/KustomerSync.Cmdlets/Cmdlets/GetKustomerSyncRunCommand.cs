@@ -115,6 +115,26 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
         }
     }
 
+    protected override void EndProcessing() => Release();
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        Release();
+    }
+
+    private void Release()
+    {
+        try
+        {
+            _store?.ReleaseConnections();
+        }
+        catch (Exception)
+        {
+            // only a pool: the state file is closed when the process ends
+        }
+    }
+
     private List<SyncRunInfo> SelectRuns(IStateStore store)
     {
         var names = store.SyncNames();

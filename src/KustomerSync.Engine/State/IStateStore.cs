@@ -36,6 +36,12 @@ public interface IStateStore
     /// <summary>The recorded row outcomes of a run in row order, optionally only those with the given statuses.</summary>
     IEnumerable<SyncRowOutcome> RowOutcomes(long runId, IReadOnlyCollection<UpsertStatus>? statuses = null);
 
+    /// <summary>
+    /// Closes pooled connections of a SQLite store so the file is not held open (on Windows an open file cannot be
+    /// moved or deleted). Sessions call it when disposed; readers call it when done. Nothing for server stores.
+    /// </summary>
+    void ReleaseConnections();
+
     /// <summary>Start time of the newest run of the sync that Succeeded (not -WhatIf), or null: the value for a definition's @since.</summary>
     DateTime? LastSuccessfulRunStart(string syncName);
 }

@@ -264,6 +264,13 @@ internal sealed class SqlStateStore : IStateStore
         });
     }
 
+    public void ReleaseConnections()
+    {
+        if (Dialect is not SqliteStateDialect) return;
+        using var connection = (Microsoft.Data.Sqlite.SqliteConnection)Dialect.CreateConnection(_target);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
+    }
+
     // ---- plumbing shared with SyncState ----
 
     internal DbConnection Connect()

@@ -679,6 +679,14 @@ public sealed class SyncState : IDisposable
             // The lease then expires after LeaseTimeout.
             _lastWriteError ??= ex;
         }
+        try
+        {
+            _store.ReleaseConnections();
+        }
+        catch (Exception)
+        {
+            // only a pool
+        }
         // _flushGate is not disposed: a background flush scheduled just before may still be waiting on it.
     }
 
