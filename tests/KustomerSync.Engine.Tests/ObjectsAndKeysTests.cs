@@ -5,35 +5,13 @@ using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sync;
 
+using static KustomerSync.Engine.Tests.EmulatorRuns;
+
 namespace KustomerSync.Engine.Tests;
 
 /// <summary>Companies, KObjects, custom-attribute keys and references to other records, end to end on the emulator.</summary>
 public class ObjectsAndKeysTests
 {
-    private static KustomerClient Client(EmulatorServer server) =>
-        new(server.BaseUri, SecretText.Protect(EmulatorServer.DefaultKey), new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5) });
-
-    private static async Task<(UpsertSummary Summary, List<UpsertResult> Results)> RunAsync(KustomerClient client, UpsertOptions options,
-        IEnumerable<(string[] Names, object?[] Values)> rows)
-    {
-        using var run = await UpsertRun.StartAsync(client, options, Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None);
-        var results = new List<UpsertResult>();
-        foreach (var (names, values) in rows) run.Submit(names, values, null);
-        run.Complete();
-        while (!run.IsDrained)
-        {
-            run.WaitForResult(TimeSpan.FromMilliseconds(100));
-            while (run.TryTake(out var r)) results.Add(r);
-        }
-        return (run.Finish(cancelled: false), results.OrderBy(r => r.Row).ToList());
-    }
-
-    private static async Task<JsonNode> Get(EmulatorServer server, string path)
-    {
-        using var http = server.CreateClient(EmulatorServer.AdminKey);
-        return JsonNode.Parse(await http.GetStringAsync(path))!;
-    }
-
     private static UpsertOptions Options(string obj, string key)
     {
         var target = SyncTarget.Parse(obj);
@@ -64,7 +42,7 @@ public class ObjectsAndKeysTests
         Assert.Equal("KustomerSync.ReferenceNotFound", missing.ErrorId);
         Assert.Equal("companyExternalId", missing.Field);
         Assert.Contains("co-404", missing.Message);
-        var ada = await Get(server, "v1/customers/externalId=cu-1");
+        var ada = await GetAsync(server, "v1/customers/externalId=cu-1");
         Assert.Equal(companyResults.Single().KustomerId, ada["data"]!["relationships"]!["company"]!["data"]!["id"]!.GetValue<string>());
     }
 
@@ -86,12 +64,12 @@ public class ObjectsAndKeysTests
 
         Assert.Equal(2, created.Created);
         Assert.Equal(2, updated.Updated);
-        var order = await Get(server, "v1/klasses/order/externalId=order-1");
+        var order = await GetAsync(server, "v1/klasses/order/externalId=order-1");
         Assert.Equal("kobject.order", order["data"]!["type"]!.GetValue<string>());
         Assert.Equal(64.67m, order["data"]!["attributes"]!["custom"]!["totalNum"]!.GetValue<decimal>());
         Assert.Equal("2026-01-02T10:00:00.000Z", order["data"]!["attributes"]!["custom"]!["placedAt"]!.GetValue<string>());
         Assert.Equal(results[0].KustomerId, order["data"]!["id"]!.GetValue<string>());
-        var customerId = (await Get(server, "v1/customers/email=ada@example.com"))["data"]!["id"]!.GetValue<string>();
+        var customerId = (await GetAsync(server, "v1/customers/email=ada@example.com"))["data"]!["id"]!.GetValue<string>();
         Assert.Contains(customerId, order["data"]!.ToJsonString());
     }
 
@@ -108,10 +86,10 @@ public class ObjectsAndKeysTests
 
         Assert.Equal(40, first.Created);
         Assert.Equal(40, second.Updated);
-        var stats = await Get(server, "_emulator/stats");
+        var stats = await GetAsync(server, "_emulator/stats");
         var searches = ((JsonObject)stats["byRoute"]!).Where(r => r.Key.Contains("search")).Sum(r => r.Value!.GetValue<long>());
         Assert.True(searches < 80 / 2, $"{searches} searches for 80 lookups: lookups should share search requests");
-        Assert.Equal(40, (await Get(server, "_emulator/state"))["customers"]!["count"]!.GetValue<int>());
+        Assert.Equal(40, (await GetAsync(server, "_emulator/state"))["customers"]!["count"]!.GetValue<int>());
         Assert.All(results, r => Assert.Equal(UpsertStatus.Updated, r.Status));
     }
 
@@ -153,7 +131,7 @@ public class ObjectsAndKeysTests
         var (c, _) = await RunAsync(client, createOnly, rows);
         Assert.Equal(1, c.Created);
         Assert.Equal(1, c.Unchanged);
-        var names2 = ((JsonArray)(await Get(server, "_emulator/state"))["companies"]!["items"]!).Select(i => i!["attributes"]!["name"]!.GetValue<string>()).OrderBy(n => n);
+        var names2 = ((JsonArray)(await GetAsync(server, "_emulator/state"))["companies"]!["items"]!).Select(i => i!["attributes"]!["name"]!.GetValue<string>()).OrderBy(n => n);
         Assert.Equal(new[] { "Existing Co Renamed", "New Co" }, names2);
     }
 }

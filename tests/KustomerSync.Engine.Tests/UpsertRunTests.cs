@@ -6,42 +6,16 @@ using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sync;
 
+using static KustomerSync.Engine.Tests.EmulatorRuns;
+
 namespace KustomerSync.Engine.Tests;
 
 /// <summary>Upsert runs against the real emulator, including the faults that must never lose or duplicate a row.</summary>
 public class UpsertRunTests
 {
-    private static KustomerClient Client(EmulatorServer server, string key = EmulatorServer.DefaultKey) =>
-        new(server.BaseUri, SecretText.Protect(key), new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) });
-
-    private static async Task<(UpsertSummary Summary, List<UpsertResult> Results)> RunAsync(KustomerClient client, UpsertOptions options,
-        IEnumerable<(string[] Names, object?[] Values)> rows, IReadOnlyList<MappingRule>? mapping = null)
-    {
-        using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None);
-        var results = new List<UpsertResult>();
-        foreach (var (names, values) in rows)
-        {
-            run.Submit(names, values, null);
-            while (run.TryTake(out var r)) results.Add(r);
-        }
-        while (!run.IsDrained)
-        {
-            run.WaitForResult(TimeSpan.FromMilliseconds(100));
-            while (run.TryTake(out var r)) results.Add(r);
-        }
-        return (run.Finish(cancelled: false), results);
-    }
-
     private static IEnumerable<(string[], object?[])> Customers(int count, string prefix = "c-") =>
         Enumerable.Range(1, count).Select(i => (new[] { "externalId", "name", "email", "tierStr" },
             new object?[] { $"{prefix}{i}", $"Customer {i}", $"{prefix}{i}@example.com", i % 2 == 0 ? "gold" : "silver" }));
-
-    private static async Task<JsonArray> CustomersInEmulator(EmulatorServer server)
-    {
-        using var http = new HttpClient { BaseAddress = server.BaseUri };
-        var state = JsonNode.Parse(await http.GetStringAsync("_emulator/state"))!;
-        return (JsonArray)state["customers"]!["items"]!;
-    }
 
     [Fact]
     public async Task Creates_then_updates_and_counts_add_up()
@@ -57,7 +31,7 @@ public class UpsertRunTests
 
         var (second, _) = await RunAsync(client, options, Customers(50));
         Assert.Equal(50, second.Updated);
-        Assert.Equal(50, (await CustomersInEmulator(server)).Count);
+        Assert.Equal(50, (await CustomersAsync(server)).Count);
     }
 
     [Fact]
@@ -80,7 +54,7 @@ public class UpsertRunTests
         Assert.True(summary.Created >= 190, $"only {summary.Created} of 200 created");
         Assert.True(summary.Retries > 0, "the faults should have caused retries");
         Assert.Equal(200, results.Select(r => r.Row).Distinct().Count());
-        var stored = await CustomersInEmulator(server);
+        var stored = await CustomersAsync(server);
         var storedKeys = stored.Select(c => c!["attributes"]!["externalId"]!.GetValue<string>()).ToList();
         Assert.Equal(storedKeys.Count, storedKeys.Distinct().Count());
         Assert.All(results.Where(r => r.Status == UpsertStatus.Created), r => Assert.Contains(r.Key, storedKeys));
@@ -114,7 +88,7 @@ public class UpsertRunTests
 
         Assert.Equal(3, plan.WouldUpdate);
         Assert.Equal(2, plan.WouldCreate);
-        Assert.Equal(3, (await CustomersInEmulator(server)).Count);
+        Assert.Equal(3, (await CustomersAsync(server)).Count);
         Assert.DoesNotContain(results, r => r.Status is UpsertStatus.Created or UpsertStatus.Updated);
     }
 

@@ -1,0 +1,44 @@
+using System.Text.Json.Nodes;
+using KustomerSync.Emulator;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Security;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Engine.Tests;
+
+/// <summary>What the engine tests share: a client for an emulator, a whole upsert run, and the emulator's state.</summary>
+internal static class EmulatorRuns
+{
+    public static KustomerClient Client(EmulatorServer server, string key = EmulatorServer.DefaultKey) =>
+        new(server.BaseUri, SecretText.Protect(key), new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) });
+
+    /// <summary>Submits every row, then drains the run the way the cmdlets do; results in row order.</summary>
+    public static async Task<(UpsertSummary Summary, List<UpsertResult> Results)> RunAsync(KustomerClient client, UpsertOptions options,
+        IEnumerable<(string[] Names, object?[] Values)> rows, IReadOnlyList<MappingRule>? mapping = null)
+    {
+        using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None);
+        var results = new List<UpsertResult>();
+        foreach (var (names, values) in rows)
+        {
+            run.Submit(names, values, null);
+            while (run.TryTake(out var r)) results.Add(r);
+        }
+        run.Complete();
+        while (!run.IsDrained)
+        {
+            run.WaitForResult(TimeSpan.FromMilliseconds(100));
+            while (run.TryTake(out var r)) results.Add(r);
+        }
+        return (run.Finish(cancelled: false), results.OrderBy(r => r.Row).ToList());
+    }
+
+    /// <summary>GET on the emulator with its admin key (test-only routes need none).</summary>
+    public static async Task<JsonNode> GetAsync(EmulatorServer server, string path)
+    {
+        using var http = server.CreateClient(EmulatorServer.AdminKey);
+        return JsonNode.Parse(await http.GetStringAsync(path))!;
+    }
+
+    public static async Task<JsonArray> CustomersAsync(EmulatorServer server) =>
+        (JsonArray)(await GetAsync(server, "_emulator/state"))["customers"]!["items"]!;
+}
