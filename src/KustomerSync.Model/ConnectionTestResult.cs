@@ -28,4 +28,6 @@ public sealed class ObjectAccess
     public bool CanUpdate { get; set; }
     public bool CanSync => CanRead && CanCreate && CanUpdate;
     public string[] MissingRoles { get; set; } = Array.Empty<string>();
+
+    public override string ToString() => CanSync ? $"{Object}: can sync" : $"{Object}: missing {string.Join(", ", MissingRoles)}";
 }

@@ -142,10 +142,17 @@ public sealed class DatabricksTests : IDisposable
     }
 
     [Fact]
-    public void Double_cancellation_and_timeout_cancel_the_statement()
+    public async Task Double_cancellation_and_timeout_cancel_the_statement()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+        // Cancel once the statement is being polled (its id known), however slow the machine is at getting there.
+        using var cts = new CancellationTokenSource();
+        var canceller = Task.Run(async () =>
+        {
+            while (!_double.Requests.ToArray().Any(r => r.Method == "GET" && r.PathAndQuery.StartsWith("/api/2.0/sql/statements/s-forever", StringComparison.Ordinal))) await Task.Delay(20);
+            cts.Cancel();
+        });
         Assert.ThrowsAny<OperationCanceledException>(() => Read(Cs + ";Token=" + Token, "select forever", token: cts.Token));
+        await canceller;
         var timeout = Assert.Throws<SourceException>(() => Read(Cs + ";Token=" + Token, "select forever", timeout: TimeSpan.FromSeconds(1)));
         Assert.Equal(SourceErrors.Timeout, timeout.ErrorId);
         Assert.Equal(2, _double.Requests.Count(r => r.PathAndQuery == "/api/2.0/sql/statements/s-forever/cancel"));

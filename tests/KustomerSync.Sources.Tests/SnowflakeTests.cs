@@ -139,10 +139,18 @@ public sealed class SnowflakeTests : IDisposable
     }
 
     [Fact]
-    public void Double_cancellation_and_timeout_cancel_the_statement()
+    public async Task Double_cancellation_and_timeout_cancel_the_statement()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        // Cancel once the statement is being polled (its handle known), however slow the machine is at getting there.
+        using var cts = new CancellationTokenSource();
+        var canceller = Task.Run(async () =>
+        {
+            while (!_double.Requests.ToArray().Any(r => r.Method == "GET" && r.PathAndQuery.StartsWith("/api/v2/statements/h-forever", StringComparison.Ordinal))) await Task.Delay(20);
+            await Task.Delay(200);
+            cts.Cancel();
+        });
         Assert.ThrowsAny<OperationCanceledException>(() => Read(KeyPair, "select forever", token: cts.Token));
+        await canceller;
         Assert.Contains(_double.Requests, r => r.Method == "POST" && r.PathAndQuery == "/api/v2/statements/h-forever/cancel");
 
         var watch = Stopwatch.StartNew();

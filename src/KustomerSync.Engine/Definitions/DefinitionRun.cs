@@ -284,6 +284,7 @@ public sealed class DefinitionRun : IDisposable
             (failureId, failureMessage, failure) = ("KustomerSync.SourceReadFailed", Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
         }
 
+        run.Complete();
         while (!run.IsDrained)
         {
             run.WaitForResult(TimeSpan.FromMilliseconds(200));

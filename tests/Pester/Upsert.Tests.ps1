@@ -1,0 +1,91 @@
+# Invoke-KustomerUpsert under the conditions that must never lose or duplicate a row: server errors, lost create
+# answers, a tight rate limit, and Ctrl+C.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../build/EmulatorProcess.psm1')
+    Import-Module $env:KUSTOMERSYNC_MODULE_PATH -Force
+    $script:Http = [System.Net.Http.HttpClient]::new()
+    function script:Get-EmulatorJson([string] $BaseUri, [string] $Path) {
+        $script:Http.GetStringAsync("$BaseUri$Path").GetAwaiter().GetResult() | ConvertFrom-Json -Depth 20
+    }
+    function script:New-Rows([int] $Count, [string] $Prefix) {
+        1..$Count | ForEach-Object { [pscustomobject]@{ externalId = "$Prefix$_"; name = "Person $_"; email = "$Prefix$_@example.com"; tierStr = 'gold' } }
+    }
+    $env:KUSTOMERSYNC_UPSERT_KEY = 'emulator-key'
+}
+
+AfterAll {
+    Get-KustomerDestination | ForEach-Object { Disconnect-KustomerDestination -Name $_.Name }
+    $script:Http.Dispose()
+}
+
+Describe 'Invoke-KustomerUpsert against faults' {
+    BeforeAll {
+        $script:Faulty = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0', '--fault-5xx-rate', '0.1', '--fault-lost-create-rate', '0.2', '--seed', '11'
+        Connect-KustomerDestination -BaseUri $script:Faulty.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_UPSERT_KEY -Name faulty
+    }
+    AfterAll { Stop-KustomerEmulator $script:Faulty }
+
+    It 'reports every row once and never creates a duplicate' {
+        $output = New-Rows 150 'f-' | Invoke-KustomerUpsert -Object Customer -Destination faulty -ErrorAction SilentlyContinue
+        $results = @($output | Where-Object { $_ -is [KustomerSync.UpsertResult] })
+        $summary = $output | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
+        $results.Count | Should -Be 150
+        ($results.Row | Sort-Object -Unique).Count | Should -Be 150
+        $summary.Total | Should -Be 150
+        $summary.Created + $summary.Failed | Should -Be 150
+        $summary.Retries | Should -BeGreaterThan 0
+        $stored = @((Get-EmulatorJson $script:Faulty.BaseUri '/_emulator/state').customers.items.attributes.externalId)
+        ($stored | Sort-Object -Unique).Count | Should -Be $stored.Count
+        $results | Where-Object Status -EQ 'Created' | ForEach-Object { $stored | Should -Contain $_.Key }
+    }
+}
+
+Describe 'Invoke-KustomerUpsert under a tight rate limit' {
+    BeforeAll {
+        $script:Limited = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '50', '--rate-window-seconds', '2'
+        Connect-KustomerDestination -BaseUri $script:Limited.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_UPSERT_KEY -Name limited
+    }
+    AfterAll { Stop-KustomerEmulator $script:Limited }
+
+    It 'paces itself from the headers so that 429s stay rare, and loses nothing' {
+        $summary = New-Rows 80 'r-' | Invoke-KustomerUpsert -Object Customer -Destination limited | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
+        $summary.Created | Should -Be 80
+        $summary.RateLimited | Should -BeLessOrEqual 2
+        (Get-EmulatorJson $script:Limited.BaseUri '/_emulator/state').customers.count | Should -Be 80
+    }
+}
+
+Describe 'Stopping a run' {
+    BeforeAll {
+        $script:Slow = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0', '--latency-ms', '100'
+    }
+    AfterAll { Stop-KustomerEmulator $script:Slow }
+
+    It 'stops cleanly on Ctrl+C, records the run as Cancelled and keeps what Kustomer confirmed' {
+        $state = Join-Path ([System.IO.Path]::GetTempPath()) "stop-$([guid]::NewGuid().ToString('N')).db"
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath, $BaseUri, $State)
+                    Import-Module $ModulePath
+                    Connect-KustomerDestination -BaseUri $BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_UPSERT_KEY
+                    1..2000 | ForEach-Object { [pscustomobject]@{ externalId = "s-$_"; name = "Slow $_" } } |
+                        Invoke-KustomerUpsert -Object Customer -StatePath $State -ThrottleLimit 4
+                }).AddArgument($env:KUSTOMERSYNC_MODULE_PATH).AddArgument($script:Slow.BaseUri).AddArgument($state)
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state').customers.count -lt 10 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            $ps.Stop()
+            $handle.IsCompleted | Should -BeTrue
+        } finally {
+            $ps.Dispose()
+        }
+        $run = Get-KustomerSyncRun -StatePath $state | Select-Object -Last 1
+        $run.Status | Should -Be 'Cancelled'
+        $created = (Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state').customers.count
+        $created | Should -BeGreaterThan 0
+        $created | Should -BeLessThan 2000
+        Remove-Item $state* -ErrorAction SilentlyContinue
+    }
+}
