@@ -29,6 +29,15 @@ namespace KustomerSync.Engine.State;
 /// state.FinishRun(runId, summary, SyncRunInfo.StatusFor(summary, fatal), DateTime.UtcNow);   // flushes first, throws StateWriteFailed
 /// // Dispose: flushes what is left and releases the lease.
 /// </code>
+/// <para><b>Pushed-down diff</b> (state in the same Postgres/SQL Server database as the source): run
+/// <see cref="PushedDownDiff.BuildQuery(string, string, string, IStateStore, bool, string)"/> instead of the user's query;
+/// strip <see cref="PushedDownDiff.AddedColumns"/> from each row; open the session with
+/// <see cref="SyncStateOptions.LoadEntries"/> false and decide with
+/// <c>IsUnchanged(PushedDownDiff.EntryFromRow(payloadHash, kustomerId, failed), hash)</c>; on success pass the row's
+/// source hash to <see cref="Confirm"/>, and for an Unchanged row call <see cref="RecordSourceHash"/>. Keys that left
+/// the source: <see cref="PushedDownDiff.BuildKeysGoneQuery"/> (KeysNotSeen needs every row).</para>
+/// <para><b>Keys</b>: with a case-insensitive <see cref="SyncStateOptions.KeyComparer"/> (Email keys) keys are stored
+/// lower-cased (<see cref="Stored"/>); lookups accept any case.</para>
 /// <para><b>Entries</b> are loaded once when the session opens, in one query, into a dictionary of small structs
 /// (key → <see cref="StateEntry"/>); they are a snapshot and are not updated by Confirm/Fail.</para>
 /// <para><b>Buffering</b>: Confirm, Fail, RecordSourceHash and RecordOutcome only queue (the latest call per key wins);
