@@ -92,101 +92,52 @@ public sealed class BigQuerySource : GoogleSource
         }
 
         var reply = Send(() => Request(HttpMethod.Post, $"/bigquery/v2/projects/{Uri.EscapeDataString(_project)}/queries", body, cancellationToken), cancellationToken);
-        string? jobId = null;
-        try
+        // Read before the reply is checked: it is used only once the query has started.
+        var jobId = StringOf(Property(reply.Root, "jobReference") ?? default, "jobId");
+        var statement = new RunningStatement(query, $"job {jobId}",
+            running: r => Property(r.Root, "jobComplete") is { ValueKind: JsonValueKind.False },
+            poll: () => Request(HttpMethod.Get, ResultsPath(jobId ?? "", null), null, cancellationToken),
+            cancel: () => Cancel(jobId))
         {
-            if (!reply.Ok) throw Failure(reply, GoogleError(reply.Root), "running the query");
-            var job = Property(reply.Root, "jobReference") ?? default;
-            jobId = StringOf(job, "jobId");
-            var deadline = Deadline(query);
-            while (Property(reply.Root, "jobComplete") is { ValueKind: JsonValueKind.False })
+            Started = r => { if (!r.Ok) throw Failure(r, GoogleError(r.Root), "running the query"); },
+            Polled = r => { if (!r.Ok) throw Failure(r, GoogleError(r.Root), "waiting for the query"); },
+            Finished = r =>
             {
-                if (DateTime.UtcNow > deadline)
-                {
-                    Cancel(jobId);
-                    throw SourceErrors.TimedOut($"The BigQuery job {jobId} did not finish within -CommandTimeout {query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
-                }
-                reply.Dispose();
-                var id = jobId ?? "";
-                reply = Send(() => Request(HttpMethod.Get, ResultsPath(id, null), null, cancellationToken), cancellationToken);
-                if (!reply.Ok) throw Failure(reply, GoogleError(reply.Root), "waiting for the query");
-            }
-            if (Property(reply.Root, "errors") is { ValueKind: JsonValueKind.Array } errors && errors.GetArrayLength() > 0)
-                throw SourceErrors.Query($"The BigQuery query failed: {Mask.Mask(StringOf(errors[0], "message"))}");
-        }
-        catch (OperationCanceledException)
-        {
-            Cancel(jobId);
-            reply.Dispose();
-            throw;
-        }
-        catch
-        {
-            reply.Dispose();
-            throw;
-        }
-        return Rows(reply, jobId, cancellationToken);
+                if (Property(r.Root, "errors") is { ValueKind: JsonValueKind.Array } errors && errors.GetArrayLength() > 0)
+                    throw SourceErrors.Query($"The BigQuery query failed: {Mask.Mask(StringOf(errors[0], "message"))}");
+            },
+            PauseBetweenPolls = false, // getQueryResults waits up to timeoutMs on the server
+        };
+        return Rows(AwaitFinished(reply, statement, cancellationToken), jobId, cancellationToken);
     }
 
     private IEnumerable<SourceRow> Rows(Reply first, string? jobId, CancellationToken cancellationToken)
     {
         using (first)
         {
-            var fields = Property(Property(first.Root, "schema") ?? default, "fields") is { ValueKind: JsonValueKind.Array } f ? f.Clone() : default;
-            var names = new List<string>();
-            var converters = new List<Func<JsonElement, object?>>();
-            if (fields.ValueKind == JsonValueKind.Array)
-                foreach (var field in fields.EnumerateArray())
-                {
-                    names.Add(StringOf(field, "name") ?? "");
-                    converters.Add(Converter(field));
-                }
-            var columns = new SourceColumns(names);
+            var columns = new ResultColumns(Property(Property(first.Root, "schema") ?? default, "fields"), Converter);
             var token = StringOf(first.Root, "pageToken");
-            foreach (var row in RowsOf(first.Root, columns, converters)) yield return row;
+            foreach (var row in RowsOf(first.Root, columns)) yield return row;
             first.Dispose();
             while (!string.IsNullOrEmpty(token) && jobId is not null)
             {
-                Reply page;
-                try
-                {
-                    var pageToken = token;
-                    page = Send(() => Request(HttpMethod.Get, ResultsPath(jobId, pageToken), null, cancellationToken), cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Cancel(jobId);
-                    throw;
-                }
-                using (page)
-                {
-                    if (!page.Ok) throw Failure(page, GoogleError(page.Root), "fetching a result page");
-                    token = StringOf(page.Root, "pageToken");
-                    foreach (var row in RowsOf(page.Root, columns, converters)) yield return row;
-                }
+                var pageToken = token;
+                using var page = SendOrCancel(() => Request(HttpMethod.Get, ResultsPath(jobId, pageToken), null, cancellationToken), () => Cancel(jobId), cancellationToken);
+                if (!page.Ok) throw Failure(page, GoogleError(page.Root), "fetching a result page");
+                token = StringOf(page.Root, "pageToken");
+                foreach (var row in RowsOf(page.Root, columns)) yield return row;
             }
         }
     }
 
-    private static IEnumerable<SourceRow> RowsOf(JsonElement root, SourceColumns columns, List<Func<JsonElement, object?>> converters)
+    /// <summary>The rows of a page: each an object whose "f" holds the cells, each cell's value in its "v".</summary>
+    private static IEnumerable<SourceRow> RowsOf(JsonElement root, ResultColumns columns)
     {
         if (Property(root, "rows") is not { ValueKind: JsonValueKind.Array } rows) yield break;
         foreach (var row in rows.EnumerateArray())
-        {
-            var values = new object?[converters.Count];
-            if (Property(row, "f") is { ValueKind: JsonValueKind.Array } cells)
-            {
-                var i = 0;
-                foreach (var cell in cells.EnumerateArray())
-                {
-                    if (i >= values.Length) break;
-                    var v = Property(cell, "v");
-                    values[i] = v is null ? null : converters[i](v.Value);
-                    i++;
-                }
-            }
-            yield return new SourceRow(columns, values);
-        }
+            yield return columns.Row(Property(row, "f") is { ValueKind: JsonValueKind.Array } cells
+                ? cells.EnumerateArray().Select(cell => Property(cell, "v") ?? default)
+                : Enumerable.Empty<JsonElement>());
     }
 
     /// <summary>How a cell's "v" of a BigQuery field becomes a value; RECORD and REPEATED fields become JSON text.</summary>

@@ -74,44 +74,27 @@ public sealed class DatabricksSource : RestSource
 
         var reply = Send(() => Request(HttpMethod.Post, "/api/2.0/sql/statements", body), cancellationToken);
         var id = StringOf(reply.Root, "statement_id");
-        try
+        var statement = new RunningStatement(query, $"statement {id}",
+            running: r => State(r.Root) is "PENDING" or "RUNNING",
+            poll: () => Request(HttpMethod.Get, $"/api/2.0/sql/statements/{Uri.EscapeDataString(id ?? "")}", null),
+            cancel: () => Cancel(id))
         {
-            if (!reply.Ok) throw Failure(reply, ErrorMessage(reply.Root), "running the statement");
-            var deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t : DateTime.MaxValue;
-            while (State(reply.Root) is "PENDING" or "RUNNING")
+            // The statement has no server-side timeout that could answer first, so no grace beyond -CommandTimeout.
+            Deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t : DateTime.MaxValue,
+            Started = r => { if (!r.Ok) throw Failure(r, ErrorMessage(r.Root), "running the statement"); },
+            Polled = r => { if (!r.Ok) throw Failure(r, ErrorMessage(r.Root), "polling the statement"); },
+            Finished = r =>
             {
-                if (DateTime.UtcNow > deadline)
-                {
-                    Cancel(id);
-                    throw SourceErrors.TimedOut($"The Databricks statement {id} did not finish within -CommandTimeout {query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
-                }
-                Pause(cancellationToken);
-                reply.Dispose();
-                reply = Send(() => Request(HttpMethod.Get, $"/api/2.0/sql/statements/{Uri.EscapeDataString(id ?? "")}", null), cancellationToken);
-                if (!reply.Ok) throw Failure(reply, ErrorMessage(reply.Root), "polling the statement");
-            }
-            var state = State(reply.Root);
-            if (state != "SUCCEEDED")
-            {
-                var error = Property(Property(reply.Root, "status") ?? default, "error") ?? default;
+                var state = State(r.Root);
+                if (state == "SUCCEEDED") return;
+                var error = Property(Property(r.Root, "status") ?? default, "error") ?? default;
                 var message = Mask.Mask(ErrorText(error) ?? $"the statement ended {state}");
                 throw state == "CANCELED"
                     ? SourceErrors.Query($"The Databricks statement was cancelled: {message}")
                     : SourceErrors.Query($"The Databricks query failed: {message}");
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            Cancel(id);
-            reply.Dispose();
-            throw;
-        }
-        catch
-        {
-            reply.Dispose();
-            throw;
-        }
-        return Rows(reply, id, cancellationToken);
+            },
+        };
+        return Rows(AwaitFinished(reply, statement, cancellationToken), id, cancellationToken);
     }
 
     private IEnumerable<SourceRow> Rows(Reply first, string? id, CancellationToken cancellationToken)
@@ -119,57 +102,20 @@ public sealed class DatabricksSource : RestSource
         using (first)
         {
             var manifest = Property(first.Root, "manifest") ?? throw SourceErrors.Query("Databricks answered without a result manifest.");
-            var names = new List<string>();
-            var converters = new List<Func<JsonElement, object?>>();
-            if (Property(Property(manifest, "schema") ?? default, "columns") is { ValueKind: JsonValueKind.Array } columns)
-                foreach (var column in columns.EnumerateArray())
-                {
-                    names.Add(StringOf(column, "name") ?? "");
-                    converters.Add(Converter(StringOf(column, "type_name") ?? "STRING"));
-                }
-            var sourceColumns = new SourceColumns(names);
+            var columns = new ResultColumns(Property(Property(manifest, "schema") ?? default, "columns"), column => Converter(StringOf(column, "type_name") ?? "STRING"));
             var result = Property(first.Root, "result");
             var next = result is { } r ? StringOf(r, "next_chunk_internal_link") : null;
             if (result is { } firstChunk)
-                foreach (var row in RowsOf(firstChunk, sourceColumns, converters)) yield return row;
+                foreach (var row in columns.ArrayRows(firstChunk, "data_array")) yield return row;
             first.Dispose();
             while (!string.IsNullOrEmpty(next))
             {
-                Reply page;
-                try
-                {
-                    var link = next!;
-                    page = Send(() => Request(HttpMethod.Get, link, null), cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Cancel(id);
-                    throw;
-                }
-                using (page)
-                {
-                    if (!page.Ok) throw Failure(page, ErrorMessage(page.Root), "fetching a result chunk");
-                    next = StringOf(page.Root, "next_chunk_internal_link");
-                    foreach (var row in RowsOf(page.Root, sourceColumns, converters)) yield return row;
-                }
+                var link = next!;
+                using var page = SendOrCancel(() => Request(HttpMethod.Get, link, null), () => Cancel(id), cancellationToken);
+                if (!page.Ok) throw Failure(page, ErrorMessage(page.Root), "fetching a result chunk");
+                next = StringOf(page.Root, "next_chunk_internal_link");
+                foreach (var row in columns.ArrayRows(page.Root, "data_array")) yield return row;
             }
-        }
-    }
-
-    private static IEnumerable<SourceRow> RowsOf(JsonElement chunk, SourceColumns columns, List<Func<JsonElement, object?>> converters)
-    {
-        if (Property(chunk, "data_array") is not { ValueKind: JsonValueKind.Array } data) yield break;
-        foreach (var row in data.EnumerateArray())
-        {
-            var values = new object?[converters.Count];
-            var i = 0;
-            foreach (var cell in row.EnumerateArray())
-            {
-                if (i >= values.Length) break;
-                values[i] = cell.ValueKind == JsonValueKind.Null ? null : converters[i](cell);
-                i++;
-            }
-            yield return new SourceRow(columns, values);
         }
     }
 

@@ -92,26 +92,18 @@ public sealed class ElasticsearchSource : RestSource
         string? cursor = null;
         try
         {
-            var names = new List<string>();
-            var converters = new List<Func<JsonElement, object?>>();
             using (first)
             {
-                if (Property(first.Root, "columns") is { ValueKind: JsonValueKind.Array } columns)
-                    foreach (var column in columns.EnumerateArray())
-                    {
-                        names.Add(StringOf(column, "name") ?? "");
-                        converters.Add(Converter(StringOf(column, "type") ?? "keyword"));
-                    }
+                var columns = new ResultColumns(Property(first.Root, "columns"), column => Converter(StringOf(column, "type") ?? "keyword"));
                 cursor = StringOf(first.Root, "cursor");
-                var sourceColumns = new SourceColumns(names);
-                foreach (var row in RowsOf(first.Root, sourceColumns, converters)) yield return row;
+                foreach (var row in columns.ArrayRows(first.Root, "rows")) yield return row;
                 while (!string.IsNullOrEmpty(cursor))
                 {
                     var current = cursor!;
                     using var page = Send(() => Request("/_sql?format=json", new Dictionary<string, object?> { ["cursor"] = current }), cancellationToken);
                     if (!page.Ok) throw EsFailure(page, "fetching the next page");
                     cursor = StringOf(page.Root, "cursor");
-                    foreach (var row in RowsOf(page.Root, sourceColumns, converters)) yield return row;
+                    foreach (var row in columns.ArrayRows(page.Root, "rows")) yield return row;
                 }
             }
         }
@@ -123,23 +115,6 @@ public sealed class ElasticsearchSource : RestSource
                 var open = cursor!;
                 TryCancel(() => Request("/_sql/close", new Dictionary<string, object?> { ["cursor"] = open }));
             }
-        }
-    }
-
-    private static IEnumerable<SourceRow> RowsOf(JsonElement root, SourceColumns columns, List<Func<JsonElement, object?>> converters)
-    {
-        if (Property(root, "rows") is not { ValueKind: JsonValueKind.Array } rows) yield break;
-        foreach (var row in rows.EnumerateArray())
-        {
-            var values = new object?[converters.Count];
-            var i = 0;
-            foreach (var cell in row.EnumerateArray())
-            {
-                if (i >= values.Length) break;
-                values[i] = cell.ValueKind == JsonValueKind.Null ? null : converters[i](cell);
-                i++;
-            }
-            yield return new SourceRow(columns, values);
         }
     }
 

@@ -159,6 +159,129 @@ public abstract class RestSource : ISourceReader, IDisposable
         }
     }
 
+    /// <summary>A statement (or job) that may still be running after its first reply, and how to follow it.</summary>
+    protected sealed class RunningStatement
+    {
+        public RunningStatement(SourceQuery query, string name, Func<Reply, bool> running, Func<HttpRequestMessage> poll, Action cancel)
+        {
+            Query = query;
+            Name = name;
+            Running = running;
+            Poll = poll;
+            Cancel = cancel;
+            Deadline = RestSource.Deadline(query);
+        }
+
+        public SourceQuery Query { get; }
+        /// <summary>How the timeout message names it: "statement 01ab...", "job job_x".</summary>
+        public string Name { get; }
+        public Func<Reply, bool> Running { get; }
+        public Func<HttpRequestMessage> Poll { get; }
+        public Action Cancel { get; }
+        public DateTime Deadline { get; init; }
+        /// <summary>Checks the first reply; throws when the statement did not start.</summary>
+        public Action<Reply>? Started { get; init; }
+        /// <summary>Checks each poll's reply; throws when polling failed.</summary>
+        public Action<Reply>? Polled { get; init; }
+        /// <summary>Checks the last reply; throws when the statement failed.</summary>
+        public Action<Reply>? Finished { get; init; }
+        /// <summary>False where each poll waits on the server (a long poll) instead of here.</summary>
+        public bool PauseBetweenPolls { get; init; } = true;
+    }
+
+    /// <summary>
+    /// Follows a statement from its first reply until it has finished, and returns the last reply. At the deadline the
+    /// statement is cancelled and a timeout thrown. Whatever fails, the reply in hand is disposed; on Ctrl+C the
+    /// statement is cancelled too.
+    /// </summary>
+    protected Reply AwaitFinished(Reply reply, RunningStatement statement, CancellationToken cancellationToken)
+    {
+        try
+        {
+            statement.Started?.Invoke(reply);
+            while (statement.Running(reply))
+            {
+                if (DateTime.UtcNow > statement.Deadline)
+                {
+                    statement.Cancel();
+                    throw SourceErrors.TimedOut($"The {Provider} {statement.Name} did not finish within -CommandTimeout {statement.Query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
+                }
+                if (statement.PauseBetweenPolls) Pause(cancellationToken);
+                reply.Dispose();
+                reply = Send(statement.Poll, cancellationToken);
+                statement.Polled?.Invoke(reply);
+            }
+            statement.Finished?.Invoke(reply);
+            return reply;
+        }
+        catch (OperationCanceledException)
+        {
+            statement.Cancel();
+            reply.Dispose();
+            throw;
+        }
+        catch
+        {
+            reply.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Fetches more of a finished statement's result; on Ctrl+C the statement is cancelled before giving up.</summary>
+    protected Reply SendOrCancel(Func<HttpRequestMessage> build, Action cancel, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Send(build, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            cancel();
+            throw;
+        }
+    }
+
+    /// <summary>A result's columns: their names and, for each, how its cells become values.</summary>
+    protected sealed class ResultColumns
+    {
+        private readonly SourceColumns _names;
+        private readonly List<Func<JsonElement, object?>> _converters = new();
+
+        /// <summary>Reads a JSON array of column objects, each named by its "name", with the converter each one's type asks for.</summary>
+        public ResultColumns(JsonElement? columns, Func<JsonElement, Func<JsonElement, object?>> converterOf)
+        {
+            var names = new List<string>();
+            if (columns is { ValueKind: JsonValueKind.Array } list)
+                foreach (var column in list.EnumerateArray())
+                {
+                    names.Add(StringOf(column, "name") ?? "");
+                    _converters.Add(converterOf(column));
+                }
+            _names = new SourceColumns(names);
+        }
+
+        /// <summary>A row from its cells in column order: a null or missing cell is null; cells beyond the columns are ignored.</summary>
+        public SourceRow Row(IEnumerable<JsonElement> cells)
+        {
+            var values = new object?[_converters.Count];
+            var i = 0;
+            foreach (var cell in cells)
+            {
+                if (i >= values.Length) break;
+                values[i] = cell.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined ? null : _converters[i](cell);
+                i++;
+            }
+            return new SourceRow(_names, values);
+        }
+
+        /// <summary>The rows of a result page held under <paramref name="property"/> as arrays of cells.</summary>
+        public IEnumerable<SourceRow> ArrayRows(JsonElement page, string property)
+        {
+            if (Property(page, property) is not { ValueKind: JsonValueKind.Array } rows) yield break;
+            foreach (var row in rows.EnumerateArray()) yield return Row(row.EnumerateArray());
+        }
+    }
+
     /// <summary>Waits before the next poll; throws when the user cancels.</summary>
     protected void Pause(CancellationToken cancellationToken) => Task.Delay(PollInterval, cancellationToken).GetAwaiter().GetResult();
 

@@ -140,35 +140,15 @@ public sealed class SnowflakeSource : RestSource
 
         var requestId = Guid.NewGuid().ToString();
         var reply = Send(() => Request(HttpMethod.Post, $"/api/v2/statements?requestId={requestId}", body), cancellationToken);
-        string? handle = StringOf(reply.Root, "statementHandle");
-        try
+        var handle = StringOf(reply.Root, "statementHandle");
+        var statement = new RunningStatement(query, $"statement {handle}",
+            running: r => r.Status == System.Net.HttpStatusCode.Accepted,
+            poll: () => Request(HttpMethod.Get, $"/api/v2/statements/{Uri.EscapeDataString(handle ?? "")}", null),
+            cancel: () => Cancel(handle))
         {
-            var deadline = Deadline(query);
-            while (reply.Status == System.Net.HttpStatusCode.Accepted)
-            {
-                if (DateTime.UtcNow > deadline)
-                {
-                    Cancel(handle);
-                    throw SourceErrors.TimedOut($"The Snowflake statement {handle} did not finish within -CommandTimeout {query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
-                }
-                Pause(cancellationToken);
-                reply.Dispose();
-                reply = Send(() => Request(HttpMethod.Get, $"/api/v2/statements/{Uri.EscapeDataString(handle ?? "")}", null), cancellationToken);
-            }
-            if (!reply.Ok) throw StatementFailure(reply);
-        }
-        catch (OperationCanceledException)
-        {
-            Cancel(handle);
-            reply.Dispose();
-            throw;
-        }
-        catch
-        {
-            reply.Dispose();
-            throw;
-        }
-        return Rows(reply, handle, cancellationToken);
+            Finished = r => { if (!r.Ok) throw StatementFailure(r); },
+        };
+        return Rows(AwaitFinished(reply, statement, cancellationToken), handle, cancellationToken);
     }
 
     private IEnumerable<SourceRow> Rows(Reply first, string? handle, CancellationToken cancellationToken)
@@ -176,54 +156,18 @@ public sealed class SnowflakeSource : RestSource
         using (first)
         {
             var meta = Property(first.Root, "resultSetMetaData") ?? throw SourceErrors.Query("Snowflake answered without resultSetMetaData.");
-            var rowType = Property(meta, "rowType");
-            var names = new List<string>();
-            var converters = new List<Func<JsonElement, object?>>();
-            if (rowType is { ValueKind: JsonValueKind.Array } columns)
-                foreach (var column in columns.EnumerateArray())
-                {
-                    names.Add(StringOf(column, "name") ?? "");
-                    converters.Add(Converter(StringOf(column, "type") ?? "text", Property(column, "scale")?.GetInt32() ?? 0));
-                }
-            var sourceColumns = new SourceColumns(names);
+            var columns = new ResultColumns(Property(meta, "rowType"),
+                column => Converter(StringOf(column, "type") ?? "text", Property(column, "scale")?.GetInt32() ?? 0));
             var partitions = Property(meta, "partitionInfo") is { ValueKind: JsonValueKind.Array } info ? info.GetArrayLength() : 1;
-            foreach (var row in RowsOf(first.Root, sourceColumns, converters)) yield return row;
+            foreach (var row in columns.ArrayRows(first.Root, "data")) yield return row;
             first.Dispose();
             for (var partition = 1; partition < partitions; partition++)
             {
-                Reply page;
-                try
-                {
-                    page = Send(() => Request(HttpMethod.Get, $"/api/v2/statements/{Uri.EscapeDataString(handle ?? "")}?partition={partition}", null), cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    Cancel(handle);
-                    throw;
-                }
-                using (page)
-                {
-                    if (!page.Ok) throw StatementFailure(page);
-                    foreach (var row in RowsOf(page.Root, sourceColumns, converters)) yield return row;
-                }
+                var path = $"/api/v2/statements/{Uri.EscapeDataString(handle ?? "")}?partition={partition}";
+                using var page = SendOrCancel(() => Request(HttpMethod.Get, path, null), () => Cancel(handle), cancellationToken);
+                if (!page.Ok) throw StatementFailure(page);
+                foreach (var row in columns.ArrayRows(page.Root, "data")) yield return row;
             }
-        }
-    }
-
-    private static IEnumerable<SourceRow> RowsOf(JsonElement root, SourceColumns columns, List<Func<JsonElement, object?>> converters)
-    {
-        if (Property(root, "data") is not { ValueKind: JsonValueKind.Array } data) yield break;
-        foreach (var row in data.EnumerateArray())
-        {
-            var values = new object?[converters.Count];
-            var i = 0;
-            foreach (var cell in row.EnumerateArray())
-            {
-                if (i >= values.Length) break;
-                values[i] = cell.ValueKind == JsonValueKind.Null ? null : converters[i](cell);
-                i++;
-            }
-            yield return new SourceRow(columns, values);
         }
     }
 
