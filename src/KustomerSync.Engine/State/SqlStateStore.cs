@@ -41,28 +41,18 @@ internal sealed class SqlStateStore : IStateStore
             using var connection = Connect();
             var current = ReadVersion(connection, null, create);
             if (current == Dialect.LatestVersion) return current;
-            foreach (var statement in Dialect.BootstrapStatements())
-                if (statement.StartsWith("PRAGMA", StringComparison.Ordinal)) Execute(connection, null, statement); // not allowed inside a transaction
+            ExecuteBootstrap(connection, null, pragmas: true);
             using var tx = connection.BeginTransaction();
             if (Dialect.MigrationLockStatement() is { } lockSql) Execute(connection, tx, lockSql);
             current = ReadVersion(connection, tx, create); // again, under the lock
             if (current < 0)
             {
-                foreach (var statement in Dialect.BootstrapStatements())
-                    if (!statement.StartsWith("PRAGMA", StringComparison.Ordinal)) Execute(connection, tx, statement);
+                ExecuteBootstrap(connection, tx, pragmas: false);
                 current = 0;
             }
-            var migrations = Dialect.Migrations();
-            for (var v = current; v < migrations.Count; v++)
-            {
-                foreach (var statement in migrations[v]) Execute(connection, tx, statement);
-                using var record = Command(connection, tx, $"INSERT INTO {Dialect.Table("schema_version")} (version, applied_at) VALUES (@v, @t)");
-                StateDialect.Add(record, "@v", v + 1, DbType.Int32);
-                Dialect.AddTime(record, "@t", DateTime.UtcNow);
-                record.ExecuteNonQuery();
-            }
+            Migrate(connection, tx, current, Dialect.LatestVersion);
             tx.Commit();
-            return migrations.Count;
+            return Dialect.LatestVersion;
         });
         Volatile.Write(ref _schemaChecked, 1);
         return version;
@@ -74,23 +64,34 @@ internal sealed class SqlStateStore : IStateStore
         Guard("create", () =>
         {
             using var connection = Connect();
-            foreach (var statement in Dialect.BootstrapStatements())
-                if (statement.StartsWith("PRAGMA", StringComparison.Ordinal)) Execute(connection, null, statement);
+            ExecuteBootstrap(connection, null, pragmas: true);
             using var tx = connection.BeginTransaction();
-            foreach (var statement in Dialect.BootstrapStatements())
-                if (!statement.StartsWith("PRAGMA", StringComparison.Ordinal)) Execute(connection, tx, statement);
-            var migrations = Dialect.Migrations();
-            for (var v = 0; v < version; v++)
-            {
-                foreach (var statement in migrations[v]) Execute(connection, tx, statement);
-                using var record = Command(connection, tx, $"INSERT INTO {Dialect.Table("schema_version")} (version, applied_at) VALUES (@v, @t)");
-                StateDialect.Add(record, "@v", v + 1, DbType.Int32);
-                Dialect.AddTime(record, "@t", DateTime.UtcNow);
-                record.ExecuteNonQuery();
-            }
+            ExecuteBootstrap(connection, tx, pragmas: false);
+            Migrate(connection, tx, 0, version);
             tx.Commit();
             return 0;
         });
+    }
+
+    /// <summary>Runs the bootstrap statements: the PRAGMAs (not allowed inside a transaction), or all the others.</summary>
+    private void ExecuteBootstrap(DbConnection connection, DbTransaction? tx, bool pragmas)
+    {
+        foreach (var statement in Dialect.BootstrapStatements())
+            if (statement.StartsWith("PRAGMA", StringComparison.Ordinal) == pragmas) Execute(connection, tx, statement);
+    }
+
+    /// <summary>Applies the migrations from version <paramref name="from"/> up to <paramref name="to"/>, recording each in schema_version.</summary>
+    private void Migrate(DbConnection connection, DbTransaction tx, int from, int to)
+    {
+        var migrations = Dialect.Migrations();
+        for (var v = from; v < to; v++)
+        {
+            foreach (var statement in migrations[v]) Execute(connection, tx, statement);
+            using var record = Command(connection, tx, $"INSERT INTO {Dialect.Table("schema_version")} (version, applied_at) VALUES (@v, @t)");
+            StateDialect.Add(record, "@v", v + 1, DbType.Int32);
+            Dialect.AddTime(record, "@t", DateTime.UtcNow);
+            record.ExecuteNonQuery();
+        }
     }
 
     /// <summary>-1 when the store has no schema_version table yet.</summary>

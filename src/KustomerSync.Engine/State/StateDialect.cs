@@ -108,53 +108,40 @@ public abstract class StateDialect
     public abstract string TableExistsQuery();
 
     /// <summary>Multi-row upsert of confirmations: parameters @s, then per row i @k{i} @i{i} @h{i} @x{i} @t{i}.</summary>
-    public virtual string ConfirmStatement(int rows)
-    {
-        var sb = new StringBuilder();
-        sb.Append($"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, payload_hash, source_hash, confirmed_at, last_error, attempts, gone_since, last_attempt_at) VALUES ");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@s, @k{i}, @i{i}, @h{i}, @x{i}, @t{i}, NULL, 0, NULL, @t{i})");
-        sb.Append(" ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = excluded.kustomer_id, payload_hash = excluded.payload_hash, " +
-                  "source_hash = excluded.source_hash, confirmed_at = excluded.confirmed_at, last_error = NULL, attempts = 0, gone_since = NULL, " +
-                  "last_attempt_at = excluded.last_attempt_at");
-        return sb.ToString();
-    }
+    public virtual string ConfirmStatement(int rows) =>
+        $"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, payload_hash, source_hash, confirmed_at, last_error, attempts, gone_since, last_attempt_at) VALUES " +
+        EachRow(rows, i => $"(@s, @k{i}, @i{i}, @h{i}, @x{i}, @t{i}, NULL, 0, NULL, @t{i})") +
+        " ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = excluded.kustomer_id, payload_hash = excluded.payload_hash, " +
+        "source_hash = excluded.source_hash, confirmed_at = excluded.confirmed_at, last_error = NULL, attempts = 0, gone_since = NULL, " +
+        "last_attempt_at = excluded.last_attempt_at";
 
     /// <summary>Multi-row upsert of failures: @s, then per row @k{i} @i{i} (known id or null) @e{i} @t{i}. Keeps the confirmed hash.</summary>
-    public virtual string FailStatement(int rows)
-    {
-        var sb = new StringBuilder();
-        sb.Append($"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) VALUES ");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@s, @k{i}, @i{i}, @e{i}, 1, @t{i})");
-        sb.Append(" ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = COALESCE(excluded.kustomer_id, t.kustomer_id), " +
-                  "last_error = excluded.last_error, attempts = t.attempts + 1, last_attempt_at = excluded.last_attempt_at, source_hash = NULL");
-        return sb.ToString();
-    }
+    public virtual string FailStatement(int rows) =>
+        $"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) VALUES " +
+        EachRow(rows, i => $"(@s, @k{i}, @i{i}, @e{i}, 1, @t{i})") +
+        " ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = COALESCE(excluded.kustomer_id, t.kustomer_id), " +
+        "last_error = excluded.last_error, attempts = t.attempts + 1, last_attempt_at = excluded.last_attempt_at, source_hash = NULL";
 
     /// <summary>Multi-row insert of row outcomes: per row @r{i} @n{i} @k{i} @st{i} @i{i} @ei{i} @m{i}.</summary>
-    public virtual string OutcomeStatement(int rows)
-    {
-        var sb = new StringBuilder();
-        sb.Append($"INSERT INTO {Table("run_row")} (run_id, row_no, record_key, status, kustomer_id, error_id, message) VALUES ");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@r{i}, @n{i}, @k{i}, @st{i}, @i{i}, @ei{i}, @m{i})");
-        return sb.ToString();
-    }
+    public virtual string OutcomeStatement(int rows) =>
+        $"INSERT INTO {Table("run_row")} (run_id, row_no, record_key, status, kustomer_id, error_id, message) VALUES " +
+        EachRow(rows, i => $"(@r{i}, @n{i}, @k{i}, @st{i}, @i{i}, @ei{i}, @m{i})");
 
     /// <summary>Sets source hashes of existing rows: @s, then per row @k{i} @x{i}.</summary>
     public virtual string SourceHashStatement(int rows)
     {
         if (rows == 1) return $"UPDATE {Table("state")} SET source_hash = @x0 WHERE sync_name = @s AND record_key = @k0";
-        var sb = new StringBuilder($"UPDATE {Table("state")} AS t SET source_hash = v.x FROM (VALUES ");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @x{i})");
-        return sb.Append(") AS v (k, x) WHERE t.sync_name = @s AND t.record_key = v.k").ToString();
+        return $"UPDATE {Table("state")} AS t SET source_hash = v.x FROM (VALUES {SourceHashRows(rows)}) AS v (k, x) WHERE t.sync_name = @s AND t.record_key = v.k";
     }
 
+    protected static string SourceHashRows(int rows) => EachRow(rows, i => $"(@k{i}, @x{i})");
+
     /// <summary>Sets (or with @g null clears) gone_since of keys: @s, @g, then @k{i}.</summary>
-    public virtual string GoneStatement(int rows)
-    {
-        var sb = new StringBuilder($"UPDATE {Table("state")} SET gone_since = @g WHERE sync_name = @s AND record_key IN (");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append("@k").Append(i);
-        return sb.Append(')').ToString();
-    }
+    public virtual string GoneStatement(int rows) =>
+        $"UPDATE {Table("state")} SET gone_since = @g WHERE sync_name = @s AND record_key IN ({EachRow(rows, i => $"@k{i}")})";
+
+    /// <summary>The VALUES list of a multi-row statement: one item per row, numbered from 0, comma separated.</summary>
+    protected static string EachRow(int rows, Func<int, string> row) => string.Join(", ", Enumerable.Range(0, rows).Select(row));
 
     /// <summary>Takes the lease when it is free, expired (@stale) or already ours (@tok); creates the sync row on first use.</summary>
     public virtual string AcquireLeaseStatement() =>
@@ -334,39 +321,27 @@ public sealed class SqlServerStateDialect : StateDialect
     public override string TableExistsQuery() =>
         $"SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = {Literal(Options.Schema)} AND TABLE_NAME = @n";
 
-    public override string ConfirmStatement(int rows)
-    {
-        var sb = new StringBuilder();
-        sb.Append($"MERGE INTO {Table("state")} WITH (HOLDLOCK) AS t USING (VALUES ");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @i{i}, @h{i}, @x{i}, @t{i})");
-        sb.Append(") AS v (record_key, kustomer_id, payload_hash, source_hash, at) ON t.sync_name = @s AND t.record_key = v.record_key " +
-                  "WHEN MATCHED THEN UPDATE SET kustomer_id = v.kustomer_id, payload_hash = v.payload_hash, source_hash = v.source_hash, " +
-                  "confirmed_at = v.at, last_error = NULL, attempts = 0, gone_since = NULL, last_attempt_at = v.at " +
-                  "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, payload_hash, source_hash, confirmed_at, attempts, last_attempt_at) " +
-                  "VALUES (@s, v.record_key, v.kustomer_id, v.payload_hash, v.source_hash, v.at, 0, v.at);");
-        return sb.ToString();
-    }
+    public override string ConfirmStatement(int rows) =>
+        MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @h{i}, @x{i}, @t{i})"), "record_key, kustomer_id, payload_hash, source_hash, at",
+            "WHEN MATCHED THEN UPDATE SET kustomer_id = v.kustomer_id, payload_hash = v.payload_hash, source_hash = v.source_hash, " +
+            "confirmed_at = v.at, last_error = NULL, attempts = 0, gone_since = NULL, last_attempt_at = v.at " +
+            "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, payload_hash, source_hash, confirmed_at, attempts, last_attempt_at) " +
+            "VALUES (@s, v.record_key, v.kustomer_id, v.payload_hash, v.source_hash, v.at, 0, v.at);");
 
-    public override string FailStatement(int rows)
-    {
-        var sb = new StringBuilder();
-        sb.Append($"MERGE INTO {Table("state")} WITH (HOLDLOCK) AS t USING (VALUES ");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @i{i}, @e{i}, @t{i})");
-        sb.Append(") AS v (record_key, kustomer_id, last_error, at) ON t.sync_name = @s AND t.record_key = v.record_key " +
-                  "WHEN MATCHED THEN UPDATE SET kustomer_id = COALESCE(v.kustomer_id, t.kustomer_id), last_error = v.last_error, " +
-                  "attempts = t.attempts + 1, last_attempt_at = v.at, source_hash = NULL " +
-                  "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) " +
-                  "VALUES (@s, v.record_key, v.kustomer_id, v.last_error, 1, v.at);");
-        return sb.ToString();
-    }
+    public override string FailStatement(int rows) =>
+        MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @e{i}, @t{i})"), "record_key, kustomer_id, last_error, at",
+            "WHEN MATCHED THEN UPDATE SET kustomer_id = COALESCE(v.kustomer_id, t.kustomer_id), last_error = v.last_error, " +
+            "attempts = t.attempts + 1, last_attempt_at = v.at, source_hash = NULL " +
+            "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, last_error, attempts, last_attempt_at) " +
+            "VALUES (@s, v.record_key, v.kustomer_id, v.last_error, 1, v.at);");
 
-    public override string SourceHashStatement(int rows)
-    {
-        if (rows == 1) return base.SourceHashStatement(1);
-        var sb = new StringBuilder($"UPDATE t SET source_hash = v.x FROM {Table("state")} AS t JOIN (VALUES ");
-        for (var i = 0; i < rows; i++) sb.Append(i == 0 ? "" : ", ").Append($"(@k{i}, @x{i})");
-        return sb.Append(") AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s").ToString();
-    }
+    /// <summary>A MERGE of the VALUES rows (named <paramref name="columns"/>) into this sync's (@s) state rows, matched by record key.</summary>
+    private string MergeIntoState(string values, string columns, string actions) =>
+        $"MERGE INTO {Table("state")} WITH (HOLDLOCK) AS t USING (VALUES {values}) AS v ({columns}) ON t.sync_name = @s AND t.record_key = v.record_key {actions}";
+
+    public override string SourceHashStatement(int rows) =>
+        rows == 1 ? base.SourceHashStatement(1)
+            : $"UPDATE t SET source_hash = v.x FROM {Table("state")} AS t JOIN (VALUES {SourceHashRows(rows)}) AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s";
 
     public override string AcquireLeaseStatement() =>
         $"UPDATE {Table("sync")} WITH (UPDLOCK, HOLDLOCK) SET lease_token = @tok, lease_machine = @m, lease_process_id = @p, " +
