@@ -1,5 +1,4 @@
 using KustomerSync.Emulator.Auth;
-using KustomerSync.Emulator.Faults;
 using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Http;
 using KustomerSync.Emulator.Store;
@@ -18,11 +17,7 @@ public static class CompanyRoutes
 
         v1.MapPost("/companies", async (HttpContext ctx) =>
         {
-            var body = await s.Body.ReadFlatObjectAsync(ctx);
-            s.Schemas.CompanyCreate.Validate(body, "");
-            var created = companies.Create(body, ctx.ApiKey().UserId);
-            LostCreate.ThrowIfInjected(s.Faults);
-            return RouteHelpers.Single(created, 201);
+            return await RouteHelpers.CreateAsync(s, ctx, s.Schemas.CompanyCreate, companies.Create);
         }).Roles(RouteRoles.CompanyCreate);
 
         v1.MapGet("/companies", (HttpContext ctx) =>
@@ -47,8 +42,7 @@ public static class CompanyRoutes
 
         v1.MapPut("/companies/{id}", async (HttpContext ctx, string id) =>
         {
-            var body = await s.Body.ReadFlatObjectAsync(ctx);
-            s.Schemas.CompanyUpdate.Validate(body, "");
+            var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.CompanyUpdate);
             return RouteHelpers.Single(companies.Update(id, body, ctx.ApiKey().UserId));
         }).Roles(RouteRoles.CompanyUpdate);
     }

@@ -1,5 +1,4 @@
 using KustomerSync.Emulator.Auth;
-using KustomerSync.Emulator.Faults;
 using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Http;
 using KustomerSync.Emulator.Store;
@@ -15,11 +14,7 @@ public static class CustomerRoutes
 
         v1.MapPost("/customers", async (HttpContext ctx) =>
         {
-            var body = await s.Body.ReadFlatObjectAsync(ctx);
-            s.Schemas.CustomerWrite.Validate(body, "");
-            var created = customers.Create(body, ctx.ApiKey().UserId);
-            LostCreate.ThrowIfInjected(s.Faults);
-            return RouteHelpers.Single(created, 201);
+            return await RouteHelpers.CreateAsync(s, ctx, s.Schemas.CustomerWrite, customers.Create);
         }).Roles(RouteRoles.CustomerCreate);
 
         v1.MapGet("/customers", (HttpContext ctx) =>
@@ -45,16 +40,14 @@ public static class CustomerRoutes
 
         v1.MapPatch("/customers/{id}", async (HttpContext ctx, string id) =>
         {
-            var body = await s.Body.ReadFlatObjectAsync(ctx);
-            s.Schemas.CustomerWrite.Validate(body, "");
+            var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.CustomerWrite);
             return RouteHelpers.Single(customers.Update(id, body, WriteMode.Merge, ctx.ApiKey().UserId));
         }).Roles(RouteRoles.CustomerUpdate);
 
         v1.MapPut("/customers/{id}", async (HttpContext ctx, string id) =>
         {
             var replace = RouteHelpers.QueryBool(ctx.Request, "replace", false);
-            var body = await s.Body.ReadFlatObjectAsync(ctx);
-            s.Schemas.CustomerWrite.Validate(body, "");
+            var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.CustomerWrite);
             return RouteHelpers.Single(customers.Update(id, body, replace ? WriteMode.Replace : WriteMode.Merge, ctx.ApiKey().UserId));
         }).Roles(RouteRoles.CustomerUpdate);
 

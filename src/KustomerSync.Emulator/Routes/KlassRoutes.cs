@@ -1,6 +1,5 @@
 using System.Globalization;
 using KustomerSync.Emulator.Auth;
-using KustomerSync.Emulator.Faults;
 using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Http;
 using KustomerSync.Emulator.Store;
@@ -64,14 +63,10 @@ public static class KlassRoutes
             return JsonResponses.Json(paging.ListBody($"/v1/klasses/{klass.Name}", extra, total, RouteHelpers.ToArray(page)));
         }).Roles(RouteRoles.KlassRead);
 
-        v1.MapPost("/klasses/{name}", async (HttpContext ctx, string name) =>
+        v1.MapPost("/klasses/{name}", (HttpContext ctx, string name) =>
         {
             RequireKlass(kobjects, name);
-            var body = await s.Body.ReadFlatObjectAsync(ctx);
-            s.Schemas.KObjectCreate(name).Validate(body, "");
-            var created = kobjects.Create(name, body, ctx.ApiKey().UserId);
-            LostCreate.ThrowIfInjected(s.Faults);
-            return RouteHelpers.Single(created, 201);
+            return RouteHelpers.CreateAsync(s, ctx, s.Schemas.KObjectCreate(name), (body, userId) => kobjects.Create(name, body, userId));
         }).Roles(RouteRoles.KObjectCreate);
 
         v1.MapGet("/klasses/{name}/externalId={externalId}", (string name, string externalId) =>
@@ -82,8 +77,7 @@ public static class KlassRoutes
         v1.MapPut("/klasses/{name}/{id}", async (HttpContext ctx, string name, string id) =>
         {
             RequireKlass(kobjects, name);
-            var body = await s.Body.ReadFlatObjectAsync(ctx);
-            s.Schemas.KObjectUpdate(name).Validate(body, "");
+            var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.KObjectUpdate(name));
             return RouteHelpers.Single(kobjects.Update(name, id, body, ctx.ApiKey().UserId));
         }).Roles(RouteRoles.KObjectUpdate);
 

@@ -47,12 +47,8 @@ public sealed class CompanyStore(Lock sync, ResourcePresenter presenter, Func<lo
             var deleting = body["deleted"] is JsonValue d && d.GetValue<bool>();
             if (!deleting) CheckExternalId(doc, r.Id);
             Unindex(r);
-            r.Doc = doc;
+            r.Revise(doc, body, userId);
             r.Deleted = deleting;
-            if (DocumentMerge.CreatedAtOf(body) is { } created) r.CreatedAt = created;
-            r.UpdatedAt = DateTimeOffset.UtcNow;
-            r.Rev++;
-            r.ModifiedBy = userId;
             if (!r.Deleted) Index(r);
             return presenter.Company(r);
         }

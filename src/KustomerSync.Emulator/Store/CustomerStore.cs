@@ -53,11 +53,7 @@ public sealed class CustomerStore(Lock sync, ResourcePresenter presenter, Compan
             if (body.ContainsKey("company")) CheckCompany(doc);
             CheckIdentities(doc, r.Id);
             Unindex(r);
-            r.Doc = doc;
-            if (DocumentMerge.CreatedAtOf(body) is { } created) r.CreatedAt = created;
-            r.UpdatedAt = DateTimeOffset.UtcNow;
-            r.Rev++;
-            r.ModifiedBy = userId;
+            r.Revise(doc, body, userId);
             Index(r);
             return presenter.Customer(r);
         }

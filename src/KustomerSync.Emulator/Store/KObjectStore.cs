@@ -106,12 +106,8 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
             var doc = DocumentMerge.Apply(r.Doc, body, WriteMode.Merge);
             CheckExternalId(b, doc, r.Id);
             if (WriteChecks.RefId(r.Doc, "externalId") is string old && b.ByExternalId.GetValueOrDefault(old) == r.Id) b.ByExternalId.Remove(old);
-            r.Doc = doc;
+            r.Revise(doc, body, userId);
             if (WriteChecks.RefId(doc, "externalId") is string ext) b.ByExternalId[ext] = r.Id;
-            if (DocumentMerge.CreatedAtOf(body) is { } created) r.CreatedAt = created;
-            r.UpdatedAt = DateTimeOffset.UtcNow;
-            r.Rev++;
-            r.ModifiedBy = userId;
             return presenter.KObject(r);
         }
     }

@@ -13,6 +13,16 @@ public class Record
     public required DateTimeOffset UpdatedAt { get; set; }
     public long Rev { get; set; } = 1;
     public required string ModifiedBy { get; set; }
+
+    /// <summary>Stores a write's new document: createdAt when the body sets it, updatedAt now, the next rev, the writer.</summary>
+    public void Revise(JsonObject doc, JsonObject body, string userId)
+    {
+        Doc = doc;
+        if (DocumentMerge.CreatedAtOf(body) is { } created) CreatedAt = created;
+        UpdatedAt = DateTimeOffset.UtcNow;
+        Rev++;
+        ModifiedBy = userId;
+    }
 }
 
 public sealed class CustomerRecord : Record;
