@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using KustomerSync.Engine.Sources;
 using MySqlConnector;
+using static KustomerSync.Sources.Tests.DatabaseTesting;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -10,19 +11,12 @@ public sealed class MySqlTests
 {
     private const string Password = "My-Secret-4c1d8";
     private static readonly string Big = new string('m', 1024 * 1024 - 3) + "end";
-    private static readonly object Gate = new();
-    private static bool _created;
+    private static readonly TestSchema Schema = new();
 
     private static string Setup()
     {
         var cs = TestServers.MySql;
-        lock (Gate)
-        {
-            if (_created) return cs;
-            using var connection = new MySqlConnection(cs);
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = $$"""
+        Schema.Ensure(() => new MySqlConnection(cs), $$"""
                 drop table if exists src_types;
                 create table src_types (
                   id int primary key, small smallint, big bigint, amount decimal(38,10), ratio float, score double, active tinyint(1),
@@ -34,22 +28,13 @@ public sealed class MySqlTests
                   (2, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
                 create user if not exists 'ksync_pw'@'127.0.0.1' identified by '{{Password}}';
                 grant select on test.* to 'ksync_pw'@'127.0.0.1';
-                """;
-            command.Parameters.AddWithValue("@big", Big);
-            command.ExecuteNonQuery();
-            _created = true;
-        }
+                """,
+            command => ((MySqlCommand)command).Parameters.AddWithValue("@big", Big));
         return cs;
     }
 
-    private static List<SourceRow> Read(string cs, string sql, Dictionary<string, object?>? parameters = null, TimeSpan? timeout = null, NetworkCredential? credential = null, CancellationToken token = default)
-    {
-        var query = new SourceQuery(sql) { CommandTimeout = timeout ?? TimeSpan.FromSeconds(30) };
-        foreach (var p in parameters ?? new()) query.Parameters[p.Key] = p.Value;
-        return SourceProviders.Create("MySql", cs, credential).Read(query, token).ToList();
-    }
-
-    private static object? Value(SourceRow row, string column) => row.Values[Array.IndexOf(row.Columns.Names, column)];
+    private static List<SourceRow> Read(string cs, string sql, Dictionary<string, object?>? parameters = null, TimeSpan? timeout = null, NetworkCredential? credential = null, CancellationToken token = default) =>
+        DatabaseTesting.ReadAll("MySql", cs, sql, parameters, timeout, credential, token);
 
     [SkippableFact]
     public void Every_common_column_type_comes_back_normalised()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using KustomerSync.Engine.Sources;
 using Npgsql;
+using static KustomerSync.Sources.Tests.DatabaseTesting;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -10,19 +11,12 @@ public sealed class PostgresTests
 {
     private const string Password = "Pg-Secret-7f3a9";
     private static readonly string Big = new string('x', 1024 * 1024 - 3) + "end";
-    private static readonly object Gate = new();
-    private static bool _created;
+    private static readonly TestSchema Schema = new();
 
     private static string Setup()
     {
         var cs = TestServers.Postgres;
-        lock (Gate)
-        {
-            if (_created) return cs;
-            using var connection = new NpgsqlConnection(cs);
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = $$"""
+        Schema.Ensure(() => new NpgsqlConnection(cs), $$"""
                 drop table if exists src_types;
                 create table src_types (
                   id int primary key, small smallint, big bigint, amount numeric(38,10), price money, ratio real, score double precision,
@@ -36,21 +30,12 @@ public sealed class PostgresTests
                 do $$ begin
                   if not exists (select from pg_roles where rolname = 'ksync_pw') then create role ksync_pw login password '{{Password}}'; end if;
                 end $$;
-                """;
-            command.ExecuteNonQuery();
-            _created = true;
-        }
+                """);
         return cs;
     }
 
-    private static List<SourceRow> Read(string cs, string sql, Dictionary<string, object?>? parameters = null, TimeSpan? timeout = null, string provider = "Postgres", NetworkCredential? credential = null, CancellationToken token = default)
-    {
-        var query = new SourceQuery(sql) { CommandTimeout = timeout ?? TimeSpan.FromSeconds(30) };
-        foreach (var p in parameters ?? new()) query.Parameters[p.Key] = p.Value;
-        return SourceProviders.Create(provider, cs, credential).Read(query, token).ToList();
-    }
-
-    private static object? Value(SourceRow row, string column) => row.Values[Array.IndexOf(row.Columns.Names, column)];
+    private static List<SourceRow> Read(string cs, string sql, Dictionary<string, object?>? parameters = null, TimeSpan? timeout = null, string provider = "Postgres", NetworkCredential? credential = null, CancellationToken token = default) =>
+        DatabaseTesting.ReadAll(provider, cs, sql, parameters, timeout, credential, token);
 
     [SkippableFact]
     public void Every_common_column_type_comes_back_normalised()
