@@ -14,6 +14,8 @@ public sealed record ApiResponse(HttpStatusCode Status, HttpResponseHeaders Head
     public string Id => Data["id"]!.GetValue<string>();
     public JsonObject Attributes => Data["attributes"]!.AsObject();
     public JsonObject Error => Body!["errors"]![0]!.AsObject();
+    /// <summary>The JSON pointer of the rejected field (errors[0].source.pointer).</summary>
+    public string ErrorPointer => Error["source"]!["pointer"]!.GetValue<string>();
     public string? Header(string name) => Headers.TryGetValues(name, out var v) ? v.Single() : null;
 
     public ApiResponse Expect(int status)

@@ -29,7 +29,7 @@ public class CompanyTests
         await using var server = await Api.Start();
         using var c = server.CreateClient();
         var r = (await c.Post("v1/companies", body)).Expect(400);
-        Assert.Equal(pointer, r.Error["source"]!["pointer"]!.GetValue<string>());
+        Assert.Equal(pointer, r.ErrorPointer);
     }
 
     [Fact]

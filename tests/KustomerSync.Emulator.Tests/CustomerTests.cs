@@ -133,7 +133,7 @@ public class CustomerTests
         Assert.Equal("duplicate detected", r.Error["title"]!.GetValue<string>());
         Assert.Contains("already belongs to another customer", r.Error["detail"]!.GetValue<string>());
         Assert.Equal(id, r.Error["meta"]!["existingId"]!.GetValue<string>());
-        Assert.Equal(pointer, r.Error["source"]!["pointer"]!.GetValue<string>());
+        Assert.Equal(pointer, r.ErrorPointer);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public class CustomerTests
         await using var server = await Api.Start();
         using var c = server.CreateClient();
         var missing = (await c.Post("v1/customers", """{"company":"0123456789abcdef01234567"}""")).Expect(400);
-        Assert.Equal("/company", missing.Error["source"]!["pointer"]!.GetValue<string>());
+        Assert.Equal("/company", missing.ErrorPointer);
         var company = await c.CreateCompany("""{"name":"Acme Inc"}""");
         var r = (await c.Post("v1/customers", $$"""{"company":"{{company}}"}""")).Expect(201);
         Assert.Equal(company, r.Data["relationships"]!["company"]!["data"]!["id"]!.GetValue<string>());

@@ -82,7 +82,7 @@ public class SearchTests
         await using var server = await Seeded();
         using var c = server.CreateClient();
         var r = (await c.Post("v1/customers/search", body)).Expect(400);
-        Assert.Equal(pointer, r.Error["source"]!["pointer"]!.GetValue<string>());
+        Assert.Equal(pointer, r.ErrorPointer);
     }
 
     [Fact]

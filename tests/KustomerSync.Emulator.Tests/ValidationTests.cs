@@ -57,7 +57,7 @@ public class ValidationTests
         var r = (await c.Post("v1/customers", body)).Expect(400);
         Assert.Equal(400, r.Error["status"]!.GetValue<int>());
         Assert.Equal("bad_request", r.Error["code"]!.GetValue<string>());
-        Assert.Equal(pointer, r.Error["source"]!["pointer"]!.GetValue<string>());
+        Assert.Equal(pointer, r.ErrorPointer);
         Assert.False(string.IsNullOrEmpty(r.Error["detail"]!.GetValue<string>()));
         Assert.Equal(0, (await c.Get("_emulator/state?items=false")).Body!["customers"]!["count"]!.GetValue<int>());
     }
