@@ -91,7 +91,7 @@ public sealed class KustomerClient : IDisposable
     public async Task<KustomerResponse> SendAsync(HttpMethod method, string path, JsonNode? body, RequestKind kind,
         CancellationToken cancellationToken, bool notFoundIsAnswer = false)
     {
-        var payload = body is null ? null : Encoding.UTF8.GetBytes(body.ToJsonString());
+        var payload = body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body);
         var attempt = 0;
         var rateLimitedWaits = 0;
         while (true)
@@ -153,8 +153,8 @@ public sealed class KustomerClient : IDisposable
 
                 if (response.IsSuccessStatusCode || notFoundIsAnswer && response.StatusCode == HttpStatusCode.NotFound)
                 {
-                    var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-                    return new KustomerResponse(response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+                    var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                    return new KustomerResponse(response.StatusCode, bytes.Length == 0 ? null : JsonNode.Parse(bytes));
                 }
 
                 var error = await ErrorAsync(response).ConfigureAwait(false);

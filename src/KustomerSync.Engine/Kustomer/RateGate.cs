@@ -14,6 +14,7 @@ public sealed class RateGate
 {
     private static readonly ConcurrentDictionary<string, RateGate> Gates = new(StringComparer.OrdinalIgnoreCase);
     private static readonly long Margin = TimeSpan.FromMilliseconds(50).Ticks;
+    private static readonly long StaleTolerance = TimeSpan.FromSeconds(1).Ticks;
 
     private readonly object _sync = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -21,6 +22,7 @@ public sealed class RateGate
     private int _remaining;
     private int _unreported;
     private long _windowEnds;
+    private long _previousWindowEnds;
     private long _nextSlot;
     private bool _probing;
 
@@ -56,6 +58,7 @@ public sealed class RateGate
                     if (!_probing)
                     {
                         _probing = true;
+                        _previousWindowEnds = _windowEnds;
                         _unreported = 1;
                         _remaining = _limit.Value;
                         return;
@@ -96,9 +99,17 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
-            if (limit is null || remaining is null) return;
+            if (limit is null || remaining is null)
+            {
+                // No budget headers (limits off, or a proxy that strips them): nothing to pace by.
+                _probing = false;
+                return;
+            }
             var now = _clock.Elapsed.Ticks;
             var windowEnds = now + TimeSpan.FromSeconds(resetSeconds ?? 60).Ticks + Margin;
+            // An answer to a request sent before the window turned over speaks of the old window: it must not be
+            // taken for the new one's figures (a small "remaining" and an end that has passed would mislead).
+            if (_previousWindowEnds > 0 && windowEnds <= _previousWindowEnds + StaleTolerance) return;
             var newWindow = _probing || _limit is null || now >= _windowEnds;
             _probing = false;
             _limit = limit;
@@ -117,6 +128,7 @@ public sealed class RateGate
             _probing = false;
             _limit ??= 0;
             _remaining = 0;
+            _previousWindowEnds = 0;
             _windowEnds = _clock.Elapsed.Ticks + TimeSpan.FromSeconds(Math.Max(0.1, resetSeconds ?? 1)).Ticks + Margin;
         }
     }

@@ -145,7 +145,8 @@ public sealed class UpsertRun : IDisposable
             return;
         }
 
-        var hash = HashOf(record);
+        // Hashing only serves the state store; without one it would be wasted work on the pipeline thread.
+        var hash = _state is null ? default : HashOf(record);
         string? knownId = null;
         if (_state is not null)
         {
