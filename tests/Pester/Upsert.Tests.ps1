@@ -56,6 +56,22 @@ Describe 'Invoke-KustomerUpsert under a tight rate limit' {
     }
 }
 
+Describe 'Planning with -WhatIf' {
+    BeforeAll {
+        $script:Plain = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0'
+        Connect-KustomerDestination -BaseUri $script:Plain.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_UPSERT_KEY -Name plain
+    }
+    AfterAll { Stop-KustomerEmulator $script:Plain }
+
+    It 'creates no state file and writes nothing' {
+        $state = Join-Path ([System.IO.Path]::GetTempPath()) "whatif-$([guid]::NewGuid().ToString('N')).db"
+        $summary = New-Rows 5 'w-' | Invoke-KustomerUpsert -Object Customer -Destination plain -StatePath $state -WhatIf | Select-Object -Last 1
+        $summary.WouldCreate | Should -Be 5
+        Test-Path $state | Should -BeFalse
+        (Get-EmulatorJson $script:Plain.BaseUri '/_emulator/state').customers.count | Should -Be 0
+    }
+}
+
 Describe 'Stopping a run' {
     BeforeAll {
         $script:Slow = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0', '--latency-ms', '100'

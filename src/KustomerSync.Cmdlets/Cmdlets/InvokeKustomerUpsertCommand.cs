@@ -119,8 +119,15 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
                     "KustomerSync.InvalidArgument", ErrorCategory.InvalidArgument, null));
             return null;
         }
-        var store = StatePath is not null
-            ? StateStores.Sqlite(GetUnresolvedProviderPathFromPSPath(StatePath))
+        var path = StatePath is null ? null : GetUnresolvedProviderPathFromPSPath(StatePath);
+        if (path is not null && _whatIf && !File.Exists(path))
+        {
+            // -WhatIf changes nothing, not even by creating a state file: plan as a first run would.
+            WriteVerbose($"The state file {path} does not exist yet; -WhatIf plans without it and does not create it.");
+            return null;
+        }
+        var store = path is not null
+            ? StateStores.Sqlite(path)
             : StateStores.Create(StateStores.ParseProvider(StateProvider), StateConnectionString!);
         return store.Open(new SyncStateOptions(SyncName ?? $"{options.Target.DisplayName}:{options.Key.DisplayName}")
         {
