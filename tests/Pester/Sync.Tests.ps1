@@ -373,6 +373,7 @@ insert into $script:Table (id, name, email, updated_at)
         $third = Invoke-KustomerSync -Path $def
         $third.Total | Should -Be 2
         $third.Updated | Should -Be 2
+        $third.Requests | Should -Be 2 -Because 'the key state comes with each row, so known records are updated without a lookup'
         (Invoke-KustomerSync -Path $def).Total | Should -Be 0
     }
 

@@ -172,6 +172,8 @@ public sealed class DefinitionRun : IDisposable
                 SyncKey = d.Key.DisplayName,
                 FullSync = FullSync,
                 KeyComparer = d.Key.Comparer,
+                // A pushed-down diff reads each key's state with its row, so no key needs to be held in memory.
+                LoadEntries = !PushesDown,
             });
         }
         catch (StateException ex)
@@ -228,7 +230,6 @@ public sealed class DefinitionRun : IDisposable
     {
         var d = _definition;
         var query = BuildQuery(store, since, out var pushedDown);
-        var sourceHashes = pushedDown ? new Dictionary<long, string>() : null;
         string? failureId = null;
         string? failureMessage = null;
         Exception? failure = null;
@@ -238,8 +239,8 @@ public sealed class DefinitionRun : IDisposable
             var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
-            var hashIndex = -1;
             int[]? keep = null;
+            int sourceHashAt = -1, payloadHashAt = -1, kustomerIdAt = -1, failedAt = -1;
             foreach (var row in reader.Read(query, ct))
             {
                 if (names is null)
@@ -248,20 +249,28 @@ public sealed class DefinitionRun : IDisposable
                     if (pushedDown)
                     {
                         // The rewrite adds the source hash and the key's state; none of them is a column of the user's.
-                        hashIndex = Array.IndexOf(names, PushedDownDiff.SourceHashColumn);
+                        sourceHashAt = Array.IndexOf(names, PushedDownDiff.SourceHashColumn);
+                        payloadHashAt = Array.IndexOf(names, PushedDownDiff.PayloadHashColumn);
+                        kustomerIdAt = Array.IndexOf(names, PushedDownDiff.KustomerIdColumn);
+                        failedAt = Array.IndexOf(names, PushedDownDiff.FailedColumn);
                         keep = Enumerable.Range(0, names.Length).Where(i => !PushedDownDiff.AddedColumns.Contains(names[i])).ToArray();
                         names = keep.Select(i => names[i]).ToArray();
                     }
                 }
                 var values = row.Values;
-                if (keep is not null)
+                if (keep is null)
                 {
-                    sourceHashes![run.Submitted + 1] = hashIndex >= 0 ? values[hashIndex]?.ToString() ?? "" : "";
+                    run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
+                }
+                else
+                {
                     var all = values;
                     values = keep.Select(i => all[i]).ToArray();
+                    var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt));
+                    var sourceHash = At(all, sourceHashAt)?.ToString();
+                    run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);
                 }
-                run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
-                Take(run, state, sourceHashes, observer);
+                Take(run, observer);
                 if (state.LeaseLost)
                     throw new StateException(StateErrors.Locked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
             }
@@ -288,7 +297,7 @@ public sealed class DefinitionRun : IDisposable
         while (!run.IsDrained)
         {
             run.WaitForResult(TimeSpan.FromMilliseconds(200));
-            Take(run, state, sourceHashes, observer);
+            Take(run, observer);
         }
 
         if (run.UnmappedColumns.Count > 0)
@@ -322,29 +331,25 @@ public sealed class DefinitionRun : IDisposable
         return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
     }
 
-    private void Take(UpsertRun run, SyncState state, Dictionary<long, string>? sourceHashes, IDefinitionRunObserver observer)
+    private static void Take(UpsertRun run, IDefinitionRunObserver observer)
     {
         var any = false;
         while (run.TryTake(out var result))
         {
             any = true;
-            if (sourceHashes is not null && sourceHashes.TryGetValue(result.Row, out var hash))
-            {
-                sourceHashes.Remove(result.Row);
-                // UpsertRun confirms without a source hash; add it once Kustomer confirmed (or the payload was unchanged).
-                if (!_options.WhatIf && result.Key is not null && hash.Length > 0 &&
-                    result.Status is UpsertStatus.Created or UpsertStatus.Updated or UpsertStatus.Unchanged)
-                    state.RecordSourceHash(result.Key, hash);
-            }
             observer.Result(result);
         }
         if (any) observer.Progress(run.Summary, run.InFlight);
     }
 
+    private static object? At(object?[] values, int index) => index >= 0 ? values[index] : null;
+
+    private bool PushesDown => _definition.PushDown && !FullSync;
+
     private SourceQuery BuildQuery(IStateStore store, DateTime since, out bool pushedDown)
     {
         var d = _definition;
-        pushedDown = d.PushDown && !FullSync;
+        pushedDown = PushesDown;
         string sql = d.Source.Query;
         var extra = new Dictionary<string, object?>();
         if (pushedDown)

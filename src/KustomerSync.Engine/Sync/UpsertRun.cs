@@ -118,8 +118,12 @@ public sealed class UpsertRun : IDisposable
     /// <summary>Keys the state store knew that this run's input no longer has (with ReportKeysLeft), after <see cref="Finish"/>.</summary>
     public IReadOnlyList<string> KeysLeft { get; private set; } = Array.Empty<string>();
 
-    /// <summary>Takes a row. Blocks while the throttle limit is reached; never waits on the caller to drain results.</summary>
-    public void Submit(string[] names, object?[] values, object? source)
+    /// <summary>
+    /// Takes a row. Blocks while the throttle limit is reached; never waits on the caller to drain results.
+    /// A pushed-down diff passes the key's <paramref name="entry"/> read with the row (its session loads no entries)
+    /// and the row's <paramref name="sourceHash"/>, stored once Kustomer confirmed the row or found it unchanged.
+    /// </summary>
+    public void Submit(string[] names, object?[] values, object? source, StateEntry? entry = null, string? sourceHash = null)
     {
         var input = new InputRecord(Interlocked.Increment(ref _row), names, values, source);
         var outcome = _mapper.Map(input);
@@ -150,15 +154,16 @@ public sealed class UpsertRun : IDisposable
         string? knownId = null;
         if (_state is not null)
         {
-            knownId = _state.KnownKustomerId(record.Key);
-            if (_state.IsUnchanged(record.Key, hash))
+            knownId = entry is { } given ? given.KustomerId : _state.KnownKustomerId(record.Key);
+            if (entry is { } e ? _state.IsUnchanged(e, hash) : _state.IsUnchanged(record.Key, hash))
             {
+                if (sourceHash is not null && !_options.WhatIf) _state.RecordSourceHash(record.Key, sourceHash);
                 Enqueue(new UpsertResult { Row = input.Row, Object = Summary.Object, Key = record.Key, Status = UpsertStatus.Unchanged, KustomerId = knownId, InputObject = source });
                 return;
             }
         }
 
-        var planned = new PlannedRecord(record, knownId, hash);
+        var planned = new PlannedRecord(record, knownId, hash, sourceHash);
         Interlocked.Increment(ref _inFlight);
         if (_bulk is null)
         {
@@ -310,7 +315,7 @@ public sealed class UpsertRun : IDisposable
         if (_state is not null && !_options.WhatIf)
         {
             var key = planned.Record.Key;
-            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow);
+            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
             else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Enqueue(result);
