@@ -25,9 +25,9 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Kustomer', 'ReverseETL', 'Sync', 'SQL', 'Postgres', 'MySQL', 'SQLite')
+            Tags         = @('Kustomer', 'ReverseETL', 'Sync', 'SQL', 'SqlServer', 'Postgres', 'MySQL', 'SQLite', 'Snowflake', 'BigQuery', 'Databricks')
             ProjectUri   = 'https://github.com/kustomersync/kustomersync'
-            ReleaseNotes = 'First release: Connect, Test, Get-SourceRows (SQLite, any DbConnection) and Invoke-KustomerUpsert for customers.'
+            ReleaseNotes = 'First release: destinations and connection tests; Get-SourceRows for SQL Server, Postgres, Redshift, MySQL, SQLite, Snowflake, Databricks, BigQuery, Elasticsearch, Google Sheets and any DbConnection; Invoke-KustomerUpsert for customers, companies and custom objects (single-record and bulk paths, incremental state); Invoke-KustomerSync for declarative scheduled syncs; Get-KustomerSyncRun; Get-KustomerSchema.'
         }
     }
 }
