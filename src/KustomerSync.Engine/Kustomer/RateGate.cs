@@ -57,9 +57,10 @@ public sealed class RateGate
                 {
                     if (!_probing)
                     {
+                        // Requests still in flight may land in the new window: they stay counted until they answer.
                         _probing = true;
                         _previousWindowEnds = _windowEnds;
-                        _unreported = 1;
+                        _unreported++;
                         _remaining = _limit.Value;
                         return;
                     }
