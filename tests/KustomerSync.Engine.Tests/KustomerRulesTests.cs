@@ -178,20 +178,19 @@ public class KustomerRulesTests
     [Fact]
     public async Task A_custom_key_run_stays_within_the_search_budget()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, SearchRateLimit = 4, RateWindowSeconds = 2 });
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 100_000, SearchRateLimit = 3, RateWindowSeconds = 2 });
         using var client = new KustomerClient(server.BaseUri, SecretText.Protect(EmulatorServer.DefaultKey), new KustomerClientOptions
         {
             BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50),
-            SearchLimit = 4, SearchWindow = TimeSpan.FromSeconds(2.5),
+            SearchLimit = 3, SearchWindow = TimeSpan.FromSeconds(2.5),
         });
         var options = Options("Customer", "crmAccountIdStr");
         options.CreateOnSearchMiss = true;
-        options.ThrottleLimit = 4;
-        var rows = Enumerable.Range(1, 80).Select(i => (new[] { "crmAccountIdStr", "name" }, new object?[] { $"A-{i:000}", $"Account {i}" }));
+        var rows = Enumerable.Range(1, 40).Select(i => (new[] { "crmAccountIdStr", "name" }, new object?[] { $"A-{i:000}", $"Account {i}" }));
 
         var (summary, _) = await RunAsync(client, options, rows);
 
-        Assert.Equal(80, summary.Created);
+        Assert.Equal(40, summary.Created);
         Assert.Equal(0, summary.RateLimited);
         var stats = await GetAsync(server, "_emulator/stats");
         Assert.Equal(0, stats["searchRateLimited"]!.GetValue<long>());
