@@ -265,7 +265,7 @@ Describe 'Exit codes through pwsh -File' {
     }
 }
 
-Describe 'Invoke-KustomerSync against the real Postgres' -Skip:(-not $HavePostgres) {
+Describe 'Invoke-KustomerSync against the real Postgres' -Tag Postgres -Skip:(-not $HavePostgres) {
     BeforeAll {
         if (-not $script:Pg) { throw 'CI=true but KUSTOMERSYNC_TEST_POSTGRES is not set: start Postgres with tests/servers/TestServers.psm1.' }
         $script:Table = 'ks_sync_' + [guid]::NewGuid().ToString('N').Substring(0, 8)

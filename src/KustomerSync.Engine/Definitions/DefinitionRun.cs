@@ -236,7 +236,7 @@ public sealed class DefinitionRun : IDisposable
         var cancelled = false;
         try
         {
-            var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
+            using var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
             int[]? keep = null;
