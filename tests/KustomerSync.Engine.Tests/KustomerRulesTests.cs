@@ -178,23 +178,154 @@ public class KustomerRulesTests
     [Fact]
     public async Task A_custom_key_run_stays_within_the_search_budget()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, SearchRateLimit = 4, RateWindowSeconds = 2 });
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 100_000, SearchRateLimit = 3, RateWindowSeconds = 2 });
         using var client = new KustomerClient(server.BaseUri, SecretText.Protect(EmulatorServer.DefaultKey), new KustomerClientOptions
         {
             BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50),
-            SearchLimit = 4, SearchWindow = TimeSpan.FromSeconds(2.5),
+            SearchLimit = 3, SearchWindow = TimeSpan.FromSeconds(2.5),
         });
         var options = Options("Customer", "crmAccountIdStr");
         options.CreateOnSearchMiss = true;
-        options.ThrottleLimit = 4;
-        var rows = Enumerable.Range(1, 80).Select(i => (new[] { "crmAccountIdStr", "name" }, new object?[] { $"A-{i:000}", $"Account {i}" }));
+        var rows = Enumerable.Range(1, 40).Select(i => (new[] { "crmAccountIdStr", "name" }, new object?[] { $"A-{i:000}", $"Account {i}" }));
 
         var (summary, _) = await RunAsync(client, options, rows);
 
-        Assert.Equal(80, summary.Created);
+        Assert.Equal(40, summary.Created);
         Assert.Equal(0, summary.RateLimited);
         var stats = await GetAsync(server, "_emulator/stats");
         Assert.Equal(0, stats["searchRateLimited"]!.GetValue<long>());
+    }
+
+    private static async Task MakeDormantAsync(EmulatorServer server, string type, string id)
+    {
+        using var http = server.CreateClient(null);
+        (await http.PostAsJsonAsync("_emulator/records/times", new { type, id, ageDays = 731 })).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task A_dormant_record_holding_a_custom_key_is_never_duplicated()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, SearchRateLimit = 0 });
+        using var client = Client(server);
+        var (_, seeded) = await RunAsync(client, Options("Customer", "ExternalId"),
+            new[] { (new[] { "externalId", "name", "crmAccountIdStr" }, new object?[] { "cu-1", "Ada", "A-1" }) });
+        await MakeDormantAsync(server, "customer", seeded.Single().KustomerId!);
+        string[] names = { "crmAccountIdStr", "name" };
+
+        var (summary, results) = await RunAsync(client, Options("Customer", "crmAccountIdStr"), new[] { (names, new object?[] { "A-1", "Ada Lovelace" }) });
+
+        Assert.Equal(1, summary.Failed);
+        var failed = results.Single();
+        Assert.Equal("KustomerSync.KeyNotProvablyAbsent", failed.ErrorId);
+        Assert.Equal("custom.crmAccountIdStr", failed.Field);
+        Assert.Contains("two years", failed.Message);
+        Assert.Equal(1, (await GetAsync(server, "_emulator/state"))["customers"]!["count"]!.GetValue<int>());
+
+        // The documented opt-in creates on a miss; UpdateOnly never creates and says what search could not see.
+        var optIn = Options("Customer", "crmAccountIdStr");
+        optIn.CreateOnSearchMiss = true;
+        var (created, _) = await RunAsync(client, optIn, new[] { (names, new object?[] { "A-2", "Babbage" }) });
+        Assert.Equal(1, created.Created);
+        var updateOnly = Options("Customer", "crmAccountIdStr");
+        updateOnly.Behavior = SyncBehavior.UpdateOnly;
+        var (_, missing) = await RunAsync(client, updateOnly, new[] { (names, new object?[] { "A-9", "Nobody" }) });
+        Assert.Equal("KustomerSync.RecordNotFound", missing.Single().ErrorId);
+        Assert.Contains("last two years", missing.Single().Message);
+    }
+
+    [Fact]
+    public async Task A_custom_key_the_state_store_knows_is_updated_by_id_even_when_search_cannot_see_it()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, SearchRateLimit = 0 });
+        using var client = Client(server);
+        var path = Path.Combine(Path.GetTempPath(), $"rules-{Guid.NewGuid():N}.db");
+        try
+        {
+            var store = StateStores.Sqlite(path);
+            var options = new SyncStateOptions("accounts") { Object = "Customer", SyncKey = "custom.crmAccountIdStr" };
+            string[] names = { "crmAccountIdStr", "name" };
+            string id;
+            using (var state = store.Open(options))
+                id = (await RunAsync(client, Options("Customer", "crmAccountIdStr"), new[] { (names, new object?[] { "A-1", "Ada" }) },
+                    state: new UpsertStateBinding(state, false))).Results.Single().KustomerId!;
+            await MakeDormantAsync(server, "customer", id);
+
+            UpsertResult result;
+            using (var state = store.Open(options))
+                result = (await RunAsync(client, Options("Customer", "crmAccountIdStr"), new[] { (names, new object?[] { "A-1", "Ada Lovelace" }) },
+                    state: new UpsertStateBinding(state, false))).Results.Single();
+
+            Assert.Equal(UpsertStatus.Updated, result.Status);
+            Assert.Equal(id, result.KustomerId);
+            Assert.Equal(1, (await GetAsync(server, "_emulator/state"))["customers"]!["count"]!.GetValue<int>());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_create_refused_as_a_duplicate_with_400_becomes_an_update()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, DuplicateStatus = 400 });
+        using (var admin = server.CreateClient(EmulatorServer.AdminKey))
+            (await admin.PostAsJsonAsync("v1/customers", new { externalId = "cu-1", name = "Ada" })).EnsureSuccessStatusCode();
+        // The first lookup misses, as if the record had been created just after it: the create then collides.
+        var hiding = new HideFirstLookup { InnerHandler = new HttpClientHandler() };
+        using var client = new KustomerClient(server.BaseUri, SecretText.Protect(EmulatorServer.DefaultKey),
+            new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) }, hiding);
+
+        var (summary, results) = await RunAsync(client, Options("Customer", "ExternalId"), new[] { (new[] { "externalId", "name" }, new object?[] { "cu-1", "Ada Lovelace" }) });
+
+        Assert.True(hiding.Hidden);
+        Assert.True(summary.Updated == 1, results.Single().Message);
+        var stored = (JsonArray)(await GetAsync(server, "_emulator/state"))["customers"]!["items"]!;
+        Assert.Equal("Ada Lovelace", stored.Single()!["attributes"]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_401_for_a_missing_role_is_read_as_one_and_the_schema_degrades_as_for_403()
+    {
+        var keys = Path.Combine(Path.GetTempPath(), $"rules-keys-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(keys, """
+            { "keys": [ { "key": "reader", "name": "no metadata, no writes", "roles": ["org.user.customer.read"] } ] }
+            """);
+        try
+        {
+            await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, KeysPath = keys, MissingRoleStatus = 401 });
+            using var client = Client(server, "reader");
+
+            var schema = await SchemaCatalog.LoadAsync(client, SyncTarget.Customer, CancellationToken.None);
+            Assert.False(schema.CustomAttributesKnown);
+            var listing = await Assert.ThrowsAsync<KustomerException>(() => SchemaCatalog.ListAttributesAsync(client, SyncTarget.Customer, false, null, CancellationToken.None));
+            Assert.Equal("KustomerSync.MissingRole", listing.ErrorId);
+            Assert.Contains("org.admin.metadata.read", listing.Message);
+
+            var (summary, results) = await RunAsync(client, Options("Customer", "ExternalId"), new[] { (new[] { "externalId", "name" }, new object?[] { "cu-1", "Ada" }) });
+            Assert.Equal(1, summary.Failed);
+            Assert.Equal("KustomerSync.MissingRole", results.Single().ErrorId);
+        }
+        finally
+        {
+            File.Delete(keys);
+        }
+    }
+
+    /// <summary>Answers the first GET …/externalId= with 404, as a lookup made just before someone else's create would.</summary>
+    private sealed class HideFirstLookup : DelegatingHandler
+    {
+        private int _hidden;
+
+        public bool Hidden => _hidden > 0;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath.Contains("externalId=") && Interlocked.Exchange(ref _hidden, 1) == 0)
+                return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.NotFound) { Content = new StringContent("""{"errors":[{"status":404}]}""") });
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     private static async Task<long> LookupsAsync(EmulatorServer server) =>

@@ -58,12 +58,11 @@ public sealed class UpsertExecutor
             }
             var found = await _records.FindAsync(record.Key, cancellationToken).ConfigureAwait(false);
             if (found is not null) return await UpdateExistingAsync(result, found, record, cancellationToken).ConfigureAwait(false);
-            var proof = await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false);
             if (_options.Behavior == SyncBehavior.UpdateOnly)
                 return RowResults.Fail(result, "KustomerSync.RecordNotFound", $"No {_options.Target.DisplayName} " +
-                    (proof ? "" : "that search can see (records updated in the last two years) ") +
+                    (await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false) ? "" : "that search can see (records updated in the last two years) ") +
                     $"has {_options.Key.DisplayName} '{record.Key}', and -Behavior UpdateOnly does not create records.", null);
-            if (!proof && !_options.CreateOnSearchMiss)
+            if (!_options.CreateOnSearchMiss && !await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false))
                 return RowResults.Fail(result, "KustomerSync.KeyNotProvablyAbsent",
                     $"Row {record.Input.Row} (key '{record.Key}'): no {_options.Target.DisplayName} that search can see has {_options.Key.DisplayName} '{record.Key}', " +
                     $"but Kustomer's search sees only records updated in the last two years and this org has older {_options.Target.DisplayName} records, " +
