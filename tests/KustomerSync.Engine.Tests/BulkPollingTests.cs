@@ -19,9 +19,9 @@ public class BulkPollingTests
     /// <summary>Long enough that the emulator's job is still queued when the test ends.</summary>
     private const int PendingForever = 3_600_000;
 
-    private static KustomerClient Client(EmulatorServer server, RequestLog log) =>
+    private static KustomerClient Client(EmulatorServer server, RequestLog log, TimeProvider clock) =>
         new(server.BaseUri, SecretText.Protect(EmulatorServer.BulkKey),
-            new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) }, log);
+            new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50), Time = clock }, log);
 
     private static UpsertOptions Options(string obj)
     {
@@ -48,8 +48,8 @@ public class BulkPollingTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = PendingForever });
         var clock = new BulkClock();
         var log = new RequestLog(clock);
-        using var client = Client(server, log);
-        var gateway = new BulkGateway(client, SyncTarget.Customer, clock) { JobTimeout = TimeSpan.FromSeconds(30) };
+        using var client = Client(server, log, clock);
+        var gateway = new BulkGateway(client, SyncTarget.Customer) { JobTimeout = TimeSpan.FromSeconds(30) };
 
         var result = await clock.RunAsync(gateway.RunAsync(create: true, Items(3), CancellationToken.None));
 
@@ -69,8 +69,8 @@ public class BulkPollingTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 0 });
         var clock = new BulkClock();
         var log = new RequestLog(clock);
-        using var client = Client(server, log);
-        var gateway = new BulkGateway(client, SyncTarget.Customer, clock);
+        using var client = Client(server, log, clock);
+        var gateway = new BulkGateway(client, SyncTarget.Customer);
 
         var result = await clock.RunAsync(gateway.RunAsync(create: true, Items(3), CancellationToken.None), () => JobsFinishedAsync(server));
 
@@ -92,9 +92,9 @@ public class BulkPollingTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = PendingForever });
         var clock = new BulkClock();
-        using var client = Client(server, new RequestLog(clock));
+        using var client = Client(server, new RequestLog(clock), clock);
         var options = Options("Customer");
-        var gateway = new BulkGateway(client, options.Target, clock) { JobTimeout = TimeSpan.FromMinutes(2) };
+        var gateway = new BulkGateway(client, options.Target) { JobTimeout = TimeSpan.FromMinutes(2) };
         var batch = Enumerable.Range(1, 25).Select(i => Planned(i, $"t-{i}", new JsonObject { ["externalId"] = $"t-{i}", ["name"] = $"Timed {i}" })).ToList();
 
         var outcomes = await clock.RunAsync(Executor(client, options, gateway).ExecuteAsync(batch, CancellationToken.None));
@@ -110,9 +110,9 @@ public class BulkPollingTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = PendingForever });
         var clock = new BulkClock();
-        using var client = Client(server, new RequestLog(clock));
+        using var client = Client(server, new RequestLog(clock), clock);
         var options = Options("Company");
-        var gateway = new BulkGateway(client, options.Target, clock) { JobTimeout = TimeSpan.FromMinutes(2) };
+        var gateway = new BulkGateway(client, options.Target) { JobTimeout = TimeSpan.FromMinutes(2) };
         var batch = Enumerable.Range(1, 25).Select(i => Planned(i, $"co-{i}", new JsonObject { ["externalId"] = $"co-{i}", ["name"] = $"Company {i}" })).ToList();
 
         var outcomes = await clock.RunAsync(Executor(client, options, gateway).ExecuteAsync(batch, CancellationToken.None));
@@ -137,9 +137,9 @@ public class BulkPollingTests
                 ids.Add(JsonNode.Parse(await created.Content.ReadAsStringAsync())!["data"]!["id"]!.GetValue<string>());
             }
         var clock = new BulkClock();
-        using var client = Client(server, new RequestLog(clock));
+        using var client = Client(server, new RequestLog(clock), clock);
         var options = Options("Company");
-        var gateway = new BulkGateway(client, options.Target, clock) { JobTimeout = TimeSpan.FromMinutes(2) };
+        var gateway = new BulkGateway(client, options.Target) { JobTimeout = TimeSpan.FromMinutes(2) };
         var batch = Enumerable.Range(1, 25).Select(i => Planned(i, $"co-{i}", new JsonObject { ["externalId"] = $"co-{i}", ["name"] = $"Renamed {i}" }, ids[i - 1])).ToList();
 
         var outcomes = await clock.RunAsync(Executor(client, options, gateway).ExecuteAsync(batch, CancellationToken.None));

@@ -87,13 +87,11 @@ public sealed class BulkGateway
 
     private readonly KustomerClient _client;
     private readonly SyncTarget _target;
-    private readonly TimeProvider _time;
 
-    public BulkGateway(KustomerClient client, SyncTarget target, TimeProvider? time = null)
+    public BulkGateway(KustomerClient client, SyncTarget target)
     {
         _client = client;
         _target = target;
-        _time = time ?? TimeProvider.System;
     }
 
     public TimeSpan JobTimeout { get; set; } = TimeSpan.FromMinutes(10);
@@ -120,12 +118,13 @@ public sealed class BulkGateway
         var jobId = submitted.DataId;
         if (jobId is null) return new BulkJobResult();
 
-        var deadline = _time.GetUtcNow() + JobTimeout;
+        var time = _client.Time;
+        var deadline = time.GetUtcNow() + JobTimeout;
         var delay = FirstPoll;
         while (true)
         {
-            var left = deadline - _time.GetUtcNow();
-            await DelayAsync(delay < left ? delay : left, cancellationToken).ConfigureAwait(false);
+            var left = deadline - time.GetUtcNow();
+            if (left > TimeSpan.Zero) await Clock.Delay(time, delay < left ? delay : left, cancellationToken).ConfigureAwait(false);
             BulkJobResult? result;
             try
             {
@@ -136,21 +135,21 @@ public sealed class BulkGateway
                 // The job ran or will run regardless: its items go to the lookup-first path rather than being failed.
                 return new BulkJobResult();
             }
-            if (result.Complete || _time.GetUtcNow() >= deadline) return result;
+            if (result.Complete || time.GetUtcNow() >= deadline) return result;
             delay = delay + delay < MaxPollInterval ? delay + delay : MaxPollInterval;
         }
     }
 
     /// <summary>
-    /// The current company of each customer (null: none), for bulk updates that must carry it (§4.2). One search per 20
-    /// ids (the criteria limit, as in <see cref="SearchLookup"/>) instead of a read per customer; a customer the search
-    /// does not show with a company (it sees only records updated within two years, and its hits may leave the link
-    /// out) is read by id. Ids missing from the answer name no customer.
+    /// The customers with these ids as search shows them: one search per 20 ids (the criteria limit, as in
+    /// <see cref="SearchLookup"/>) instead of a read per customer, for bulk updates that must carry each customer's company
+    /// (§4.2). Search sees only records updated within two years and its hits may leave the link out: a customer missing
+    /// here, or whose hit does not show the link, must still be read by id.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, string?>> CompaniesOfAsync(IReadOnlyList<string> customerIds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<FoundRecord>> SearchCustomersAsync(IReadOnlyList<string> customerIds, CancellationToken cancellationToken)
     {
         const int maxCriteria = 20;
-        var companies = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var found = new List<FoundRecord>(customerIds.Count);
         for (var start = 0; start < customerIds.Count; start += maxCriteria)
         {
             var ids = customerIds.Skip(start).Take(maxCriteria).ToList();
@@ -159,25 +158,12 @@ public sealed class BulkGateway
                 ["queryContext"] = "customer",
                 ["or"] = new JsonArray(ids.Select(id => (JsonNode)new JsonObject { ["customer_id"] = new JsonObject { ["equals"] = id } }).ToArray()),
             };
-            var found = await _client.SendAsync(HttpMethod.Post, $"customers/search?page=1&pageSize={maxCriteria}", body, RequestKind.Search, cancellationToken)
+            var page = await _client.SendAsync(HttpMethod.Post, $"customers/search?page=1&pageSize={maxCriteria}", body, RequestKind.Search, cancellationToken)
                 .ConfigureAwait(false);
-            foreach (var record in found.DataList.OfType<JsonObject>())
-                if (record["id"]?.ToString() is { } id && ids.Contains(id, StringComparer.Ordinal) && CompanyOf(record) is { } company)
-                    companies[id] = company;
+            found.AddRange(page.DataList.Select(FoundRecord.FromSearchHit).Where(hit => hit is not null && ids.Contains(hit.Id, StringComparer.Ordinal))!);
         }
-        foreach (var id in customerIds.Where(id => !companies.ContainsKey(id)).Distinct(StringComparer.Ordinal))
-        {
-            var read = await _client.SendAsync(HttpMethod.Get, "customers/" + Uri.EscapeDataString(id), null, RequestKind.Idempotent, cancellationToken,
-                notFoundIsAnswer: true).ConfigureAwait(false);
-            if (read.IsNotFound) continue;
-            companies[id] = CompanyOf(read.Body?["data"] as JsonObject
-                ?? throw new KustomerException("KustomerSync.UnexpectedResponse", $"Kustomer's answer for customer {id} held no record."));
-        }
-        return companies;
+        return found;
     }
-
-    private static string? CompanyOf(JsonObject customer) =>
-        (customer["attributes"]?["company"] ?? customer["relationships"]?["company"]?["data"]?["id"]) is JsonValue value ? value.ToString() : null;
 
     /// <summary>Every page of the job's batches; complete when there is at least one and all say complete.</summary>
     private async Task<BulkJobResult> ReadBatchesAsync(string jobId, CancellationToken cancellationToken)
@@ -212,16 +198,6 @@ public sealed class BulkGateway
         if (Uri.TryCreate(link, UriKind.Absolute, out var absolute) && absolute.Scheme.StartsWith("http", StringComparison.Ordinal)) link = absolute.PathAndQuery;
         link = link.TrimStart('/');
         return link.StartsWith("v1/", StringComparison.Ordinal) ? link.Substring(3) : link;
-    }
-
-    private Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
-    {
-        if (delay <= TimeSpan.Zero) return Task.CompletedTask;
-#if NET
-        return Task.Delay(delay, _time, cancellationToken);
-#else
-        return _time.Delay(delay, cancellationToken);
-#endif
     }
 
     public static bool IsWholeRequestRejection(KustomerApiException ex) =>

@@ -40,12 +40,11 @@ public sealed class BulkExecutor
         _createFirst = _keyIsUnique && options.Behavior != SyncBehavior.UpdateOnly;
     }
 
-    /// <summary>One batch's bookkeeping: rows settled, rows for the single-record path, and companies to keep.</summary>
+    /// <summary>One batch's bookkeeping: rows settled, and rows for the single-record path.</summary>
     private sealed class Work
     {
         public readonly List<(PlannedRecord, UpsertResult)> Done = new();
         public readonly List<(PlannedRecord Planned, string? KnownId)> Single = new();
-        public readonly Dictionary<string, string?> Companies = new(StringComparer.Ordinal);
     }
 
     private sealed record Item(PlannedRecord Planned, string? Id, JsonObject Body);
@@ -54,30 +53,30 @@ public sealed class BulkExecutor
     {
         var work = new Work();
         batch = await ResolveReferencesAsync(batch, work.Done, cancellationToken).ConfigureAwait(false);
-        var updates = new List<(PlannedRecord Planned, string Id)>();
+        var updates = new List<(PlannedRecord Planned, FoundRecord Current)>();
         var creates = new List<PlannedRecord>();
 
         foreach (var planned in batch)
         {
             if (planned.KnownId is null) continue;
             if (_options.Behavior == SyncBehavior.CreateOnly) work.Done.Add((planned, Exists(planned, planned.KnownId)));
-            else updates.Add((planned, planned.KnownId));
+            else updates.Add((planned, FoundRecord.ById(planned.KnownId)));
         }
         var unknown = batch.Where(p => p.KnownId is null).ToList();
         if (_createFirst) creates.AddRange(unknown);
-        else await ResolveAsync(unknown, updates, creates, work.Done, cancellationToken).ConfigureAwait(false);
+        else await ResolveAsync(unknown, updates, creates, work, cancellationToken).ConfigureAwait(false);
 
         if (creates.Count > 0)
         {
             var duplicates = new List<PlannedRecord>();
-            await SubmitAsync(create: true, creates.Select(p => (p, (string?)null)).ToList(), work, duplicates, cancellationToken).ConfigureAwait(false);
+            await SubmitAsync(create: true, creates.Select(p => (p, (FoundRecord?)null)).ToList(), work, duplicates, cancellationToken).ConfigureAwait(false);
             // Created meanwhile or before: the identifier is taken, so these records exist and become updates.
-            await ResolveAsync(duplicates, updates, creates: null, work.Done, cancellationToken).ConfigureAwait(false);
+            await ResolveAsync(duplicates, updates, creates: null, work, cancellationToken).ConfigureAwait(false);
         }
         if (updates.Count > 0)
         {
-            var ready = await KeepCompaniesAsync(updates, work, cancellationToken).ConfigureAwait(false);
-            await SubmitAsync(create: false, ready.Select(u => (u.Planned, (string?)u.Id)).ToList(), work, duplicates: null, cancellationToken).ConfigureAwait(false);
+            var ready = await WithCompanyLinksAsync(updates, work, cancellationToken).ConfigureAwait(false);
+            await SubmitAsync(create: false, ready.Select(u => (u.Planned, (FoundRecord?)u.Current)).ToList(), work, duplicates: null, cancellationToken).ConfigureAwait(false);
         }
 
         var fallbacks = work.Single.Select(async s => (s.Planned, await _single.ExecuteAsync(s.Planned.Record, s.KnownId, cancellationToken).ConfigureAwait(false)));
@@ -102,7 +101,7 @@ public sealed class BulkExecutor
     }
 
     /// <summary>Looks keys up, a few at a time.</summary>
-    private async Task<(PlannedRecord Planned, string? Id, KustomerException? Error)[]> LookUpAsync(IEnumerable<PlannedRecord> records, CancellationToken cancellationToken)
+    private async Task<(PlannedRecord Planned, FoundRecord? Found, KustomerException? Error)[]> LookUpAsync(IEnumerable<PlannedRecord> records, CancellationToken cancellationToken)
     {
         using var gate = new SemaphoreSlim(LookupConcurrency);
         return await Task.WhenAll(records.Select(async planned =>
@@ -110,11 +109,11 @@ public sealed class BulkExecutor
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return (planned, await _records.FindIdAsync(planned.Record.Key, cancellationToken).ConfigureAwait(false), (KustomerException?)null);
+                return (planned, await _records.FindAsync(planned.Record.Key, cancellationToken).ConfigureAwait(false), (KustomerException?)null);
             }
             catch (KustomerException ex)
             {
-                return (planned, (string?)null, ex);
+                return (planned, (FoundRecord?)null, ex);
             }
             finally
             {
@@ -123,79 +122,124 @@ public sealed class BulkExecutor
         })).ConfigureAwait(false);
     }
 
-    /// <summary>Found keys become updates, missing ones creates, as the behaviour allows.</summary>
-    private async Task ResolveAsync(List<PlannedRecord> records, List<(PlannedRecord, string)> updates, List<PlannedRecord>? creates,
-        List<(PlannedRecord, UpsertResult)> done, CancellationToken cancellationToken)
+    /// <summary>
+    /// Found keys become updates, missing ones creates, as the behaviour allows. A miss that does not prove the key absent
+    /// (search cannot see dormant records) is left to the single path, which decides and reports it for every path.
+    /// </summary>
+    private async Task ResolveAsync(List<PlannedRecord> records, List<(PlannedRecord, FoundRecord)> updates, List<PlannedRecord>? creates,
+        Work work, CancellationToken cancellationToken)
     {
-        foreach (var (planned, id, error) in await LookUpAsync(records, cancellationToken).ConfigureAwait(false))
+        if (records.Count == 0) return;
+        var lookups = await LookUpAsync(records, cancellationToken).ConfigureAwait(false);
+        var missIsProof = false;
+        try
         {
-            if (error is not null) done.Add((planned, Failed(planned, error)));
-            else if (id is not null && _options.Behavior == SyncBehavior.CreateOnly) done.Add((planned, Exists(planned, id)));
-            else if (id is not null) updates.Add((planned, id));
+            missIsProof = lookups.Any(l => l.Found is null && l.Error is null) && await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (KustomerException)
+        {
+            // Unproven: the single path asks again and reports the failure on each row it concerns.
+        }
+        foreach (var (planned, found, error) in lookups)
+        {
+            if (error is not null) work.Done.Add((planned, Failed(planned, error)));
+            else if (found is not null && _options.Behavior == SyncBehavior.CreateOnly) work.Done.Add((planned, Exists(planned, found.Id)));
+            else if (found is not null) updates.Add((planned, found));
+            else if (creates is null)
+                work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.Conflict",
+                    $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): Kustomer reported the key as taken, but no record has it.", null)));
+            else if (!missIsProof && (_options.Behavior == SyncBehavior.UpdateOnly || !_options.CreateOnSearchMiss)) work.Single.Add((planned, null));
             else if (_options.Behavior == SyncBehavior.UpdateOnly)
-                done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.RecordNotFound",
+                work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.RecordNotFound",
                     $"No {_options.Target.DisplayName} has {_options.Key.DisplayName} '{planned.Record.Key}', and -Behavior UpdateOnly does not create records.", null)));
-            else if (creates is not null) creates.Add(planned);
-            else done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.Conflict",
-                $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): Kustomer reported the key as taken, but no record has it.", null)));
+            else creates.Add(planned);
         }
     }
 
     /// <summary>
-    /// Customer updates whose mapping names no company, with each customer's current company noted in
-    /// <see cref="Work.Companies"/>; a customer that no longer exists goes to the single path, which finds or creates it.
+    /// The updates with every customer's company link known, where the mapping names no company and the link is not
+    /// known yet (an id from the state store, a search hit): one search per 20 customers, then a read by id for those
+    /// the search did not show with their link. A customer that no longer exists goes to the single path, which finds or
+    /// creates it afresh.
     /// </summary>
-    private async Task<List<(PlannedRecord Planned, string Id)>> KeepCompaniesAsync(List<(PlannedRecord Planned, string Id)> updates, Work work,
-        CancellationToken cancellationToken)
+    private async Task<List<(PlannedRecord Planned, FoundRecord Current)>> WithCompanyLinksAsync(List<(PlannedRecord Planned, FoundRecord Current)> updates,
+        Work work, CancellationToken cancellationToken)
     {
-        if (_options.Target.Kind != "customer") return updates;
-        var unknown = updates.Where(u => NeedsCompany(u.Planned) && !work.Companies.ContainsKey(u.Id)).Select(u => u.Id).Distinct(StringComparer.Ordinal).ToList();
-        if (unknown.Count == 0) return updates;
-        IReadOnlyDictionary<string, string?> found;
+        bool Unknown((PlannedRecord Planned, FoundRecord Current) u) => RecordGateway.NeedsCompanyLink(_options.Target, u.Planned.Record.Payload) && !u.Current.CompanyKnown;
+        var ids = updates.Where(Unknown).Select(u => u.Current.Id).Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0) return updates;
+
+        var known = new Dictionary<string, FoundRecord>(StringComparer.Ordinal);
         try
         {
-            found = await _bulk.CompaniesOfAsync(unknown, cancellationToken).ConfigureAwait(false);
+            foreach (var hit in await _bulk.SearchCustomersAsync(ids, cancellationToken).ConfigureAwait(false))
+                if (hit.CompanyKnown) known[hit.Id] = hit;
         }
         catch (KustomerException)
         {
-            // Without the current company a bulk item would unlink it; the single path reads it for each record.
-            work.Single.AddRange(updates.Where(u => NeedsCompany(u.Planned) && !work.Companies.ContainsKey(u.Id)).Select(u => (u.Planned, (string?)u.Id)));
-            return updates.Where(u => !NeedsCompany(u.Planned) || work.Companies.ContainsKey(u.Id)).ToList();
+            // Search is only the cheaper way: every customer it did not settle is read by id below.
         }
-        foreach (var pair in found) work.Companies[pair.Key] = pair.Value;
-        var ready = new List<(PlannedRecord, string)>(updates.Count);
+        var gone = new HashSet<string>(StringComparer.Ordinal);
+        using (var gate = new SemaphoreSlim(LookupConcurrency))
+        {
+            var reads = ids.Where(id => !known.ContainsKey(id)).Select(async id =>
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return (id, record: await _records.ReadAsync(id, cancellationToken).ConfigureAwait(false), missing: false);
+                }
+                catch (KustomerApiException notFound) when (notFound.Status == System.Net.HttpStatusCode.NotFound)
+                {
+                    return (id, record: (FoundRecord?)null, missing: true);
+                }
+                catch (KustomerException)
+                {
+                    return (id, record: (FoundRecord?)null, missing: false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            });
+            foreach (var (id, record, missing) in await Task.WhenAll(reads).ConfigureAwait(false))
+            {
+                if (record is not null) known[id] = record;
+                else if (missing) gone.Add(id);
+            }
+        }
+
+        var ready = new List<(PlannedRecord, FoundRecord)>(updates.Count);
         foreach (var update in updates)
         {
-            if (!NeedsCompany(update.Planned) || work.Companies.ContainsKey(update.Id)) ready.Add(update);
-            else work.Single.Add((update.Planned, null));
+            if (!Unknown(update)) ready.Add(update);
+            else if (known.TryGetValue(update.Current.Id, out var current)) ready.Add((update.Planned, current));
+            // Gone: look the key up afresh. Unreadable: the single path reads it again and reports what went wrong.
+            else work.Single.Add((update.Planned, gone.Contains(update.Current.Id) ? null : update.Current.Id));
         }
         return ready;
     }
 
-    private bool NeedsCompany(PlannedRecord planned) => _options.Target.Kind == "customer" && !planned.Record.Payload.ContainsKey("company");
-
-    private JsonObject BodyFor(bool create, PlannedRecord planned, string? id, Work work)
+    private JsonObject BodyFor(PlannedRecord planned, FoundRecord? current)
     {
-        var body = (JsonObject)RecordGateway.UpdatableBody(_options.Target, planned.Record.Payload, forUpdate: !create).DeepClone();
-        if (id is not null)
-        {
-            body["id"] = id;
-            if (NeedsCompany(planned) && work.Companies.TryGetValue(id, out var company) && company is not null) body["company"] = company;
-        }
-        if (_bulk.TakesClientRef(create)) body["_clientRef"] = planned.ClientRef;
+        var payload = planned.Record.Payload;
+        var body = (JsonObject)(current is null ? _records.CreateBody(payload, _options.Backfill) : RecordGateway.UpdateBody(_options.Target, payload, current)).DeepClone();
+        if (current is not null) body["id"] = current.Id;
+        if (_bulk.TakesClientRef(create: current is null)) body["_clientRef"] = planned.ClientRef;
         return body;
     }
 
     /// <summary>Sends the items in requests of at most 100 items and <see cref="BulkGateway.MaxBodyBytes"/>.</summary>
-    private async Task SubmitAsync(bool create, List<(PlannedRecord Planned, string? Id)> items, Work work, List<PlannedRecord>? duplicates,
+    private async Task SubmitAsync(bool create, List<(PlannedRecord Planned, FoundRecord? Current)> items, Work work, List<PlannedRecord>? duplicates,
         CancellationToken cancellationToken)
     {
         const int brackets = 2;
         var chunk = new List<Item>();
         var bytes = brackets;
-        foreach (var (planned, id) in items)
+        foreach (var (planned, current) in items)
         {
-            var body = BodyFor(create, planned, id, work);
+            var id = current?.Id;
+            var body = BodyFor(planned, current);
             var size = BulkGateway.SizeOf(body);
             if (size + brackets > BulkGateway.MaxBodyBytes)
             {
@@ -299,13 +343,13 @@ public sealed class BulkExecutor
             foreach (var item in items) Unconfirmed(create: true, item.Planned, null, results, work);
             return;
         }
-        foreach (var (planned, id, error) in await LookUpAsync(items.Select(i => i.Planned), cancellationToken).ConfigureAwait(false))
+        foreach (var (planned, found, error) in await LookUpAsync(items.Select(i => i.Planned), cancellationToken).ConfigureAwait(false))
         {
-            if (id is not null && error is null && results.TimesWritten(id) > 0)
+            if (found is not null && error is null && results.TimesWritten(found.Id) > 0)
             {
                 var result = RowResults.For(planned.Record, _options);
                 result.Attempts = 1;
-                work.Done.Add((planned, RowResults.Done(result, UpsertStatus.Created, id)));
+                work.Done.Add((planned, RowResults.Done(result, UpsertStatus.Created, found.Id)));
             }
             else work.Single.Add((planned, null));
         }
