@@ -58,7 +58,7 @@ public class FaultTests
         var r = await c.Post("v1/customers", """{"externalId":"lost-1"}""");
         Assert.InRange(r.Code, 500, 504);
         Assert.Equal(200, (await c.Get("v1/customers/externalId=lost-1")).Code); // it exists
-        Assert.Equal(409, (await c.Post("v1/customers", """{"externalId":"lost-1"}""")).Code); // blind re-post duplicates
+        Assert.Equal(400, (await c.Post("v1/customers", """{"externalId":"lost-1"}""")).Code); // blind re-post: duplicate
         var co = await c.Post("v1/companies", """{"name":"Lost Co","externalId":"lc-1"}""");
         Assert.InRange(co.Code, 500, 504);
         Assert.Single((await c.Get("v1/companies?externalId=lc-1")).Expect(200).Body!["data"]!.AsArray());

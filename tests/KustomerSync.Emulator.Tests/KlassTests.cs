@@ -16,6 +16,30 @@ public class KlassTests
     }
 
     [Fact]
+    public async Task The_plain_list_shows_only_enabled_klasses_and_status_lists_the_others()
+    {
+        await using var server = await Api.Start();
+        using var admin = server.CreateClient(EmulatorServer.AdminKey);
+        (await admin.Post("v1/klasses", """{"name":"legacy","status":"disabled"}""")).Expect(201);
+        (await admin.Post("v1/klasses", """{"name":"archived","status":"existing_only"}""")).Expect(201);
+        var seeded = (await admin.Put("_emulator/klasses/subscription", """{"status":"existing_only"}""")).Expect(200).Body!;
+        Assert.Equal("existing_only", seeded["attributes"]!["status"]!.GetValue<string>());
+
+        static List<string> Names(ApiResponse r) => r.Body!["data"]!.AsArray().Select(k => k!["attributes"]!["name"]!.GetValue<string>()).Order().ToList();
+        using var c = server.CreateClient();
+        Assert.Equal(["order"], Names((await c.Get("v1/klasses")).Expect(200)));
+        Assert.Equal(["order"], Names((await c.Get("v1/klasses?status=enabled")).Expect(200)));
+        Assert.Equal(["legacy"], Names((await c.Get("v1/klasses?status=disabled")).Expect(200)));
+        Assert.Equal(["archived", "subscription"], Names((await c.Get("v1/klasses?status=existing_only")).Expect(200)));
+        Assert.Equal(1, (await c.Get("v1/klasses")).Expect(200).Body!["meta"]!["total"]!.GetValue<int>());
+        // Klasses of every status are still found by name and id.
+        (await c.Get("v1/klasses/legacy")).Expect(200);
+        (await c.Get("v1/klasses/subscription/externalId=nope")).Expect(404);
+        (await admin.Put("_emulator/klasses/subscription", """{"status":"bogus"}""")).Expect(400);
+        (await admin.Put("_emulator/klasses/nope", """{"status":"enabled"}""")).Expect(404);
+    }
+
+    [Fact]
     public async Task Admin_defines_a_klass_with_metadata_and_creates_kobjects_in_it()
     {
         await using var server = await Api.Start();
@@ -91,9 +115,9 @@ public class KlassTests
     {
         await using var server = await Api.Start();
         using var c = server.CreateClient();
-        var first = (await c.Post("v1/klasses/order", """{"title":"A","externalId":"X-1"}""")).Expect(201).Id;
-        var dup = (await c.Post("v1/klasses/order", """{"title":"B","externalId":"X-1"}""")).Expect(409);
-        Assert.Equal(first, dup.Error["meta"]!["existingId"]!.GetValue<string>());
+        (await c.Post("v1/klasses/order", """{"title":"A","externalId":"X-1"}""")).Expect(201);
+        var dup = (await c.Post("v1/klasses/order", """{"title":"B","externalId":"X-1"}""")).Expect(400);
+        Assert.Equal("duplicate detected", dup.Error["title"]!.GetValue<string>());
         (await c.Post("v1/klasses/subscription", """{"title":"C","externalId":"X-1"}""")).Expect(201);
     }
 
