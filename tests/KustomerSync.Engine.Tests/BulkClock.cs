@@ -14,7 +14,15 @@ internal sealed class BulkClock : TimeProvider
     private readonly FakeTimeProvider _fake = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly Channel<TimeSpan> _timers = Channel.CreateUnbounded<TimeSpan>();
 
+    public BulkClock() => Silent = new SilentView(_fake);
+
     public DateTimeOffset Start { get; } = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// The same time for the emulator, whose timers do not move the clock: its bulk jobs catch up with the clock when
+    /// they are read, so only the client's waits decide how far it moves.
+    /// </summary>
+    public TimeProvider Silent { get; }
 
     public TimeSpan Elapsed => _fake.GetUtcNow() - Start;
 
@@ -40,6 +48,14 @@ internal sealed class BulkClock : TimeProvider
             _fake.Advance(await next);
         }
     }
+}
+
+internal sealed class SilentView(FakeTimeProvider fake) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => fake.GetUtcNow();
+    public override long GetTimestamp() => fake.GetTimestamp();
+    public override long TimestampFrequency => fake.TimestampFrequency;
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => fake.CreateTimer(callback, state, dueTime, period);
 }
 
 /// <summary>Notes when (on the given clock) each request to Kustomer went out.</summary>
