@@ -72,6 +72,22 @@ public abstract class KustomerCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// The run's summary goes by its own route, never the output stream (which holds results only): one line on the
+    /// host through the information stream (shown like Write-Host, in logs too; 6> or -InformationAction Ignore
+    /// silence it) and, with -SummaryVariable, the object in the caller's variable.
+    /// </summary>
+    protected void WriteSummary(UpsertSummary summary, string? variableName)
+    {
+        if (!string.IsNullOrEmpty(variableName)) SessionState.PSVariable.Set(variableName!, summary);
+        WriteInformation(new HostInformationMessage { Message = summary.ToString() }, new[] { "PSHOST", "KustomerSync.Summary" });
+    }
+
+    /// <summary>A mapping that cannot fit the input or the object, with the PowerShell way to fix it.</summary>
+    protected static ErrorRecord MappingError(MappingException exception, object? target) =>
+        WithAction(new ErrorRecord(exception, "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, target),
+            "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.");
+
     /// <summary>The error record of a row that ended Invalid or Failed; the row key is the target object.</summary>
     protected static ErrorRecord RowError(UpsertResult result)
     {
@@ -79,6 +95,10 @@ public abstract class KustomerCmdlet : PSCmdlet
         var category = result.Status == UpsertStatus.Invalid ? ErrorCategory.InvalidData : CategoryFor(result.ErrorId ?? "");
         return WithAction(new ErrorRecord(exception, result.ErrorId ?? "KustomerSync.RowFailed", category, result.Key ?? $"row {result.Row}"), ActionFor(result.ErrorId ?? ""));
     }
+
+    /// <summary>The one error of a run that stopped for a reason that concerns every row (key refused, Kustomer unreachable).</summary>
+    protected static ErrorRecord RunError(string message, string errorId, object? target) =>
+        WithAction(new ErrorRecord(new InvalidOperationException(message), errorId, CategoryFor(errorId), target), ActionFor(errorId));
 
     /// <summary>Throws the record as a terminating error; returns an exception only so callers can write 'throw'.</summary>
     protected Exception Terminate(ErrorRecord record)

@@ -283,6 +283,10 @@ public sealed class DefinitionRun : IDisposable
         {
             (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
         }
+        catch (MappingException ex)
+        {
+            (failureId, failureMessage, failure) = ("KustomerSync.InvalidMapping", Redact(ex.Message), ex);
+        }
         catch (StateException ex)
         {
             (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
@@ -326,7 +330,7 @@ public sealed class DefinitionRun : IDisposable
         if (run.KeysLeft.Count > 0)
             observer.Warning($"{run.KeysLeft.Count} keys synced before are not in the source any more: {string.Join(", ", run.KeysLeft.Take(20))}{(run.KeysLeft.Count > 20 ? ", ..." : "")}.");
         if (failure is not null) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, failureId, failureMessage, failure);
-        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", "The run was stopped; what Kustomer confirmed is kept.");
+        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", run.StoppedMessage());
         if (run.FatalError is { } fatal) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, run.FatalErrorId, fatal);
         return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
     }
