@@ -255,3 +255,102 @@ Describe 'Ctrl+C (issue 13, item 7)' {
         Remove-Item $state* -ErrorAction SilentlyContinue
     }
 }
+
+Describe 'The emulator task as the README gives it (issue 13, item 5)' {
+    BeforeAll {
+        $script:Repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
+    }
+
+    It 'starts in the background from bash on the port asked for, answers, and stops with StopEmulator' -Skip:$IsWindows {
+        $port = Get-FreeLoopbackPort
+        $start = & bash -c "cd '$script:Repo' && dotnet '$script:Pwsh' -NoProfile -File ./build.ps1 -Task Emulator -Background -Port $port -EmulatorArguments '--rate-limit 0 --latency-ms 1' 2>&1"
+        $LASTEXITCODE | Should -Be 0 -Because ($start -join "`n")
+        ($start -join "`n") | Should -Not -Match 'Building KustomerSync' -Because 'the emulator was built already'
+        $script:Http.GetAsync("http://127.0.0.1:$port/health").GetAwaiter().GetResult().IsSuccessStatusCode | Should -BeTrue
+        $emulatorPid = [int](Get-Content (Join-Path $script:Repo '.tmp/emulator/emulator.pid'))
+        & bash -c "cd '$script:Repo' && dotnet '$script:Pwsh' -NoProfile -File ./build.ps1 -Task StopEmulator" | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        Get-Process -Id $emulatorPid -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'documents one port everywhere' {
+        $readme = Get-Content (Join-Path $script:Repo 'README.md') -Raw
+        $about = Get-Content (Join-Path $script:Repo 'module/en-US/about_KustomerSync.help.txt') -Raw
+        $ports = @([regex]::Matches($readme + $about, '127\.0\.0\.1:(\d+)') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique)
+        $ports | Should -Be @('5080')
+        $readme | Should -Match 'build\.ps1 -Task Emulator -Background'
+    }
+}
+
+Describe 'The scheduled-task script (issue 13, item 9)' {
+    BeforeAll {
+        $script:Repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        $script:Work9 = Join-Path ([System.IO.Path]::GetTempPath()) "exp-sched-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType Directory -Path $script:Work9 | Out-Null
+        function script:Invoke-Pwsh([string[]] $Arguments, [hashtable] $Environment = @{}) {
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+            foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
+            foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $psi.UseShellExecute = $false
+            $psi.WorkingDirectory = $script:Repo
+            $process = [System.Diagnostics.Process]::Start($psi)
+            $stdout = $process.StandardOutput.ReadToEndAsync()
+            $stderr = $process.StandardError.ReadToEndAsync()
+            if (-not $process.WaitForExit(300000)) { $process.Kill($true); throw 'the child did not finish in 300 s' }
+            [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.GetAwaiter().GetResult(); Errors = $stderr.GetAwaiter().GetResult() }
+        }
+        # A home of its own, so Install writes where this test can look and nothing of the user's is touched.
+        $script:Home9 = Join-Path $script:Work9 'home'
+        New-Item -ItemType Directory -Path $script:Home9 | Out-Null
+        $script:Env9 = @{ HOME = $script:Home9; USERPROFILE = $script:Home9; PSModulePath = ''; KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key' }
+    }
+    AfterAll { Remove-Item $script:Work9 -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'Install puts the module where Import-Module KustomerSync finds it' {
+        $install = Invoke-Pwsh @('-File', './build.ps1', '-Task', 'Install') $script:Env9
+        $install.ExitCode | Should -Be 0 -Because "$($install.Output)$($install.Errors)"
+        $found = Invoke-Pwsh @('-Command', 'Import-Module KustomerSync; (Get-Module KustomerSync).ModuleBase') $script:Env9
+        $found.Output.Trim() | Should -BeLike "$script:Home9*"
+    }
+
+    It 'writes one plain line per rejected row and logs failed runs with -LogPath' {
+        $db = Join-Path $script:Work9 'people.db'
+        Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query "create table people (id text, n text); insert into people values ('ok-1', '1'), ('bad-2', 'lots')" | Out-Null
+        $good = Join-Path $script:Work9 'partial.sync.psd1'
+        @"
+@{
+    Name = 'sched-partial'
+    Source = @{ Provider = 'Sqlite'; ConnectionString = 'Data Source=$db'; Query = 'select id as externalId, n as lifetimeValueNum from people order by id desc' }
+    Destination = @{ BaseUri = '$($script:Emulator.BaseUri)'; ApiKeyEnvironmentVariable = 'KUSTOMERSYNC_EXPERIENCE_KEY' }
+    Object = 'Customer'
+    State = @{ Path = 'partial.state.db' }
+}
+"@ | Set-Content $good
+        $script = (Resolve-Path (Join-Path $script:Repo 'module/examples/Invoke-ScheduledSync.ps1')).Path
+        $log = Join-Path $script:Work9 'sync.log.jsonl'
+        $run = Invoke-Pwsh @('-File', $script, '-Path', $good, '-LogPath', $log) $script:Env9
+        $run.ExitCode | Should -Be 2
+        $rejected = @(($run.Output + $run.Errors) -split "`r?`n" | Where-Object { $_ -like 'REJECTED*' })
+        $rejected.Count | Should -Be 1
+        $rejected[0] | Should -BeLike "REJECTED row 2 key 'bad-2' InvalidValue: *lifetimeValueNum*not a number*"
+        $run.Errors | Should -Not -Match "`e\[" -Because 'logs get no colour codes'
+
+        $broken = Join-Path $script:Work9 'broken.sync.psd1'
+        (Get-Content $good -Raw).Replace($db, (Join-Path $script:Work9 'missing/none.db') + ';Mode=ReadOnly') | Set-Content $broken
+        $failed = Invoke-Pwsh @('-File', $script, '-Path', $broken, '-LogPath', $log) $script:Env9
+        $failed.ExitCode | Should -Be 1
+        $entries = @(Get-Content $log | ConvertFrom-Json)
+        $entries.Count | Should -Be 2
+        $entries[1].ExitCode | Should -Be 1
+        $entries[1].ErrorId | Should -BeLike 'KustomerSync.Source*'
+    }
+
+    It 'ships an example definition whose mapping names attributes the emulator defines' {
+        $definition = Import-PowerShellDataFile (Join-Path $script:Repo 'module/examples/customers.sync.psd1')
+        $attributes = @(Get-KustomerSchema Customer -Destination experience | ForEach-Object { "custom.$($_.Name)" })
+        foreach ($target in $definition.Mapping.Keys | Where-Object { $_ -like 'custom.*' }) { $attributes | Should -Contain $target }
+    }
+}
