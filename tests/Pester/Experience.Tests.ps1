@@ -354,3 +354,29 @@ Describe 'The scheduled-task script (issue 13, item 9)' {
         foreach ($target in $definition.Mapping.Keys | Where-Object { $_ -like 'custom.*' }) { $attributes | Should -Contain $target }
     }
 }
+
+Describe '-Verbose and -Debug narrate the run (issue 13, item 8)' {
+    BeforeAll {
+        $script:Paced = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '4', '--rate-window-seconds', '2'
+        Connect-KustomerDestination -BaseUri $script:Paced.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY -Name paced
+    }
+    AfterAll { Stop-KustomerEmulator $script:Paced }
+
+    It '-Verbose tells the mapping, each row and the waits for the rate window' {
+        $rows = 1..8 | ForEach-Object { [pscustomobject]@{ externalId = "v-$_"; full_name = "Person $_"; extra = 1 } }
+        $verbose = @($rows | Invoke-KustomerUpsert -Object Customer -Destination paced -NoBulk -Mapping @{ name = 'full_name' } -Verbose -WarningAction SilentlyContinue 4>&1 6>$null |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $verbose | Should -Contain 'Mapping: full_name -> name, externalId -> externalId (the sync key); not sent: extra.'
+        $verbose | Should -Contain "Row 1 (key 'v-1'): Created $((Get-StoredCustomer $script:Paced.BaseUri 'v-1').id)."
+        ($verbose | Where-Object { $_ -like "Waited * s for Kustomer's rate window (0 of 4 requests were left in it)." }) | Should -Not -BeNullOrEmpty
+    }
+
+    It '-Debug shows each HTTP exchange and never the key' {
+        $debug = @([pscustomobject]@{ externalId = 'd-1'; name = 'Dee' } |
+                Invoke-KustomerUpsert -Object Customer -Destination experience -NoBulk -Debug -WarningAction SilentlyContinue 5>&1 6>$null |
+                Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
+        ($debug | Where-Object { $_ -match '^POST /v1/customers \([\d,]+ bytes\) -> 20\d ' }) | Should -Not -BeNullOrEmpty
+        ($debug | Where-Object { $_ -match '^GET /v1/customers/externalId=d-1 -> 404 ' }) | Should -Not -BeNullOrEmpty
+        ($debug -join "`n") | Should -Not -Match 'emulator-key'
+    }
+}

@@ -78,6 +78,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             FullSync = FullSync,
             CompileExpression = Compile,
             MakeSourceObject = PassThru || hasExpressions ? MakeRow : null,
+            Log = EngineLog,
         };
 
         DefinitionRun run;
@@ -101,6 +102,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             finally
             {
                 CompleteProgress(1, Activity);
+                FlushEngineLog();
             }
             if (Cancellation.IsCancellationRequested)
             {
@@ -174,6 +176,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         /// <summary>With -PassThru a row is its result; without, a rejected row is an error record. Never both.</summary>
         public void Result(UpsertResult result)
         {
+            _cmdlet.FlushEngineLog();
             if (_cmdlet.PassThru)
             {
                 _cmdlet.WriteObject(result);

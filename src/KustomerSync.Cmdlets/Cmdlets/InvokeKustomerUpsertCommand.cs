@@ -18,6 +18,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
 {
     private const string Activity = "Upserting into Kustomer";
     private UpsertRun? _run;
+    private KustomerClient? _client;
     private SyncState? _state;
     private bool _whatIf;
 
@@ -108,7 +109,9 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         {
             _state = OpenState(options);
             var binding = _state is null ? null : new UpsertStateBinding(_state, ReportKeysLeft);
-            _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation, binding));
+            _client = client;
+            client.Log = EngineLog;
+            _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation, binding, EngineLog));
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException)
         {
@@ -176,6 +179,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
                 _run.WaitForResult(TimeSpan.FromMilliseconds(200));
                 WriteFinished();
             }
+            FlushEngineLog();
             if (_run.UnmappedColumns.Count > 0)
                 WriteWarning($"These input properties map to no {_run.Summary.Object} field and were not sent: {string.Join(", ", _run.UnmappedColumns)}. Name them like a Kustomer field or custom attribute, or map them with -Mapping.");
             if (_run.FatalError is { } fatal)
@@ -222,6 +226,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         }
         _state?.Dispose();
         _state = null;
+        if (_client is not null && ReferenceEquals(_client.Log, EngineLog)) _client.Log = null;
     }
 
     private void WriteFinished()
@@ -232,11 +237,13 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed && result.ErrorId != "KustomerSync.NotAttempted") _rejected++;
             WriteObject(result);
         }
+        FlushEngineLog();
         if (!ProgressDue()) return;
         var summary = run.Summary;
         var rate = summary.Total / Math.Max(0.001, TimeSpan.FromTicks(run.ElapsedTicks).TotalSeconds);
         var progress = new ProgressRecord(1, Activity, $"{summary.Total:N0} rows done, {rate:N0} rows/s ({summary.Created:N0} created, " +
-            $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)");
+            $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)" +
+            (_client?.WaitingForRateWindow == true ? ", waiting for Kustomer's rate window" : ""));
         if (ExpectedRowCount > 0)
         {
             progress.PercentComplete = (int)Math.Min(100, summary.Total * 100 / ExpectedRowCount);

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Management.Automation;
 using KustomerSync.Cmdlets.Session;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
@@ -19,6 +21,46 @@ public abstract class KustomerCmdlet : PSCmdlet
     private TimeSpan? _lastProgress;
 
     protected CancellationToken Cancellation => _stopping.Token;
+
+    private QueuedLog? _engineLog;
+
+    /// <summary>
+    /// The engine's narration for this cmdlet: collected from any thread, written as -Verbose and -Debug records by
+    /// <see cref="FlushEngineLog"/> on the pipeline thread (the only thread that may write).
+    /// </summary>
+    internal IEngineLog EngineLog => _engineLog ??= new QueuedLog(PreferenceOn("Verbose"), PreferenceOn("Debug"));
+
+    protected void FlushEngineLog()
+    {
+        if (_engineLog is null) return;
+        while (_engineLog.Messages.TryDequeue(out var message))
+        {
+            if (message.Debug) WriteDebug(message.Text);
+            else WriteVerbose(message.Text);
+        }
+    }
+
+    private bool PreferenceOn(string name)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue(name, out var bound)) return bound is SwitchParameter s ? s.IsPresent : bound is true;
+        return Enum.TryParse<ActionPreference>(GetVariableValue(name + "Preference")?.ToString(), out var preference) &&
+            preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+    }
+
+    private sealed class QueuedLog : IEngineLog
+    {
+        public QueuedLog(bool verbose, bool debug)
+        {
+            VerboseEnabled = verbose;
+            DebugEnabled = debug;
+        }
+
+        public ConcurrentQueue<(bool Debug, string Text)> Messages { get; } = new();
+        public bool VerboseEnabled { get; }
+        public bool DebugEnabled { get; }
+        public void Verbose(string message) { if (VerboseEnabled) Messages.Enqueue((false, message)); }
+        public void Debug(string message) { if (DebugEnabled) Messages.Enqueue((true, message)); }
+    }
 
     protected override void StopProcessing() => _stopping.Cancel();
 

@@ -65,6 +65,13 @@ public sealed class KustomerClient : IDisposable
     public long Retries => Interlocked.Read(ref _retries);
     public RateGate Gate => _gate;
 
+    /// <summary>Where requests and pacing waits are narrated (set by the host for the length of a run); null: nowhere.</summary>
+    public Diagnostics.IEngineLog? Log { get; set; }
+
+    /// <summary>True while some request waits for the rate window to turn over, so progress can say so.</summary>
+    public bool WaitingForRateWindow => Volatile.Read(ref _waitingForWindow) > 0;
+    private int _waitingForWindow;
+
     /// <summary>The roles of the key (GET /v1/auth/tokens/current), asked once per client.</summary>
     public Task<IReadOnlyList<string>> GetRolesAsync(CancellationToken cancellationToken)
     {
@@ -99,7 +106,8 @@ public sealed class KustomerClient : IDisposable
             attempt++;
             cancellationToken.ThrowIfCancellationRequested();
             if (kind == RequestKind.Search) await _searchGate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
-            await _gate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+            await WaitForBudgetAsync(cancellationToken).ConfigureAwait(false);
+            var sentAt = System.Diagnostics.Stopwatch.StartNew();
 
             using var request = new HttpRequestMessage(method, "v1/" + path.TrimStart('/'));
             if (payload is not null)
@@ -119,6 +127,7 @@ public sealed class KustomerClient : IDisposable
                 }
                 catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
+                    if (Log is { DebugEnabled: true } log) log.Debug($"{method} /v1/{path.TrimStart('/')} -> no answer after {sentAt.ElapsedMilliseconds} ms (attempt {attempt}): {Redact(ex.Message)}");
                     _gate.ReportNoAnswer();
                     if (kind == RequestKind.Search) _searchGate.ReportNoAnswer();
                     var reason = ex is OperationCanceledException ? $"no answer within {Options.RequestTimeout.TotalSeconds:0} s" : Redact(ex.Message);
@@ -135,6 +144,9 @@ public sealed class KustomerClient : IDisposable
             {
                 var (limit, remaining, reset) = ReadBudget(response);
                 var status = (int)response.StatusCode;
+                if (Log is { DebugEnabled: true } log)
+                    log.Debug($"{method} /v1/{path.TrimStart('/')}{(payload is null ? "" : $" ({payload.Length:N0} bytes)")} -> {status} {response.StatusCode} in {sentAt.ElapsedMilliseconds} ms" +
+                        (limit is null ? "" : $", {remaining} of {limit} requests left in the rate window") + (attempt > 1 ? $" (attempt {attempt})" : ""));
                 if (status == 429)
                 {
                     Interlocked.Increment(ref _rateLimited);
@@ -167,6 +179,25 @@ public sealed class KustomerClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The org budget's turn; a wait of a second or more is narrated, and a spent window shows in progress.</summary>
+    private async Task WaitForBudgetAsync(CancellationToken cancellationToken)
+    {
+        var (left, limit) = (_gate.Remaining, _gate.Limit);
+        var spent = left is 0;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        if (spent) Interlocked.Increment(ref _waitingForWindow);
+        try
+        {
+            await _gate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (spent) Interlocked.Decrement(ref _waitingForWindow);
+        }
+        if (Log is { VerboseEnabled: true } log && waited.Elapsed >= TimeSpan.FromSeconds(1))
+            log.Verbose($"Waited {waited.Elapsed.TotalSeconds:N1} s for Kustomer's rate window ({left:N0} of {limit:N0} requests were left in it).");
+    }
 
     private async Task BackoffAsync(int attempt, CancellationToken cancellationToken)
     {

@@ -177,6 +177,17 @@ public sealed class RecordMapper
             string.Join("; ", problems) + $". The input's columns are: {string.Join(", ", names)}.");
     }
 
+    /// <summary>How the mapping reads these columns, for the narration of a run: column -> field, and what is not sent.</summary>
+    public string Describe(string[] names)
+    {
+        var plan = PlanFor(names);
+        var sent = plan.Slots.Select(s => $"{s.Rule.Column} -> {s.Field.Path}{(string.Equals(s.Field.Path, _key.FieldPath, StringComparison.OrdinalIgnoreCase) ? " (the sync key)" : "")}");
+        var used = new HashSet<string>(plan.Slots.Where(s => s.Column >= 0).Select(s => names[s.Column]), StringComparer.OrdinalIgnoreCase);
+        var unsent = names.Where(n => !used.Contains(n)).ToList();
+        return $"Mapping: {string.Join(", ", sent)}{(_skipNull ? "; null values are not sent" : "")}" +
+            (unsent.Count > 0 ? $"; not sent: {string.Join(", ", unsent)}." : ".");
+    }
+
     /// <summary>" (did you mean 'x'?)" with the input column closest to a name, or "" when none is close.</summary>
     private static string Closest(string name, string[] names)
     {

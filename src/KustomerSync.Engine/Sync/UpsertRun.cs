@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.State;
 
@@ -52,12 +53,14 @@ public sealed class UpsertRun : IDisposable
     private long _lastSubmitTicks;
     private long _row;
     private int _inFlight;
+    private readonly IEngineLog? _log;
     private volatile string? _fatal;
     private volatile string? _fatalErrorId;
 
-    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, CancellationToken cancellationToken)
+    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, IEngineLog? log, CancellationToken cancellationToken)
     {
         _client = client;
+        _log = log;
         _options = options;
         _mapper = mapper;
         _cancellationToken = cancellationToken;
@@ -94,7 +97,7 @@ public sealed class UpsertRun : IDisposable
     /// before any write.
     /// </summary>
     public static async Task<UpsertRun> StartAsync(KustomerClient client, UpsertOptions options, IReadOnlyList<MappingRule> mapping, bool skipNull,
-        CancellationToken cancellationToken, UpsertStateBinding? state = null)
+        CancellationToken cancellationToken, UpsertStateBinding? state = null, IEngineLog? log = null)
     {
         var schema = await SchemaCatalog.LoadAsync(client, options.Target, cancellationToken).ConfigureAwait(false);
         if (options.Key.Kind == SyncKeyKind.CustomAttribute && schema.CustomAttributesKnown && schema.Find("custom." + options.Key.Attribute) is null)
@@ -106,7 +109,12 @@ public sealed class UpsertRun : IDisposable
         var mapper = new RecordMapper(schema, options.Key, mapping, skipNull);
         var useBulk = options.AllowBulk && !options.WhatIf &&
             KustomerRoles.HoldsAny(await client.GetRolesAsync(cancellationToken).ConfigureAwait(false), KustomerRoles.BulkRead);
-        return new UpsertRun(client, options, mapper, useBulk, state, cancellationToken);
+        if (log is { VerboseEnabled: true })
+            log.Verbose(useBulk ? $"Writes go through Kustomer's bulk endpoints, up to {BulkGateway.MaxItems} records a request."
+                : options.WhatIf ? "Planning only (WhatIf): rows are looked up, nothing is written."
+                : options.AllowBulk ? "Writes go one record per request: the key holds no bulk role."
+                : "Writes go one record per request, as asked.");
+        return new UpsertRun(client, options, mapper, useBulk, state, log, cancellationToken);
     }
 
     public UpsertSummary Summary { get; }
@@ -141,6 +149,7 @@ public sealed class UpsertRun : IDisposable
             try
             {
                 _mapper.CheckColumns(names);
+                if (_log is { VerboseEnabled: true } log) log.Verbose(_mapper.Describe(names));
             }
             catch (MappingException ex)
             {
@@ -402,6 +411,10 @@ public sealed class UpsertRun : IDisposable
 
     private void Enqueue(UpsertResult result)
     {
+        if (_log is { VerboseEnabled: true } log)
+            log.Verbose($"Row {result.Row}{(result.Key is null ? "" : $" (key '{result.Key}')")}: {result.Status}" +
+                (result.KustomerId is null ? "" : $" {result.KustomerId}") + (result.ErrorId is null ? "" : $", {result.ErrorId}") +
+                (result.Attempts > 1 ? $", {result.Attempts} attempts" : "") + ".");
         _state?.RecordOutcome(_runId, result);
         _results.Enqueue(result);
         _resultSignal.Release();
