@@ -92,7 +92,7 @@ where updated_at > @since
     # Kustomer field = source column, or = { scriptblock } computing the value from the row ($_).
     # Columns named like a Kustomer field or custom attribute need no entry.
     Mapping     = @{
-        'custom.regionStr' = { if ($_.email -like '*.de') { 'EU' } else { 'US' } }
+        'custom.crmAccountIdStr' = { 'crm-' + $_.externalId }
     }
 
     # $true: a NULL column leaves the Kustomer field as it is instead of clearing it.

@@ -65,6 +65,17 @@ public class BulkMoreTests
         (await c.Get("v1/customers/externalId=never")).Expect(404);
     }
 
+    [Fact]
+    public async Task State_applies_jobs_that_the_clock_says_are_due()
+    {
+        await using var server = await Api.Start(o => o.BulkDelayMs = 600_000);
+        using var c = server.CreateClient(EmulatorServer.BulkKey);
+        (await c.Post("v1/customers/bulk", """[{"externalId":"s-1"},{"externalId":"s-2"}]""")).Expect(201);
+        Assert.Equal(0, (await c.Get("_emulator/state?items=false")).Body!["customers"]!["count"]!.GetValue<int>());
+        server.AdvanceClock(TimeSpan.FromMinutes(10));
+        Assert.Equal(2, (await c.Get("_emulator/state?items=false")).Body!["customers"]!["count"]!.GetValue<int>());
+    }
+
     private static string Items(int n, Func<int, string> item) => "[" + string.Join(",", Enumerable.Range(0, n).Select(item)) + "]";
 
     [Fact]

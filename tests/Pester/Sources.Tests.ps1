@@ -60,10 +60,21 @@ from generate_series(1, 3) g
     }
 
     It 'stops early without reading everything (Select-Object -First)' {
-        $watch = [Diagnostics.Stopwatch]::StartNew()
-        $first = Get-SourceRows Postgres -ConnectionString $Pg -Query 'select g from generate_series(1, 5000000) g' | Select-Object -First 2
-        $first.Count | Should -Be 2
-        $watch.Elapsed.TotalSeconds | Should -BeLessThan 20
+        # Known bug, for the Sources owners: when the pipeline stops early, DbSourceReader disposes its data reader
+        # without cancelling the command, and Npgsql then reads the rest of the result (last_value is 5000000 here).
+        # The stopwatch this test had (under 20 s) passed anyway. Remove this skip with the fix.
+        Set-ItResult -Skipped -Because 'Get-SourceRows reads a Postgres result to its end when the pipeline stops early (DbSourceReader disposes its reader without cancelling the command)'
+        return
+        # nextval runs as the server makes each row, so the sequence tells how far the query got.
+        $sequence = 'ks_first_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $null = Get-SourceRows Postgres -ConnectionString $Pg -Query "create sequence $sequence"
+        try {
+            $first = Get-SourceRows Postgres -ConnectionString $Pg -Query "select nextval('$sequence') as n from generate_series(1, 5000000)" | Select-Object -First 2
+            $first.Count | Should -Be 2
+            (Get-SourceRows Postgres -ConnectionString $Pg -Query "select last_value from $sequence").last_value | Should -BeLessThan 5000000
+        } finally {
+            $null = Get-SourceRows Postgres -ConnectionString $Pg -Query "drop sequence if exists $sequence"
+        }
     }
 
     It 'names a missing parameter with KustomerSync.SourceMissingParameter' {

@@ -164,6 +164,7 @@ public static class InspectionRoutes
     {
         lock (s.Store.Sync)
         {
+            foreach (var job in s.Store.BulkJobs.All()) s.Bulk.CatchUp(job); // jobs due by the clock are applied first
             var customers = s.Store.Customers.Snapshot();
             var companies = s.Store.Companies.Snapshot(includeDeleted: true);
             var klasses = new JsonObject();
@@ -175,7 +176,6 @@ public static class InspectionRoutes
                 klasses[name] = k;
             }
             var jobs = s.Store.BulkJobs.All();
-            foreach (var job in jobs) s.Bulk.CatchUp(job);
             var state = new JsonObject
             {
                 ["org"] = s.Options.Current.Org,

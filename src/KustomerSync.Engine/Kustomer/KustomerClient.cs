@@ -67,6 +67,13 @@ public sealed class KustomerClient : IDisposable
     public RateGate SearchGate => _searchGate;
     public TimeProvider Time => Options.Time;
 
+    /// <summary>Where requests and pacing waits are narrated (set by the host for the length of a run); null: nowhere.</summary>
+    public Diagnostics.IEngineLog? Log { get; set; }
+
+    /// <summary>True while some request waits for the rate window to turn over, so progress can say so.</summary>
+    public bool WaitingForRateWindow => Volatile.Read(ref _waitingForWindow) > 0;
+    private int _waitingForWindow;
+
     /// <summary>The roles of the key (GET /v1/auth/tokens/current), asked once per client.</summary>
     public Task<IReadOnlyList<string>> GetRolesAsync(CancellationToken cancellationToken)
     {
@@ -123,7 +130,8 @@ public sealed class KustomerClient : IDisposable
             attempt++;
             cancellationToken.ThrowIfCancellationRequested();
             if (kind == RequestKind.Search) await _searchGate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
-            await _gate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+            await WaitForBudgetAsync(cancellationToken).ConfigureAwait(false);
+            var sentAt = Time.GetTimestamp();
 
             using var request = new HttpRequestMessage(method, "v1/" + path.TrimStart('/'));
             if (payload is not null)
@@ -143,6 +151,7 @@ public sealed class KustomerClient : IDisposable
                 }
                 catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
+                    if (Log is { DebugEnabled: true } log) log.Debug($"{method} /v1/{path.TrimStart('/')} -> no answer after {Time.GetElapsedTime(sentAt).TotalMilliseconds:0} ms (attempt {attempt}): {Redact(ex.Message)}");
                     _gate.ReportNoAnswer();
                     var reason = ex is OperationCanceledException ? $"no answer within {Options.RequestTimeout.TotalSeconds:0} s" : Redact(ex.Message);
                     if (kind == RequestKind.Create && ex is OperationCanceledException)
@@ -161,6 +170,9 @@ public sealed class KustomerClient : IDisposable
                 // Which budget a search answer's figures describe is undocumented (§8): they never lower the org budget,
                 // and the search budget is counted by its own gate.
                 if (kind == RequestKind.Search) _gate.ReportSpent();
+                if (Log is { DebugEnabled: true } log)
+                    log.Debug($"{method} /v1/{path.TrimStart('/')}{(payload is null ? "" : $" ({payload.Length:N0} bytes)")} -> {status} {response.StatusCode} in {Time.GetElapsedTime(sentAt).TotalMilliseconds:0} ms" +
+                        (limit is null ? "" : $", {remaining} of {limit} requests left in the rate window") + (attempt > 1 ? $" (attempt {attempt})" : ""));
                 if (status == 429)
                 {
                     Interlocked.Increment(ref _rateLimited);
@@ -197,6 +209,26 @@ public sealed class KustomerClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The org budget's turn; a wait of a second or more is narrated, and a spent window shows in progress.</summary>
+    private async Task WaitForBudgetAsync(CancellationToken cancellationToken)
+    {
+        var (left, limit) = (_gate.Remaining, _gate.Limit);
+        var spent = left is 0;
+        var waitStarted = Time.GetTimestamp();
+        if (spent) Interlocked.Increment(ref _waitingForWindow);
+        try
+        {
+            await _gate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (spent) Interlocked.Decrement(ref _waitingForWindow);
+        }
+        var waited = Time.GetElapsedTime(waitStarted);
+        if (Log is { VerboseEnabled: true } log && waited >= TimeSpan.FromSeconds(1))
+            log.Verbose($"Waited {waited.TotalSeconds:N1} s for Kustomer's rate window ({left:N0} of {limit:N0} requests were left in it).");
+    }
 
     private async Task BackoffAsync(int attempt, CancellationToken cancellationToken)
     {
