@@ -19,7 +19,6 @@ BeforeAll {
         if ($text) { $text | ConvertFrom-Json -Depth 20 }
     }
     function script:Results($Output) { @($Output | Where-Object { $_ -is [KustomerSync.UpsertResult] }) }
-    function script:Summary($Output) { $Output | Where-Object { $_ -is [KustomerSync.UpsertSummary] } }
     $env:KUSTOMERSYNC_RULES_KEY = 'emulator-key'
     $env:KUSTOMERSYNC_RULES_READER = 'rules-reader'
     $keysFile = Join-Path ([System.IO.Path]::GetTempPath()) "rules-keys-$([guid]::NewGuid().ToString('N')).json"
@@ -42,14 +41,14 @@ AfterAll {
 
 Describe 'Company links' {
     It 'keeps a customer''s company when the mapping names none' {
-        [pscustomobject]@{ externalId = 'link-co'; name = 'Analytical Engines' } | Invoke-KustomerUpsert -Object Company -Destination rules | Out-Null
+        [pscustomobject]@{ externalId = 'link-co'; name = 'Analytical Engines' } | Invoke-KustomerUpsert -Object Company -Destination rules 6>$null | Out-Null
         $first = Results ([pscustomobject]@{ externalId = 'link-1'; name = 'Ada'; companyExternalId = 'link-co' } |
-            Invoke-KustomerUpsert -Object Customer -Destination rules)
+            Invoke-KustomerUpsert -Object Customer -Destination rules 6>$null)
         $companyId = (Invoke-Emulator $script:Base GET "v1/customers/$($first[0].KustomerId)" -Key emulator-admin-key).data.relationships.company.data.id
         $companyId | Should -Match '^[0-9a-f]{24}$'
 
-        $output = [pscustomobject]@{ externalId = 'link-1'; name = 'Ada Lovelace' } | Invoke-KustomerUpsert -Object Customer -Destination rules
-        (Summary $output).Updated | Should -Be 1
+        [pscustomobject]@{ externalId = 'link-1'; name = 'Ada Lovelace' } | Invoke-KustomerUpsert -Object Customer -Destination rules -SummaryVariable summary 6>$null | Out-Null
+        $summary.Updated | Should -Be 1
         $after = Invoke-Emulator $script:Base GET "v1/customers/$($first[0].KustomerId)" -Key emulator-admin-key
         $after.data.attributes.name | Should -Be 'Ada Lovelace'
         $after.data.relationships.company.data.id | Should -Be $companyId
@@ -58,12 +57,12 @@ Describe 'Company links' {
     It 'keeps the link when the record''s id comes from the state store' {
         $state = Join-Path ([System.IO.Path]::GetTempPath()) "rules-$([guid]::NewGuid().ToString('N')).db"
         try {
-            $first = Results ([pscustomobject]@{ externalId = 'link-2'; name = 'Charles' } | Invoke-KustomerUpsert -Object Customer -Destination rules -StatePath $state)
+            $first = Results ([pscustomobject]@{ externalId = 'link-2'; name = 'Charles' } | Invoke-KustomerUpsert -Object Customer -Destination rules -StatePath $state 6>$null)
             $company = Invoke-Emulator $script:Base POST 'v1/companies' @{ name = 'Difference Engines'; externalId = 'link-co-2' } -Key emulator-admin-key
             Invoke-Emulator $script:Base PATCH "v1/customers/$($first[0].KustomerId)" @{ company = $company.data.id } -Key emulator-admin-key | Out-Null
 
-            $output = [pscustomobject]@{ externalId = 'link-2'; name = 'Charles Babbage' } | Invoke-KustomerUpsert -Object Customer -Destination rules -StatePath $state
-            (Summary $output).Updated | Should -Be 1
+            [pscustomobject]@{ externalId = 'link-2'; name = 'Charles Babbage' } | Invoke-KustomerUpsert -Object Customer -Destination rules -StatePath $state -SummaryVariable summary 6>$null | Out-Null
+            $summary.Updated | Should -Be 1
             (Invoke-Emulator $script:Base GET "v1/customers/$($first[0].KustomerId)" -Key emulator-admin-key).data.relationships.company.data.id | Should -Be $company.data.id
         }
         finally {
@@ -75,10 +74,11 @@ Describe 'Company links' {
 Describe 'Company updates' {
     It 'sends createdAt and importedAt on create only, since Kustomer refuses them on update' {
         $row = { param($name) [pscustomobject]@{ externalId = 'dated-co'; name = $name; createdAt = '2020-01-02T03:04:05Z'; importedAt = '2026-11-30T00:00:00Z' } }
-        (Summary (& $row 'Dated Company' | Invoke-KustomerUpsert -Object Company -Destination rules)).Created | Should -Be 1
-        $output = & $row 'Dated Company Ltd' | Invoke-KustomerUpsert -Object Company -Destination rules -ErrorVariable failures -ErrorAction SilentlyContinue
-        $failures | Should -BeNullOrEmpty
-        (Summary $output).Updated | Should -Be 1
+        & $row 'Dated Company' | Invoke-KustomerUpsert -Object Company -Destination rules -SummaryVariable created 6>$null | Out-Null
+        $created.Created | Should -Be 1
+        $result = Results (& $row 'Dated Company Ltd' | Invoke-KustomerUpsert -Object Company -Destination rules -SummaryVariable updated -WarningAction SilentlyContinue 6>$null)
+        $result[0].Message | Should -BeNullOrEmpty
+        $updated.Updated | Should -Be 1
     }
 }
 
@@ -106,34 +106,35 @@ Describe 'Klasses of every status' {
 
 Describe 'Custom-attribute keys and records older than two years' {
     BeforeAll {
-        $seeded = Results ([pscustomobject]@{ externalId = 'dormant-1'; name = 'Dormant'; crmAccountIdStr = 'D-1' } | Invoke-KustomerUpsert -Object Customer -Destination rules)
+        $seeded = Results ([pscustomobject]@{ externalId = 'dormant-1'; name = 'Dormant'; crmAccountIdStr = 'D-1' } | Invoke-KustomerUpsert -Object Customer -Destination rules 6>$null)
         Invoke-Emulator $script:Base POST '_emulator/records/times' @{ type = 'customer'; id = $seeded[0].KustomerId; ageDays = 731 } | Out-Null
     }
 
     It 'does not create a record that search cannot rule out, and says why' {
         $before = (Invoke-Emulator $script:Base GET '_emulator/state?items=false').customers.count
         $output = [pscustomobject]@{ crmAccountIdStr = 'D-1'; name = 'Dormant again' } |
-            Invoke-KustomerUpsert -Object Customer -SyncKey crmAccountIdStr -Destination rules -ErrorVariable failures -ErrorAction SilentlyContinue
+            Invoke-KustomerUpsert -Object Customer -SyncKey crmAccountIdStr -Destination rules -WarningVariable warnings -WarningAction SilentlyContinue 6>$null
         $result = (Results $output)[0]
         $result.Status | Should -Be 'Failed'
         $result.ErrorId | Should -Be 'KustomerSync.KeyNotProvablyAbsent'
+        $result.Field | Should -Be 'custom.crmAccountIdStr'
         $result.Message | Should -Match 'two years'
-        $failures[0].FullyQualifiedErrorId | Should -BeLike 'KustomerSync.KeyNotProvablyAbsent*'
+        $warnings | Should -Not -BeNullOrEmpty
         (Invoke-Emulator $script:Base GET '_emulator/state?items=false').customers.count | Should -Be $before
     }
 
     It 'creates on a search miss with -CreateOnSearchMiss' {
-        $output = [pscustomobject]@{ crmAccountIdStr = 'N-1'; name = 'New account' } |
-            Invoke-KustomerUpsert -Object Customer -SyncKey crmAccountIdStr -Destination rules -CreateOnSearchMiss
-        (Summary $output).Created | Should -Be 1
+        [pscustomobject]@{ crmAccountIdStr = 'N-1'; name = 'New account' } |
+            Invoke-KustomerUpsert -Object Customer -SyncKey crmAccountIdStr -Destination rules -CreateOnSearchMiss -SummaryVariable summary 6>$null | Out-Null
+        $summary.Created | Should -Be 1
     }
 }
 
 Describe 'KObject backfills' {
     It 'marks created KObjects imported with -Backfill, so the per-customer create limit does not hold them' {
-        [pscustomobject]@{ email = 'orders@example.com'; name = 'Orders' } | Invoke-KustomerUpsert -Object Customer -SyncKey Email -Destination rules | Out-Null
+        [pscustomobject]@{ email = 'orders@example.com'; name = 'Orders' } | Invoke-KustomerUpsert -Object Customer -SyncKey Email -Destination rules 6>$null | Out-Null
         $orders = 1..12 | ForEach-Object { [pscustomobject]@{ externalId = "bf-$_"; title = "Order $_"; customerEmail = 'orders@example.com' } }
-        $summary = Summary ($orders | Invoke-KustomerUpsert -Object kobject.order -Destination rules -Backfill)
+        $orders | Invoke-KustomerUpsert -Object kobject.order -Destination rules -Backfill -SummaryVariable summary 6>$null | Out-Null
         $summary.Created | Should -Be 12
         $summary.RateLimited | Should -Be 0
         (Invoke-Emulator $script:Base GET 'v1/klasses/order/externalId=bf-12' -Key emulator-admin-key).data.attributes.importedAt | Should -Not -BeNullOrEmpty
@@ -146,7 +147,9 @@ Describe 'A 401 for a missing role' {
         $failure[0].FullyQualifiedErrorId | Should -BeLike 'KustomerSync.MissingRole,*'
         $failure[0].Exception.Message | Should -Match 'org\.admin\.metadata\.read'
 
-        $output = [pscustomobject]@{ externalId = 'r-1'; name = 'Reader' } | Invoke-KustomerUpsert -Object Customer -Destination reader401 -ErrorAction SilentlyContinue
+        $output = [pscustomobject]@{ externalId = 'r-1'; name = 'Reader' } |
+            Invoke-KustomerUpsert -Object Customer -Destination reader401 -WarningAction SilentlyContinue -ErrorVariable fatal -ErrorAction SilentlyContinue 6>$null
         (Results $output)[0].ErrorId | Should -Be 'KustomerSync.MissingRole'
+        $fatal[0].FullyQualifiedErrorId | Should -BeLike 'KustomerSync.MissingRole*'
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 
 namespace KustomerSync.Engine.Kustomer;
@@ -9,7 +8,7 @@ public static class ConnectionTester
     public static async Task<ConnectionTestResult> TestAsync(KustomerClient client, string destinationName, CancellationToken cancellationToken)
     {
         var result = new ConnectionTestResult { Destination = destinationName, BaseUri = client.BaseUri };
-        var watch = Stopwatch.StartNew();
+        var started = client.Time.GetTimestamp();
         KustomerResponse response;
         try
         {
@@ -20,7 +19,7 @@ public static class ConnectionTester
             throw new KustomerException("KustomerSync.AuthenticationFailed",
                 $"Kustomer at {client.BaseUri.Host} refused the API key ({ex.Detail}). Check that the key is complete, not expired, and from this organization's region; then run Connect-KustomerDestination again.", ex);
         }
-        result.LatencyMs = Math.Round(watch.Elapsed.TotalMilliseconds, 1);
+        result.LatencyMs = Math.Round(client.Time.GetElapsedTime(started).TotalMilliseconds, 1);
         var attributes = response.DataAttributes;
         result.TokenName = attributes?["name"]?.ToString();
         result.Roles = KustomerRoles.FromToken(attributes);
