@@ -202,7 +202,7 @@ function Start-TestServers {
         if (-not $entry.Installed) {
             $missing.Add($entry)
             if ($strict) { $problems.Add("CI=true and $($entry.Name) is not installed ($($entry.Hint)).") }
-            Write-Host "$($entry.Name) not installed ($($entry.Hint)): its tests are skipped$(if ($strict) { ', which CI=true counts as a failure' })." -ForegroundColor Yellow
+            Write-Host "$($entry.Name) not installed ($($entry.Hint)): $(if ($strict) { 'a failure under CI=true' } else { 'its tests are skipped' })." -ForegroundColor Yellow
             continue
         }
         $server = [pscustomobject]@{ Name = $entry.Name; Variable = $entry.Variable; Value = $null; Where = $null; Stop = $null }
