@@ -62,12 +62,10 @@ from customers where updated_at >= @since order by id
     $sync = {
         param([string] $Title)
         Write-Host "`n== $Title" -ForegroundColor Cyan
-        $output = Get-SourceRows -Provider Sqlite -ConnectionString $source -Query $query -Parameters @{ since = '2000-01-01' } |
-            Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -StatePath $state -ReportKeysLeft
-        $results = $output | Where-Object { $_ -is [KustomerSync.UpsertResult] }
+        # The output holds only results; the summary line goes to the host and the object to $summary.
+        $results = Get-SourceRows -Provider Sqlite -ConnectionString $source -Query $query -Parameters @{ since = '2000-01-01' } |
+            Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -StatePath $state -ReportKeysLeft -SummaryVariable summary
         $results | Where-Object Status -NE 'Unchanged' | Select-Object -First 3 | Format-Table | Out-Host
-        $summary = $output | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
-        $summary | Out-Host
         if ($summary.Total -ne $count.n -or $summary.Invalid -gt 0 -or $summary.Failed -gt 0) {
             throw "$Title did not sync every row cleanly: $($summary.Total) rows, $($summary.Invalid) invalid, $($summary.Failed) failed."
         }

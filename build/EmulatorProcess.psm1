@@ -33,31 +33,45 @@ function Start-KustomerEmulator {
     # Drain both pipes so the emulator never blocks on a full buffer.
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $stderr = $process.StandardError.ReadToEndAsync()
+    if (-not (Wait-KustomerEmulator -BaseUri $baseUri -Process $process -TimeoutSeconds $TimeoutSeconds)) {
+        if ($process.HasExited) {
+            throw "The emulator exited with code $($process.ExitCode): $($stderr.GetAwaiter().GetResult()) $($stdout.GetAwaiter().GetResult())"
+        }
+        $process.Kill()
+        throw "The emulator did not answer $baseUri/health within $TimeoutSeconds s."
+    }
+    [pscustomobject]@{ BaseUri = $baseUri; Process = $process }
+}
+
+function Wait-KustomerEmulator {
+    <#
+    .SYNOPSIS
+        Waits until the emulator answers /health: $true, or $false when the process exited or the time ran out.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $BaseUri,
+        [Parameter(Mandatory)] [System.Diagnostics.Process] $Process,
+        [int] $TimeoutSeconds = 30
+    )
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     $client = [System.Net.Http.HttpClient]::new()
     try {
-        while ($true) {
-            if ($process.HasExited) {
-                throw "The emulator exited with code $($process.ExitCode): $($stderr.GetAwaiter().GetResult()) $($stdout.GetAwaiter().GetResult())"
-            }
+        while (-not $Process.HasExited -and [DateTime]::UtcNow -lt $deadline) {
             try {
-                $response = $client.GetAsync("$baseUri/health").GetAwaiter().GetResult()
-                if ($response.IsSuccessStatusCode) { break }
+                $response = $client.GetAsync("$BaseUri/health").GetAwaiter().GetResult()
+                if ($response.IsSuccessStatusCode) { return $true }
             } catch [System.Net.Http.HttpRequestException] {
                 Write-Debug "Emulator not up yet: $($_.Exception.Message)"
             } catch [System.AggregateException] {
                 Write-Debug "Emulator not up yet: $($_.Exception.Message)"
             }
-            if ([DateTime]::UtcNow -gt $deadline) {
-                $process.Kill()
-                throw "The emulator did not answer $baseUri/health within $TimeoutSeconds s."
-            }
             Start-Sleep -Milliseconds 100
         }
+        return $false
     } finally {
         $client.Dispose()
     }
-    [pscustomobject]@{ BaseUri = $baseUri; Process = $process }
 }
 
 function Stop-KustomerEmulator {
@@ -69,4 +83,4 @@ function Stop-KustomerEmulator {
     }
 }
 
-Export-ModuleMember -Function Get-FreeLoopbackPort, Start-KustomerEmulator, Stop-KustomerEmulator
+Export-ModuleMember -Function Get-FreeLoopbackPort, Start-KustomerEmulator, Wait-KustomerEmulator, Stop-KustomerEmulator

@@ -81,14 +81,14 @@ Describe 'The view of <Name>' -ForEach $modelTypes {
 Describe 'What the default views show' {
     It 'shows an upsert result as a table of Row, Key, Status, KustomerId and Message without the row lead-in' {
         $text = New-Sample 'KustomerSync.UpsertResult' | Out-String -Width 160
-        $text | Should -Match 'Row\s+Key\s+Status\s+KustomerId\s+Message'
-        $text | Should -Match "c-1003\s+Invalid\s+column 'lifetimeValueNum'"
+        $text | Should -Match 'Row\s+Status\s+Key\s+ErrorId\s+Message'
+        $text | Should -Match "Invalid\s+c-1003\s+InvalidValue\s+column 'lifetimeValueNum'"
         $text | Should -Not -Match 'InputObject'
     }
 
     It 'shows the summary after the result rows in its own list, even in the same output' {
         $text = @((New-Sample 'KustomerSync.UpsertResult'), (New-Sample 'KustomerSync.UpsertSummary')) | Out-String -Width 160
-        $text | Should -Match 'Row\s+Key\s+Status'
+        $text | Should -Match 'Row\s+Status\s+Key'
         $text | Should -Match 'Object\s+: Customer by ExternalId \(UpdateOrCreate\)'
         $text | Should -Match 'Requests\s+: 4 \(0 rate-limited, 0 retried\)'
         $text | Should -Not -Match 'RowsPerSecond'

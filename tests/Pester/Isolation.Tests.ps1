@@ -21,8 +21,8 @@ Describe 'Dependency isolation' {
             Connect-KustomerDestination -BaseUri $env:KUSTOMERSYNC_ISOLATION_URI -ApiKeyEnvironmentVariable ISOLATION_KEY
             $db = Join-Path ([System.IO.Path]::GetTempPath()) "iso-$PID.db"
             Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query "create table t(externalId text, name text); insert into t values ('iso-1','Isolated One'),('iso-2','Isolated Two')" | Out-Null
-            $summary = Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query 'select * from t' |
-                Invoke-KustomerUpsert -Object Customer | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
+            Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query 'select * from t' |
+                Invoke-KustomerUpsert -Object Customer -SummaryVariable summary 6>$null | Out-Null
             $versions = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Microsoft.Data.Sqlite' } |
                 ForEach-Object { '{0}@{1}' -f $_.GetName().Version, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name }
             [pscustomobject]@{ Old = "$old"; Created = $summary.Created; Versions = $versions -join ';' } | ConvertTo-Json -Compress

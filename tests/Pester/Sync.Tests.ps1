@@ -89,30 +89,30 @@ Describe 'Invoke-KustomerSync with a SQLite source' {
 
     It 'runs, keeps state beside the definition, and returns only the summary' {
         Push-Location ([System.IO.Path]::GetTempPath())
-        try { $out = @(Invoke-KustomerSync -Path $script:Basic) } finally { Pop-Location }
-        $out.Count | Should -Be 1
-        $out[0] | Should -BeOfType KustomerSync.UpsertSummary
-        $out[0].Created | Should -Be 20
-        $out[0].Sync | Should -Be 'sqlite-people'
+        try { $out = @(Invoke-KustomerSync -Path $script:Basic -SummaryVariable summary 6>$null) } finally { Pop-Location }
+        $out.Count | Should -Be 0
+        $summary | Should -BeOfType KustomerSync.UpsertSummary
+        $summary.Created | Should -Be 20
+        $summary.Sync | Should -Be 'sqlite-people'
         $LASTEXITCODE | Should -Be 0
         Join-Path $script:Work 'basic.state.db' | Should -Exist
     }
 
     It 'a second run is all Unchanged with zero requests, and -PassThru gives one result per row' {
-        $out = @(Invoke-KustomerSync -Path $script:Basic -PassThru)
-        $summary = $out[-1]
+        $out = @(Invoke-KustomerSync -Path $script:Basic -PassThru -SummaryVariable summary 6>$null)
         $summary.Unchanged | Should -Be 20
         $summary.Requests | Should -Be 0
         @($out | Where-Object { $_ -is [KustomerSync.UpsertResult] }).Count | Should -Be 20
     }
 
     It '-WhatIf plans without writing and -FullSync writes every row again' {
-        $plan = Invoke-KustomerSync -Path $script:Basic -FullSync -WhatIf
+        Invoke-KustomerSync -Path $script:Basic -FullSync -WhatIf -SummaryVariable plan 6>$null
         $plan.WhatIf | Should -BeTrue
         $plan.WouldUpdate | Should -Be 20
-        $full = Invoke-KustomerSync -Path $script:Basic -FullSync
+        Invoke-KustomerSync -Path $script:Basic -FullSync -SummaryVariable full 6>$null
         $full.Updated | Should -Be 20
-        (Invoke-KustomerSync -Path $script:Basic).Unchanged | Should -Be 20
+        Invoke-KustomerSync -Path $script:Basic -SummaryVariable again 6>$null
+        $again.Unchanged | Should -Be 20
     }
 
     It 'records every run in the history' {
@@ -298,21 +298,20 @@ insert into $script:Table (id, name, email, updated_at)
     }
 
     It 'first run creates every row' {
-        $summary = Invoke-KustomerSync -Path $script:PgDef
+        Invoke-KustomerSync -Path $script:PgDef -SummaryVariable summary 6>$null
         $summary.Created | Should -Be 200
         $summary.Total | Should -Be 200
     }
 
     It 'second run is all Unchanged with zero requests' {
-        $summary = Invoke-KustomerSync -Path $script:PgDef
+        Invoke-KustomerSync -Path $script:PgDef -SummaryVariable summary 6>$null
         $summary.Unchanged | Should -Be 200
         $summary.Requests | Should -Be 0
     }
 
     It 'after 1% changed, only those rows are written' {
         Invoke-Psql "update $script:Table set name = name || ' (moved)', updated_at = now() where id in ('pg-7', 'pg-150')" | Out-Null
-        $results = Invoke-KustomerSync -Path $script:PgDef -PassThru
-        $summary = $results[-1]
+        $results = Invoke-KustomerSync -Path $script:PgDef -PassThru -SummaryVariable summary 6>$null
         $summary.Updated | Should -Be 2
         $summary.Unchanged | Should -Be 198
         $summary.Created | Should -Be 0
@@ -337,18 +336,18 @@ insert into $script:Table (id, name, email, updated_at)
 }
 "@
         $state = Join-Path $script:Work 'pg-since.state.db'
-        $first = Invoke-KustomerSync -Path $def -Verbose 4>&1
+        $first = Invoke-KustomerSync -Path $def -Verbose -SummaryVariable firstSummary 4>&1 6>$null
         ($first | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Contain '$LastRunStart = 2000-01-01T00:00:00.0000000Z (first run).'
-        ($first | Where-Object { $_ -is [KustomerSync.UpsertSummary] }).Total | Should -Be 200
+        $firstSummary.Total | Should -Be 200
 
-        $second = Invoke-KustomerSync -Path $def -Verbose 4>&1
+        $second = Invoke-KustomerSync -Path $def -Verbose -SummaryVariable secondSummary 4>&1 6>$null
         $lastStart = (Get-KustomerSyncRun -StatePath $state -Sync pg-since -Last 2)[0].Started
         $expected = '$LastRunStart = ' + $lastStart.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ss')
         ($second | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Where-Object { $_ -like "$expected*" } | Should -Not -BeNullOrEmpty
-        ($second | Where-Object { $_ -is [KustomerSync.UpsertSummary] }).Total | Should -Be 0
+        $secondSummary.Total | Should -Be 0
 
         Invoke-Psql "update $script:Table set name = name || '!', updated_at = now() where id in ('pg-1', 'pg-2', 'pg-3')" | Out-Null
-        $third = Invoke-KustomerSync -Path $def
+        Invoke-KustomerSync -Path $def -SummaryVariable third 6>$null
         $third.Total | Should -Be 3
         $third.Updated | Should -Be 3
     }
@@ -364,18 +363,19 @@ insert into $script:Table (id, name, email, updated_at)
     PushDown = `$true
 }
 "@
-        $first = Invoke-KustomerSync -Path $def
+        Invoke-KustomerSync -Path $def -SummaryVariable first 6>$null
         $first.Total | Should -Be 200
         ($first.Updated + $first.Unchanged + $first.Created) | Should -Be 200
-        $second = Invoke-KustomerSync -Path $def
+        Invoke-KustomerSync -Path $def -SummaryVariable second 6>$null
         $second.Total | Should -Be 0
         $second.Requests | Should -Be 0
         Invoke-Psql "update $script:Table set email = 'changed.' || email where id in ('pg-10', 'pg-11')" | Out-Null
-        $third = Invoke-KustomerSync -Path $def
+        Invoke-KustomerSync -Path $def -SummaryVariable third 6>$null
         $third.Total | Should -Be 2
         $third.Updated | Should -Be 2
         $third.Requests | Should -Be 2 -Because 'the key state comes with each row, so known records are updated without a lookup'
-        (Invoke-KustomerSync -Path $def).Total | Should -Be 0
+        Invoke-KustomerSync -Path $def -SummaryVariable fourth 6>$null
+        $fourth.Total | Should -Be 0
     }
 
     It 'a second concurrent run of the same sync refuses with KustomerSync.StateLocked' {

@@ -27,9 +27,7 @@ Describe 'Invoke-KustomerUpsert against faults' {
     AfterAll { Stop-KustomerEmulator $script:Faulty }
 
     It 'reports every row once and never creates a duplicate' {
-        $output = New-Rows 150 'f-' | Invoke-KustomerUpsert -Object Customer -Destination faulty -ErrorAction SilentlyContinue
-        $results = @($output | Where-Object { $_ -is [KustomerSync.UpsertResult] })
-        $summary = $output | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
+        $results = @(New-Rows 150 'f-' | Invoke-KustomerUpsert -Object Customer -Destination faulty -SummaryVariable summary -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
         $results.Count | Should -Be 150
         ($results.Row | Sort-Object -Unique).Count | Should -Be 150
         $summary.Total | Should -Be 150
@@ -49,7 +47,7 @@ Describe 'Invoke-KustomerUpsert under a tight rate limit' {
     AfterAll { Stop-KustomerEmulator $script:Limited }
 
     It 'paces itself from the headers so that 429s stay rare, and loses nothing' {
-        $summary = New-Rows 80 'r-' | Invoke-KustomerUpsert -Object Customer -Destination limited | Where-Object { $_ -is [KustomerSync.UpsertSummary] }
+        New-Rows 80 'r-' | Invoke-KustomerUpsert -Object Customer -Destination limited -SummaryVariable summary | Out-Null
         $summary.Created | Should -Be 80
         $summary.RateLimited | Should -BeLessOrEqual 2
         (Get-EmulatorJson $script:Limited.BaseUri '/_emulator/state').customers.count | Should -Be 80
@@ -65,7 +63,7 @@ Describe 'Planning with -WhatIf' {
 
     It 'creates no state file and writes nothing' {
         $state = Join-Path ([System.IO.Path]::GetTempPath()) "whatif-$([guid]::NewGuid().ToString('N')).db"
-        $summary = New-Rows 5 'w-' | Invoke-KustomerUpsert -Object Customer -Destination plain -StatePath $state -WhatIf | Select-Object -Last 1
+        New-Rows 5 'w-' | Invoke-KustomerUpsert -Object Customer -Destination plain -StatePath $state -WhatIf -SummaryVariable summary | Out-Null
         $summary.WouldCreate | Should -Be 5
         Test-Path $state | Should -BeFalse
         (Get-EmulatorJson $script:Plain.BaseUri '/_emulator/state').customers.count | Should -Be 0

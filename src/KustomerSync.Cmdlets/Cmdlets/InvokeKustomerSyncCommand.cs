@@ -11,12 +11,13 @@ namespace KustomerSync.Cmdlets;
 
 /// <summary>
 /// Runs one declarative sync definition (.psd1) end to end: validated first (every problem at once, each naming its
-/// setting), incremental through the state store, run history, the summary as output, and an exit code for schedulers
+/// setting), incremental through the state store, run history, the summary as a host line and in -SummaryVariable (the
+/// output stream holds only results, with -PassThru), and an exit code for schedulers
 /// ($LASTEXITCODE always; the host's exit code with -ExitCode). The file is read as data with the PowerShell parser and
 /// never run; only Mapping values may be scriptblocks, compiled here because the engine has no PowerShell.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "KustomerSync", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(UpsertSummary), typeof(UpsertResult))]
+[OutputType(typeof(UpsertResult))]
 public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
 {
     private const string Activity = "Kustomer sync";
@@ -36,6 +37,10 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
 
     [Parameter]
     public SwitchParameter ExitCode { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SummaryVariable { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -73,6 +78,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             FullSync = FullSync,
             CompileExpression = Compile,
             MakeSourceObject = PassThru || hasExpressions ? MakeRow : null,
+            Log = EngineLog,
         };
 
         DefinitionRun run;
@@ -96,11 +102,20 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             finally
             {
                 CompleteProgress(1, Activity);
+                FlushEngineLog();
             }
-            if (Cancellation.IsCancellationRequested) throw new PipelineStoppedException();
+            if (Cancellation.IsCancellationRequested)
+            {
+                // The pipeline is stopping, so the warning goes straight to the host.
+                if (outcome.Message is { } stopped)
+                    try { Host.UI.WriteWarningLine(stopped); } catch (Exception ex) when (ex is PipelineStoppedException or NotImplementedException) { }
+                throw new PipelineStoppedException();
+            }
             if (observer.SuppressedErrors > 0)
                 WriteWarning($"{observer.SuppressedErrors} more rejected rows were not written as errors. See them with Get-KustomerSyncRun -Sync '{definition.Name}' -Status Failed, Invalid (or run with -PassThru).");
-            if (outcome.Summary is not null) WriteObject(outcome.Summary);
+            if (observer.Unreachable > 0 && !outcome.Failed)
+                WriteWarning($"{observer.Unreachable} rows could not reach Kustomer and were not written; the next run retries them.");
+            if (outcome.Summary is not null) WriteSummary(outcome.Summary, SummaryVariable);
             if (outcome.Failed)
             {
                 SetExitCode(DefinitionOutcome.ExitRunFailed);
@@ -155,18 +170,26 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
 
         public int SuppressedErrors { get; private set; }
 
+        /// <summary>Rows that failed for want of Kustomer, not for their content: the run's error (or one warning) covers them.</summary>
+        public int Unreachable { get; private set; }
+
+        /// <summary>With -PassThru a row is its result; without, a rejected row is an error record. Never both.</summary>
         public void Result(UpsertResult result)
         {
-            if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed)
+            _cmdlet.FlushEngineLog();
+            if (_cmdlet.PassThru)
             {
-                if (_cmdlet.PassThru || _errors < MaxRowErrors)
-                {
-                    _errors++;
-                    _cmdlet.WriteError(RowError(result));
-                }
-                else SuppressedErrors++;
+                _cmdlet.WriteObject(result);
+                return;
             }
-            if (_cmdlet.PassThru) _cmdlet.WriteObject(result);
+            if (result.Status is not (UpsertStatus.Invalid or UpsertStatus.Failed)) return;
+            if (result.ErrorId is "KustomerSync.ConnectionFailed" or "KustomerSync.NotAttempted") Unreachable++;
+            else if (_errors < MaxRowErrors)
+            {
+                _errors++;
+                _cmdlet.WriteError(RowError(result));
+            }
+            else SuppressedErrors++;
         }
 
         public void Progress(UpsertSummary summary, int inFlight) =>

@@ -7,13 +7,18 @@ using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Cmdlets;
 
-/// <summary>Upserts pipeline objects into Kustomer records, one result per row, then a summary.</summary>
+/// <summary>
+/// Upserts pipeline objects into Kustomer records: one result per row on the output stream, in input order; the
+/// summary as one host line and in -SummaryVariable; rejected rows are results (not also error records), with one
+/// warning counting them.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "KustomerUpsert", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(UpsertResult), typeof(UpsertSummary))]
+[OutputType(typeof(UpsertResult))]
 public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
 {
     private const string Activity = "Upserting into Kustomer";
     private UpsertRun? _run;
+    private KustomerClient? _client;
     private SyncState? _state;
     private bool _whatIf;
 
@@ -76,8 +81,20 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     public SwitchParameter NoBulk { get; set; }
 
     [Parameter]
+    public SwitchParameter CreateOnSearchMiss { get; set; }
+
+    [Parameter]
+    public SwitchParameter Backfill { get; set; }
+
+    [Parameter]
     [ValidateRange(1, long.MaxValue)]
     public long ExpectedRowCount { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SummaryVariable { get; set; }
+
+    private long _rejected;
 
     protected override void BeginProcessing()
     {
@@ -86,7 +103,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         try
         {
             var target = SyncTarget.Parse(Object);
-            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk };
+            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk, CreateOnSearchMiss = CreateOnSearchMiss, Backfill = Backfill };
         }
         catch (ArgumentException ex)
         {
@@ -98,11 +115,13 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         {
             _state = OpenState(options);
             var binding = _state is null ? null : new UpsertStateBinding(_state, ReportKeysLeft);
-            _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation, binding));
+            _client = client;
+            client.Log = EngineLog;
+            _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation, binding, EngineLog));
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException)
         {
-            throw Terminate(ToErrorRecord(ex, ex is MappingException ? Mapping : ex is StateException ? (object?)StatePath ?? SyncName : destination.Name));
+            throw Terminate(ex is MappingException m ? MappingError(m, Mapping) : ToErrorRecord(ex, ex is StateException ? (object?)StatePath ?? SyncName : destination.Name));
         }
     }
 
@@ -142,7 +161,16 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     {
         if (_run is null || InputObject is null) return;
         var (names, values) = Flatten(InputObject);
-        _run.Submit(names, values, InputObject);
+        try
+        {
+            _run.Submit(names, values, InputObject);
+        }
+        catch (MappingException ex)
+        {
+            // Nothing was sent; the run goes into the history as Failed with the reason.
+            try { _run.Finish(cancelled: false); } catch (StateException) { /* the error below matters more */ }
+            throw Terminate(MappingError(ex, Mapping));
+        }
         WriteFinished();
     }
 
@@ -157,10 +185,14 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
                 _run.WaitForResult(TimeSpan.FromMilliseconds(200));
                 WriteFinished();
             }
+            FlushEngineLog();
             if (_run.UnmappedColumns.Count > 0)
                 WriteWarning($"These input properties map to no {_run.Summary.Object} field and were not sent: {string.Join(", ", _run.UnmappedColumns)}. Name them like a Kustomer field or custom attribute, or map them with -Mapping.");
             if (_run.FatalError is { } fatal)
-                WriteError(new ErrorRecord(new InvalidOperationException(fatal), _run.FatalErrorId, _run.FatalErrorId == "KustomerSync.AuthenticationFailed" ? ErrorCategory.AuthenticationError : ErrorCategory.PermissionDenied, Destination));
+                WriteError(RunError(fatal, _run.FatalErrorId!, Destination));
+            if (_rejected > 0)
+                WriteWarning($"{_rejected:N0} of {_run.Submitted:N0} rows were rejected. They are in the output with Status Invalid or Failed, an ErrorId and a Message: " +
+                    "pipe the results to Where-Object IsSuccess -eq $false to see or export them.");
             UpsertSummary summary;
             try
             {
@@ -172,7 +204,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             }
             if (_run.KeysLeft.Count > 0)
                 WriteWarning($"{_run.KeysLeft.Count} keys synced before are not in this run's input: {string.Join(", ", _run.KeysLeft.Take(20))}{(_run.KeysLeft.Count > 20 ? ", ..." : "")}.");
-            WriteObject(summary);
+            WriteSummary(summary, SummaryVariable);
         }
         finally
         {
@@ -186,15 +218,21 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     {
         if (_run is not null)
         {
-            if (Cancellation.IsCancellationRequested && _state is not null)
+            if (Cancellation.IsCancellationRequested)
             {
-                try { _run.Finish(cancelled: true); } catch (StateException) { /* the lease expires by itself */ }
+                // The pipeline is stopping, so the warning goes straight to the host.
+                try { Host.UI.WriteWarningLine(_run.StoppedMessage()); } catch (Exception ex) when (ex is PipelineStoppedException or NotImplementedException) { }
+                if (_state is not null)
+                {
+                    try { _run.Finish(cancelled: true); } catch (StateException) { /* the lease expires by itself */ }
+                }
             }
             _run.Dispose();
             _run = null;
         }
         _state?.Dispose();
         _state = null;
+        if (_client is not null && ReferenceEquals(_client.Log, EngineLog)) _client.Log = null;
     }
 
     private void WriteFinished()
@@ -202,14 +240,16 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         var run = _run!;
         while (run.TryTake(out var result))
         {
-            if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed) WriteError(RowError(result));
+            if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed && result.ErrorId != "KustomerSync.NotAttempted") _rejected++;
             WriteObject(result);
         }
+        FlushEngineLog();
         if (!ProgressDue()) return;
         var summary = run.Summary;
         var rate = summary.Total / Math.Max(0.001, TimeSpan.FromTicks(run.ElapsedTicks).TotalSeconds);
         var progress = new ProgressRecord(1, Activity, $"{summary.Total:N0} rows done, {rate:N0} rows/s ({summary.Created:N0} created, " +
-            $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)");
+            $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)" +
+            (_client?.WaitingForRateWindow == true ? ", waiting for Kustomer's rate window" : ""));
         if (ExpectedRowCount > 0)
         {
             progress.PercentComplete = (int)Math.Min(100, summary.Total * 100 / ExpectedRowCount);

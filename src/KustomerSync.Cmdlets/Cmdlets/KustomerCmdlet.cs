@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Management.Automation;
 using KustomerSync.Cmdlets.Session;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
@@ -19,6 +21,46 @@ public abstract class KustomerCmdlet : PSCmdlet
     private TimeSpan? _lastProgress;
 
     protected CancellationToken Cancellation => _stopping.Token;
+
+    private QueuedLog? _engineLog;
+
+    /// <summary>
+    /// The engine's narration for this cmdlet: collected from any thread, written as -Verbose and -Debug records by
+    /// <see cref="FlushEngineLog"/> on the pipeline thread (the only thread that may write).
+    /// </summary>
+    internal IEngineLog EngineLog => _engineLog ??= new QueuedLog(PreferenceOn("Verbose"), PreferenceOn("Debug"));
+
+    protected void FlushEngineLog()
+    {
+        if (_engineLog is null) return;
+        while (_engineLog.Messages.TryDequeue(out var message))
+        {
+            if (message.Debug) WriteDebug(message.Text);
+            else WriteVerbose(message.Text);
+        }
+    }
+
+    private bool PreferenceOn(string name)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue(name, out var bound)) return bound is SwitchParameter s ? s.IsPresent : bound is true;
+        return Enum.TryParse<ActionPreference>(GetVariableValue(name + "Preference")?.ToString(), out var preference) &&
+            preference is not (ActionPreference.SilentlyContinue or ActionPreference.Ignore);
+    }
+
+    private sealed class QueuedLog : IEngineLog
+    {
+        public QueuedLog(bool verbose, bool debug)
+        {
+            VerboseEnabled = verbose;
+            DebugEnabled = debug;
+        }
+
+        public ConcurrentQueue<(bool Debug, string Text)> Messages { get; } = new();
+        public bool VerboseEnabled { get; }
+        public bool DebugEnabled { get; }
+        public void Verbose(string message) { if (VerboseEnabled) Messages.Enqueue((false, message)); }
+        public void Debug(string message) { if (DebugEnabled) Messages.Enqueue((true, message)); }
+    }
 
     protected override void StopProcessing() => _stopping.Cancel();
 
@@ -72,6 +114,22 @@ public abstract class KustomerCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// The run's summary goes by its own route, never the output stream (which holds results only): one line on the
+    /// host through the information stream (shown like Write-Host, in logs too; 6> or -InformationAction Ignore
+    /// silence it) and, with -SummaryVariable, the object in the caller's variable.
+    /// </summary>
+    protected void WriteSummary(UpsertSummary summary, string? variableName)
+    {
+        if (!string.IsNullOrEmpty(variableName)) SessionState.PSVariable.Set(variableName!, summary);
+        WriteInformation(new HostInformationMessage { Message = summary.ToString() }, new[] { "PSHOST", "KustomerSync.Summary" });
+    }
+
+    /// <summary>A mapping that cannot fit the input or the object, with the PowerShell way to fix it.</summary>
+    protected static ErrorRecord MappingError(MappingException exception, object? target) =>
+        WithAction(new ErrorRecord(exception, "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, target),
+            "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.");
+
     /// <summary>The error record of a row that ended Invalid or Failed; the row key is the target object.</summary>
     protected static ErrorRecord RowError(UpsertResult result)
     {
@@ -79,6 +137,10 @@ public abstract class KustomerCmdlet : PSCmdlet
         var category = result.Status == UpsertStatus.Invalid ? ErrorCategory.InvalidData : CategoryFor(result.ErrorId ?? "");
         return WithAction(new ErrorRecord(exception, result.ErrorId ?? "KustomerSync.RowFailed", category, result.Key ?? $"row {result.Row}"), ActionFor(result.ErrorId ?? ""));
     }
+
+    /// <summary>The one error of a run that stopped for a reason that concerns every row (key refused, Kustomer unreachable).</summary>
+    protected static ErrorRecord RunError(string message, string errorId, object? target) =>
+        WithAction(new ErrorRecord(new InvalidOperationException(message), errorId, CategoryFor(errorId), target), ActionFor(errorId));
 
     /// <summary>Throws the record as a terminating error; returns an exception only so callers can write 'throw'.</summary>
     protected Exception Terminate(ErrorRecord record)

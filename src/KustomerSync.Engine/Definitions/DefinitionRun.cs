@@ -23,6 +23,9 @@ public sealed class DefinitionRunOptions
     /// <summary>Makes the object results carry as InputObject (and computed values see as $_); null: no object.</summary>
     public Func<string[], object?[], object?>? MakeSourceObject { get; set; }
 
+    /// <summary>Where the run narrates its mapping, rows, requests and pacing waits; null: nowhere.</summary>
+    public Diagnostics.IEngineLog? Log { get; set; }
+
     /// <summary>For tests: the HTTP handler of the Kustomer client.</summary>
     public HttpMessageHandler? KustomerHandler { get; set; }
 }
@@ -182,7 +185,7 @@ public sealed class DefinitionRun : IDisposable
         }
 
         using (state)
-        using (var client = new KustomerClient(d.Destination.BaseUri, _apiKey, handler: _options.KustomerHandler))
+        using (var client = new KustomerClient(d.Destination.BaseUri, _apiKey, handler: _options.KustomerHandler) { Log = _options.Log })
         {
             return Run(store, state, client, observer, cancellationToken);
         }
@@ -205,11 +208,11 @@ public sealed class DefinitionRun : IDisposable
         if (d.Source.UsesLastRunStart)
             observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : "start of the last successful run")}).");
 
-        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf };
+        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill };
         UpsertRun run;
         try
         {
-            run = Task.Run(() => UpsertRun.StartAsync(client, options, MappingRules(), d.SkipNull, ct, new UpsertStateBinding(state, d.ReportKeysLeft)), ct)
+            run = Task.Run(() => UpsertRun.StartAsync(client, options, MappingRules(), d.SkipNull, ct, new UpsertStateBinding(state, d.ReportKeysLeft), _options.Log), ct)
                 .GetAwaiter().GetResult();
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
@@ -236,7 +239,7 @@ public sealed class DefinitionRun : IDisposable
         var cancelled = false;
         try
         {
-            var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
+            using var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
             int[]? keep = null;
@@ -283,6 +286,10 @@ public sealed class DefinitionRun : IDisposable
         {
             (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
         }
+        catch (MappingException ex)
+        {
+            (failureId, failureMessage, failure) = ("KustomerSync.InvalidMapping", Redact(ex.Message), ex);
+        }
         catch (StateException ex)
         {
             (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
@@ -326,7 +333,7 @@ public sealed class DefinitionRun : IDisposable
         if (run.KeysLeft.Count > 0)
             observer.Warning($"{run.KeysLeft.Count} keys synced before are not in the source any more: {string.Join(", ", run.KeysLeft.Take(20))}{(run.KeysLeft.Count > 20 ? ", ..." : "")}.");
         if (failure is not null) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, failureId, failureMessage, failure);
-        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", "The run was stopped; what Kustomer confirmed is kept.");
+        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", run.StoppedMessage());
         if (run.FatalError is { } fatal) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, run.FatalErrorId, fatal);
         return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
     }

@@ -95,7 +95,7 @@ public sealed class ObjectSchema
             .OrderBy(p => p.distance).ThenBy(p => p.path, StringComparer.Ordinal)
             .Take(count).Select(p => p.path).ToList();
 
-    private static int Distance(string a, string b)
+    internal static int Distance(string a, string b)
     {
         a = a.ToLowerInvariant();
         b = b.ToLowerInvariant();

@@ -96,22 +96,24 @@ public sealed class RecordReference
 /// <summary>Either a mapped record or the reason the row is invalid.</summary>
 public readonly struct MapOutcome
 {
-    private MapOutcome(MappedRecord? record, string? key, string? field, string? error)
+    private MapOutcome(MappedRecord? record, string? key, string? field, string? errorId, string? error)
     {
         Record = record;
         Key = key;
         Field = field;
+        ErrorId = errorId;
         Error = error;
     }
 
     public MappedRecord? Record { get; }
     public string? Key { get; }
     public string? Field { get; }
+    public string? ErrorId { get; }
     public string? Error { get; }
     public bool IsValid => Record is not null;
 
-    public static MapOutcome Valid(MappedRecord record) => new(record, record.Key, null, null);
-    public static MapOutcome Invalid(string? key, string? field, string error) => new(null, key, field, error);
+    public static MapOutcome Valid(MappedRecord record) => new(record, record.Key, null, null, null);
+    public static MapOutcome Invalid(string? key, string? field, string errorId, string error) => new(null, key, field, errorId, error);
 }
 
 /// <summary>
@@ -133,41 +135,99 @@ public sealed class RecordMapper
         _schema = schema;
         _key = key;
         _skipNull = skipNull;
+        var problems = new List<string>();
         foreach (var rule in explicitRules)
         {
             if (schema.Find(rule.Target) is null)
             {
                 var suggestions = schema.Suggest(rule.Target);
-                throw new MappingException($"-Mapping names '{rule.Target}', which is not a writable {schema.Target.DisplayName} field" +
-                    (suggestions.Count > 0 ? $". Did you mean {string.Join(", ", suggestions.Select(s => "'" + s + "'"))}?" : ".") +
-                    " Get-KustomerSchema lists the custom attributes.");
+                problems.Add($"'{rule.Target}' is not a writable {schema.Target.DisplayName} field" +
+                    (suggestions.Count > 0 ? $" (did you mean {string.Join(", ", suggestions.Select(s => "'" + s + "'"))}?)" : ""));
             }
         }
+        if (problems.Count > 0)
+            throw new MappingException($"The mapping names {(problems.Count == 1 ? "a field" : problems.Count + " fields")} Kustomer does not have: {string.Join("; ", problems)}.");
         _explicit = explicitRules;
     }
 
     /// <summary>Columns seen so far that map to nothing (reported once, as a warning).</summary>
     public IReadOnlyCollection<string> UnmappedColumns => _unmapped;
 
+    /// <summary>
+    /// Checks the mapping against the first row's columns, before anything is sent: every column an explicit rule
+    /// names must be there, and some column must fill the sync key. Every problem is reported at once, each with the
+    /// input's closest column names. Rows have no schema beforehand, so the first row stands for the input.
+    /// </summary>
+    public void CheckColumns(string[] names)
+    {
+        var problems = new List<string>();
+        foreach (var rule in _explicit)
+        {
+            if (rule.Compute is null && ColumnIndex(names, rule.Column) < 0)
+                problems.Add($"'{rule.Target}' is mapped from the column '{rule.Column}', which the input does not have{Closest(rule.Column, names)}");
+        }
+        if (PlanFor(names).KeySlot is null)
+        {
+            var keyNames = _key.Kind == SyncKeyKind.CustomAttribute ? new[] { _key.FieldPath, _key.Attribute! } : new[] { _key.FieldPath };
+            var near = keyNames.Select(k => Closest(k, names)).FirstOrDefault(c => c.Length > 0) ?? "";
+            problems.Add($"no column fills the sync key {_key.FieldPath}: the input has no column named '{keyNames[keyNames.Length - 1]}' and the mapping names none for it{near}");
+        }
+        if (problems.Count == 0) return;
+        throw new MappingException((problems.Count == 1 ? "The mapping does not fit the input: " : $"The mapping does not fit the input ({problems.Count} problems): ") +
+            string.Join("; ", problems) + $". The input's columns are: {string.Join(", ", names)}.");
+    }
+
+    /// <summary>How the mapping reads these columns, for the narration of a run: column -> field, and what is not sent.</summary>
+    public string Describe(string[] names)
+    {
+        var plan = PlanFor(names);
+        var sent = plan.Slots.Select(s => $"{s.Rule.Column} -> {s.Field.Path}{(string.Equals(s.Field.Path, _key.FieldPath, StringComparison.OrdinalIgnoreCase) ? " (the sync key)" : "")}");
+        var used = new HashSet<string>(plan.Slots.Where(s => s.Column >= 0).Select(s => names[s.Column]), StringComparer.OrdinalIgnoreCase);
+        var unsent = names.Where(n => !used.Contains(n)).ToList();
+        return $"Mapping: {string.Join(", ", sent)}{(_skipNull ? "; null values are not sent" : "")}" +
+            (unsent.Count > 0 ? $"; not sent: {string.Join(", ", unsent)}." : ".");
+    }
+
+    /// <summary>" (did you mean 'x'?)" with the input column closest to a name, or "" when none is close.</summary>
+    private static string Closest(string name, string[] names)
+    {
+        static string Bare(string text) => new string(text.Where(char.IsLetterOrDigit).ToArray()).ToLowerInvariant();
+        // 'plan_code' for 'Plan' is far by edit distance but plainly the same idea: containment counts as close.
+        var bare = Bare(name);
+        var best = names.Select(n => (n, d: Bare(n) is { Length: > 2 } b && (bare.Contains(b) || b.Contains(bare)) ? 1 : ObjectSchema.Distance(name, n)))
+            .Where(x => x.d <= Math.Max(2, name.Length / 3)).OrderBy(x => x.d).ThenBy(x => x.n, StringComparer.Ordinal).Take(2).Select(x => "'" + x.n + "'").ToList();
+        return best.Count == 0 ? "" : $" (did you mean {string.Join(" or ", best)}?)";
+    }
+
+    private static int ColumnIndex(string[] names, string column) =>
+        Array.FindIndex(names, n => string.Equals(n, column, StringComparison.OrdinalIgnoreCase));
+
     public MapOutcome Map(InputRecord record)
     {
         var plan = PlanFor(record.Names);
-        var keyValue = plan.KeySlot is { } slot ? Read(record, slot.Rule, slot.Column) : null;
-        var key = keyValue is null ? null : keyValue is string s ? s.Trim() : Convert.ToString(keyValue, System.Globalization.CultureInfo.InvariantCulture)?.Trim();
+        foreach (var (rule, _, column) in plan.Slots)
+        {
+            // A later row without a column the first row had: never send null for what it lacks.
+            if (rule.Compute is null && column < 0)
+                return MapOutcome.Invalid(null, rule.Column, "KustomerSync.MissingColumn",
+                    $"Row {record.Row} has no column '{rule.Column}', which the mapping names for {rule.Target} (the first row had it).");
+        }
         if (plan.KeySlot is null)
-            return MapOutcome.Invalid(null, null, $"No column maps to the sync key {_key.FieldPath}: add a column named '{_key.FieldPath}' or map one with -Mapping.");
+            return MapOutcome.Invalid(null, null, "KustomerSync.MissingKey", $"Row {record.Row} has no column that fills the sync key {_key.FieldPath}.");
+        var keyValue = Blank(Read(record, plan.KeySlot.Value.Rule, plan.KeySlot.Value.Column));
+        var key = keyValue is null ? null : keyValue is string s ? s.Trim() : Convert.ToString(keyValue, System.Globalization.CultureInfo.InvariantCulture)?.Trim();
         if (string.IsNullOrEmpty(key))
-            return MapOutcome.Invalid(null, plan.KeySlot.Value.Rule.Column, $"Row {record.Row}: the sync key {_key.FieldPath} (column '{plan.KeySlot.Value.Rule.Column}') is empty.");
+            return MapOutcome.Invalid(null, plan.KeySlot.Value.Rule.Column, "KustomerSync.MissingKey", $"Row {record.Row}: the sync key {_key.FieldPath} (column '{plan.KeySlot.Value.Rule.Column}') is empty.");
 
         var payload = new JsonObject();
         JsonObject? custom = null;
         List<RecordReference>? references = null;
         foreach (var (rule, field, column) in plan.Slots)
         {
-            var value = Read(record, rule, column);
+            var value = Blank(Read(record, rule, column));
             if (value is null && _skipNull) continue;
             if (!ValueConverter.TryConvert(value, field, out var json, out var error))
-                return MapOutcome.Invalid(key, rule.Column, $"Row {record.Row} (key '{key}'): column '{rule.Column}' for {field.Path} {error}.");
+                return MapOutcome.Invalid(key, rule.Column, "KustomerSync.InvalidValue", $"Row {record.Row} (key '{key}'): {Describe(rule, field)} {error}.");
             if (field.ReferenceField is not null)
             {
                 if (json is null) payload[field.ReferenceField] = null;
@@ -186,6 +246,18 @@ public sealed class RecordMapper
         if (custom is not null) payload["custom"] = custom;
         return MapOutcome.Valid(new MappedRecord(record, key!, payload, (IReadOnlyList<RecordReference>?)references ?? Array.Empty<RecordReference>()));
     }
+
+    /// <summary>The column, and the field when its name differs: "column 'Num'" or "column 'plan' (custom.tierStr)".</summary>
+    private static string Describe(MappingRule rule, FieldSpec field) =>
+        string.Equals(rule.Column, field.Path, StringComparison.OrdinalIgnoreCase) || string.Equals(rule.Column, field.Name, StringComparison.OrdinalIgnoreCase)
+            ? $"column '{rule.Column}'"
+            : $"column '{rule.Column}' ({field.Path})";
+
+    /// <summary>
+    /// An empty or whitespace-only string is no value (Import-Csv and spreadsheets cannot say null): it is null for
+    /// every field, so a blank cell is a missing key, clears a field, or with SkipNull leaves it untouched.
+    /// </summary>
+    private static object? Blank(object? value) => value is string s && string.IsNullOrWhiteSpace(s) ? null : value;
 
     private static object? Read(InputRecord record, MappingRule rule, int column) =>
         rule.Compute is not null ? rule.Compute(record) : column >= 0 ? record.Values[column] : null;
@@ -220,8 +292,7 @@ public sealed class RecordMapper
         foreach (var rule in _explicit)
         {
             var field = _schema.Find(rule.Target)!;
-            var column = rule.Compute is null ? Array.FindIndex(names, n => string.Equals(n, rule.Column, StringComparison.OrdinalIgnoreCase)) : -1;
-            if (rule.Compute is null && column < 0) _unmapped.Add($"{rule.Column} (named by -Mapping for {rule.Target}, not in the input)");
+            var column = rule.Compute is null ? ColumnIndex(names, rule.Column) : -1;
             if (rule.Compute is null) usedColumns.Add(rule.Column);
             targets.Add(field.Path);
             slots.Add((rule, field, column));

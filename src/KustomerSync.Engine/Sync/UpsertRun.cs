@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.State;
 
@@ -20,6 +21,12 @@ public sealed class UpsertRun : IDisposable
 {
     private static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Rows in a row that could not reach Kustomer, each after all its attempts, before the run calls it an outage and
+    /// stops: retrying every remaining row against a dead host only turns one failure into thousands.
+    /// </summary>
+    public const int OutageThreshold = 3;
+
     private readonly KustomerClient _client;
     private readonly UpsertOptions _options;
     private readonly RecordMapper _mapper;
@@ -30,6 +37,9 @@ public sealed class UpsertRun : IDisposable
     private readonly ConcurrentQueue<UpsertResult> _results = new();
     private readonly Dictionary<string, long> _seenKeys;
     private readonly CancellationToken _cancellationToken;
+    /// <summary>Cancels the writes in flight when an outage stops the run; the caller's token cancels it too.</summary>
+    private readonly CancellationTokenSource _writes;
+    private int _unreachableInARow;
     private readonly Stopwatch _watch = Stopwatch.StartNew();
     private readonly long _requestsAtStart;
     private readonly long _rateLimitedAtStart;
@@ -43,15 +53,18 @@ public sealed class UpsertRun : IDisposable
     private long _lastSubmitTicks;
     private long _row;
     private int _inFlight;
+    private readonly IEngineLog? _log;
     private volatile string? _fatal;
     private volatile string? _fatalErrorId;
 
-    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, CancellationToken cancellationToken)
+    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, IEngineLog? log, CancellationToken cancellationToken)
     {
         _client = client;
+        _log = log;
         _options = options;
         _mapper = mapper;
         _cancellationToken = cancellationToken;
+        _writes = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var records = new RecordGateway(client, options.Target, options.Key);
         _executor = new UpsertExecutor(records, new ReferenceResolver(client), options);
         if (useBulk)
@@ -84,19 +97,24 @@ public sealed class UpsertRun : IDisposable
     /// before any write.
     /// </summary>
     public static async Task<UpsertRun> StartAsync(KustomerClient client, UpsertOptions options, IReadOnlyList<MappingRule> mapping, bool skipNull,
-        CancellationToken cancellationToken, UpsertStateBinding? state = null)
+        CancellationToken cancellationToken, UpsertStateBinding? state = null, IEngineLog? log = null)
     {
         var schema = await SchemaCatalog.LoadAsync(client, options.Target, cancellationToken).ConfigureAwait(false);
         if (options.Key.Kind == SyncKeyKind.CustomAttribute && schema.CustomAttributesKnown && schema.Find("custom." + options.Key.Attribute) is null)
         {
             var suggestions = schema.Suggest(options.Key.Attribute!);
-            throw new MappingException($"-SyncKey '{options.Key.Attribute}' is not a custom attribute of {options.Target.DisplayName}" +
+            throw new MappingException($"The sync key '{options.Key.Attribute}' is not a custom attribute of {options.Target.DisplayName}" +
                 (suggestions.Count > 0 ? $". Did you mean {string.Join(", ", suggestions.Select(s => "'" + s + "'"))}?" : "."));
         }
         var mapper = new RecordMapper(schema, options.Key, mapping, skipNull);
         var useBulk = options.AllowBulk && !options.WhatIf &&
             KustomerRoles.HoldsAny(await client.GetRolesAsync(cancellationToken).ConfigureAwait(false), KustomerRoles.BulkRead);
-        return new UpsertRun(client, options, mapper, useBulk, state, cancellationToken);
+        if (log is { VerboseEnabled: true })
+            log.Verbose(useBulk ? $"Writes go through Kustomer's bulk endpoints, up to {BulkGateway.MaxItems} records a request."
+                : options.WhatIf ? "Planning only (WhatIf): rows are looked up, nothing is written."
+                : options.AllowBulk ? "Writes go one record per request: the key holds no bulk role."
+                : "Writes go one record per request, as asked.");
+        return new UpsertRun(client, options, mapper, useBulk, state, log, cancellationToken);
     }
 
     public UpsertSummary Summary { get; }
@@ -123,14 +141,28 @@ public sealed class UpsertRun : IDisposable
     /// A pushed-down diff passes the key's <paramref name="entry"/> read with the row (its session loads no entries)
     /// and the row's <paramref name="sourceHash"/>, stored once Kustomer confirmed the row or found it unchanged.
     /// </summary>
+    /// <exception cref="MappingException">The first row shows the mapping cannot fit the input; nothing was sent.</exception>
     public void Submit(string[] names, object?[] values, object? source, StateEntry? entry = null, string? sourceHash = null)
     {
+        if (Interlocked.Read(ref _row) == 0)
+        {
+            try
+            {
+                _mapper.CheckColumns(names);
+                if (_log is { VerboseEnabled: true } log) log.Verbose(_mapper.Describe(names));
+            }
+            catch (MappingException ex)
+            {
+                (_fatalErrorId, _fatal) = ("KustomerSync.InvalidMapping", ex.Message);
+                throw;
+            }
+        }
         var input = new InputRecord(Interlocked.Increment(ref _row), names, values, source);
         var outcome = _mapper.Map(input);
         if (!outcome.IsValid)
         {
             if (outcome.Key is not null && !_seenKeys.ContainsKey(outcome.Key)) _seenKeys[outcome.Key] = input.Row;
-            Enqueue(Invalid(input, outcome.Key, outcome.Field, outcome.Key is null ? "KustomerSync.MissingKey" : "KustomerSync.InvalidValue", outcome.Error!));
+            Enqueue(Invalid(input, outcome.Key, outcome.Field, outcome.ErrorId!, outcome.Error!));
             return;
         }
         var record = outcome.Record!;
@@ -145,7 +177,7 @@ public sealed class UpsertRun : IDisposable
 
         if (_fatal is not null)
         {
-            Enqueue(new UpsertResult { Row = input.Row, Object = Summary.Object, Key = record.Key, Status = UpsertStatus.Failed, ErrorId = _fatalErrorId, Message = _fatal, InputObject = source });
+            Enqueue(NotAttempted(new UpsertResult { Row = input.Row, Object = Summary.Object, Key = record.Key, InputObject = source }));
             return;
         }
 
@@ -183,10 +215,22 @@ public sealed class UpsertRun : IDisposable
     /// <summary>No more rows will come: sends what is still gathered for a bulk batch.</summary>
     public void Complete() => FlushBatch();
 
-    /// <summary>Takes one finished result, counting it into the summary.</summary>
+    /// <summary>
+    /// Takes the next finished result in input order (row 1, 2, ...), counting it into the summary. Results that
+    /// finish early wait here for the rows before them; once nothing is in flight, what is left comes out in order.
+    /// </summary>
     public bool TryTake(out UpsertResult result)
     {
-        if (!_results.TryDequeue(out result!)) return false;
+        // Read before draining the queue: a row's result is queued before it stops counting as in flight.
+        var settled = InFlight == 0;
+        while (_results.TryDequeue(out var finished)) _pending.Add(finished.Row, finished);
+        result = null!;
+        if (_pending.Count == 0) return false;
+        var first = _pending.Keys.First();
+        if (first != _nextRow && !settled) return false;
+        result = _pending[first];
+        _pending.Remove(first);
+        _nextRow = first + 1;
         Summary.Count(result.Status);
         return true;
     }
@@ -195,7 +239,11 @@ public sealed class UpsertRun : IDisposable
     public bool WaitForResult(TimeSpan timeout) => _resultSignal.Wait(timeout);
 
     /// <summary>True when no row is gathered or being written and every result has been taken.</summary>
-    public bool IsDrained => InFlight == 0 && _results.IsEmpty;
+    public bool IsDrained => InFlight == 0 && _results.IsEmpty && _pending.Count == 0;
+
+    /// <summary>Results taken out of <see cref="_results"/> that wait for an earlier row (caller's thread only).</summary>
+    private readonly SortedDictionary<long, UpsertResult> _pending = new();
+    private long _nextRow = 1;
 
     /// <summary>Fills in the request figures and the elapsed time, and closes the run in the run history.</summary>
     public UpsertSummary Finish(bool cancelled)
@@ -212,14 +260,26 @@ public sealed class UpsertRun : IDisposable
                 KeysLeft = _state.KeysNotSeen(_seenKeys.Keys, DateTime.UtcNow, record: !_options.WhatIf);
                 Summary.KeysLeft = KeysLeft.Count;
             }
-            _state.FinishRun(_runId, Summary, SyncRunInfo.StatusFor(Summary, _fatal is not null), DateTime.UtcNow, _fatal, Summary.KeysLeft);
+            _state.FinishRun(_runId, Summary, SyncRunInfo.StatusFor(Summary, _fatal is not null), DateTime.UtcNow, _fatal ?? (cancelled ? StoppedMessage() : null), Summary.KeysLeft);
         }
         return Summary;
+    }
+
+    /// <summary>What a stopped run did, for the user and the run history: "Stopped after 112 rows: 102 written, ...".</summary>
+    public string StoppedMessage()
+    {
+        while (TryTake(out _)) { }
+        var s = Summary;
+        var written = s.Created + s.Updated;
+        var unconfirmed = Submitted - s.Total;
+        return $"Stopped after {Submitted:N0} rows{(s.WhatIf ? " (WhatIf)" : "")}: {written:N0} written, {s.Unchanged:N0} unchanged, {s.Invalid + s.Failed:N0} rejected" +
+            (unconfirmed > 0 ? $", {unconfirmed:N0} not confirmed" : "") + ". What Kustomer confirmed is kept; run again to continue.";
     }
 
     public void Dispose()
     {
         _idleFlush?.Dispose();
+        _writes.Dispose();
         _slots.Dispose();
         _resultSignal.Dispose();
     }
@@ -272,7 +332,7 @@ public sealed class UpsertRun : IDisposable
             UpsertResult result;
             try
             {
-                result = await _executor.ExecuteAsync(planned.Record, planned.KnownId, _cancellationToken).ConfigureAwait(false);
+                result = await _executor.ExecuteAsync(planned.Record, planned.KnownId, _writes.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -291,7 +351,7 @@ public sealed class UpsertRun : IDisposable
             IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)> outcomes;
             try
             {
-                outcomes = await _bulk!.ExecuteAsync(batch, _cancellationToken).ConfigureAwait(false);
+                outcomes = await _bulk!.ExecuteAsync(batch, _writes.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -302,15 +362,33 @@ public sealed class UpsertRun : IDisposable
         });
     }
 
-    /// <summary>Records a written row's outcome in the state, notes a fatal key problem, and queues the result.</summary>
+    /// <summary>Records a written row's outcome in the state, notes a fatal key problem or an outage, and queues the result.</summary>
     private void Settle(PlannedRecord planned, UpsertResult result)
     {
-        if (result.ErrorId is "KustomerSync.AuthenticationFailed" or "KustomerSync.MissingRole" && _fatal is null)
+        lock (_writes)
         {
-            _fatalErrorId = result.ErrorId;
-            _fatal = result.ErrorId == "KustomerSync.AuthenticationFailed"
-                ? $"Kustomer refused the API key: {result.Message}. Check the key and run Connect-KustomerDestination again."
-                : $"The API key lacks a role this sync needs: {result.Message}. Test-KustomerConnection lists the roles it holds and lacks.";
+            if (result.ErrorId is "KustomerSync.AuthenticationFailed" or "KustomerSync.MissingRole" && _fatal is null)
+            {
+                _fatalErrorId = result.ErrorId;
+                _fatal = result.ErrorId == "KustomerSync.AuthenticationFailed"
+                    ? $"Kustomer refused the API key: {result.Message}"
+                    : $"The API key lacks a role this sync needs: {result.Message}";
+            }
+            if (result.ErrorId == "KustomerSync.ConnectionFailed")
+            {
+                if (++_unreachableInARow >= OutageThreshold && _fatal is null)
+                {
+                    _fatalErrorId = "KustomerSync.ConnectionFailed";
+                    _fatal = $"Kustomer could not be reached for {OutageThreshold} rows in a row, each after all its attempts, so the run stopped " +
+                        $"instead of retrying every remaining row ({result.Message}). Rows not attempted are Failed with KustomerSync.NotAttempted; " +
+                        "the next run picks them up.";
+                    _writes.Cancel();
+                }
+            }
+            else if (result.Status != UpsertStatus.Failed || result.ErrorId is not ("KustomerSync.Cancelled" or "KustomerSync.NotAttempted"))
+            {
+                _unreachableInARow = 0;
+            }
         }
         if (_state is not null && !_options.WhatIf)
         {
@@ -325,6 +403,7 @@ public sealed class UpsertRun : IDisposable
     private UpsertResult Unfinished(PlannedRecord planned, Exception ex)
     {
         var result = RowResults.For(planned.Record, _options);
+        if (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested && _fatal is not null) return NotAttempted(result);
         return ex is OperationCanceledException
             ? RowResults.Fail(result, "KustomerSync.Cancelled", "The run was stopped before Kustomer confirmed this row.", null)
             : RowResults.Fail(result, ex is KustomerException k ? k.ErrorId : "KustomerSync.UnexpectedError", _client.Redact(ex.Message), null);
@@ -332,10 +411,18 @@ public sealed class UpsertRun : IDisposable
 
     private void Enqueue(UpsertResult result)
     {
+        if (_log is { VerboseEnabled: true } log)
+            log.Verbose($"Row {result.Row}{(result.Key is null ? "" : $" (key '{result.Key}')")}: {result.Status}" +
+                (result.KustomerId is null ? "" : $" {result.KustomerId}") + (result.ErrorId is null ? "" : $", {result.ErrorId}") +
+                (result.Attempts > 1 ? $", {result.Attempts} attempts" : "") + ".");
         _state?.RecordOutcome(_runId, result);
         _results.Enqueue(result);
         _resultSignal.Release();
     }
+
+    /// <summary>A row the run did not write because the key was refused or Kustomer was unreachable; the run's one error says why.</summary>
+    private UpsertResult NotAttempted(UpsertResult result) =>
+        RowResults.Fail(result, "KustomerSync.NotAttempted", $"Not attempted: the run stopped ({_fatalErrorId}).", null);
 
     private UpsertResult Invalid(InputRecord input, string? key, string? field, string errorId, string message) => new()
     {

@@ -1,0 +1,382 @@
+# What a new admin meets first (issue 13): mapping and key mistakes stop before any request, blank cells are no
+# value, an outage is one failure, the output reads at 100 columns, and the run says what it did.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../../build/EmulatorProcess.psm1')
+    Import-Module $env:KUSTOMERSYNC_MODULE_PATH -Force
+    $script:Http = [System.Net.Http.HttpClient]::new()
+    function script:Get-EmulatorJson([string] $BaseUri, [string] $Path) {
+        $script:Http.GetStringAsync("$BaseUri$Path").GetAwaiter().GetResult() | ConvertFrom-Json -Depth 20
+    }
+    function script:Reset-Emulator([string] $BaseUri) {
+        $null = $script:Http.PostAsync("$BaseUri/_emulator/reset", $null).GetAwaiter().GetResult()
+    }
+    function script:Get-StoredCustomer([string] $BaseUri, [string] $ExternalId) {
+        (Get-EmulatorJson $BaseUri '/_emulator/state').customers.items | Where-Object { $_.attributes.externalId -eq $ExternalId }
+    }
+    function script:Get-Writes([string] $BaseUri) {
+        $routes = (Get-EmulatorJson $BaseUri '/_emulator/stats').byRoute
+        ($routes.PSObject.Properties | Where-Object { $_.Name -match '^(POST|PUT|PATCH) /v1' } | Measure-Object -Property Value -Sum).Sum
+    }
+    $env:KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key'
+    $script:Emulator = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0'
+    Connect-KustomerDestination -BaseUri $script:Emulator.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY -Name experience
+}
+
+AfterAll {
+    Get-KustomerDestination | ForEach-Object { Disconnect-KustomerDestination -Name $_.Name }
+    Stop-KustomerEmulator $script:Emulator
+    $script:Http.Dispose()
+}
+
+Describe 'A mapping that does not fit the input (issue 13, item 1)' {
+    BeforeEach {
+        Reset-Emulator $script:Emulator.BaseUri
+        $null = [pscustomobject]@{ externalId = 'crm-0001'; name = 'Ada'; tierStr = 'gold' } |
+            Invoke-KustomerUpsert -Object Customer -Destination experience
+    }
+
+    It 'stops with KustomerSync.InvalidMapping before any write and suggests the closest column' {
+        $before = Get-Writes $script:Emulator.BaseUri
+        $caught = $null
+        try {
+            [pscustomobject]@{ externalId = 'crm-0001'; Plan = 'x' } |
+                Invoke-KustomerUpsert -Object Customer -Destination experience -Mapping @{ 'custom.tierStr' = 'plan_code' }
+        } catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLike 'KustomerSync.InvalidMapping*'
+        $caught.Exception.Message | Should -BeLike "*'plan_code'*did you mean 'Plan'*"
+        (Get-StoredCustomer $script:Emulator.BaseUri 'crm-0001').attributes.custom.tierStr | Should -Be 'gold'
+        Get-Writes $script:Emulator.BaseUri | Should -Be $before
+    }
+
+    It 'reports every mapping mistake at once' {
+        $caught = $null
+        try {
+            [pscustomobject]@{ externalId = 'crm-0001'; Plan = 'x'; full_name = 'Ada L' } |
+                Invoke-KustomerUpsert -Object Customer -Destination experience -Mapping @{ 'custom.tierStr' = 'plan_code'; 'name' = 'fullname' }
+        } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'KustomerSync.InvalidMapping*'
+        $caught.Exception.Message | Should -BeLike "*'plan_code'*"
+        $caught.Exception.Message | Should -BeLike "*'fullname'*did you mean 'full_name'*"
+    }
+
+    It 'makes a later row that lacks a mapped column Invalid instead of clearing the field' {
+        $rows = @(
+            [pscustomobject]@{ externalId = 'crm-0002'; plan_code = 'silver' }
+            [pscustomobject]@{ externalId = 'crm-0001'; name = 'Ada' }
+        )
+        $results = @($rows | Invoke-KustomerUpsert -Object Customer -Destination experience -Mapping @{ 'custom.tierStr' = 'plan_code' } -ErrorAction SilentlyContinue |
+                Where-Object { $_ -is [KustomerSync.UpsertResult] })
+        $results.Count | Should -Be 2
+        ($results | Where-Object Row -EQ 1).Status | Should -Be 'Created'
+        $second = $results | Where-Object Row -EQ 2
+        $second.Status | Should -Be 'Invalid'
+        $second.ErrorId | Should -Be 'KustomerSync.MissingColumn'
+        $second.Field | Should -Be 'plan_code'
+        (Get-StoredCustomer $script:Emulator.BaseUri 'crm-0001').attributes.custom.tierStr | Should -Be 'gold'
+    }
+}
+
+Describe 'A missing key column (issue 13, item 4)' {
+    BeforeEach { Reset-Emulator $script:Emulator.BaseUri }
+
+    It 'stops with one error before any request and names the closest column' {
+        $csv = "emial,name`nada@example.com,Ada`nbob@example.com,Bob`n" | ConvertFrom-Csv
+        $errors = @()
+        $caught = $null
+        try {
+            $csv | Invoke-KustomerUpsert -Object Customer -SyncKey Email -Destination experience -ErrorVariable +errors -ErrorAction SilentlyContinue
+        } catch { $caught = $_ }
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLike 'KustomerSync.InvalidMapping*'
+        $caught.Exception.Message | Should -BeLike "*sync key email*did you mean 'emial'*"
+        $errors.Count | Should -Be 1 -Because 'the one terminating error is all; no row was rejected one by one'
+        (Get-EmulatorJson $script:Emulator.BaseUri '/_emulator/state').customers.count | Should -Be 0
+    }
+}
+
+Describe 'Blank CSV cells (issue 13, item 2)' {
+    BeforeEach {
+        Reset-Emulator $script:Emulator.BaseUri
+        $null = [pscustomobject]@{ externalId = 'co-1'; name = 'Acme Ltd' } | Invoke-KustomerUpsert -Object Company -Destination experience
+        $null = [pscustomobject]@{ externalId = 'crm-0001'; name = 'Ada'; email = 'ada@example.com'; lifetimeValueNum = 12; companyExternalId = 'co-1'; tierStr = 'gold' } |
+            Invoke-KustomerUpsert -Object Customer -Destination experience
+    }
+
+    It 'leaves fields of blank cells untouched with -SkipNull (typed fields, emails, references)' {
+        $csv = "externalId,name,email,lifetimeValueNum,companyExternalId,tierStr`ncrm-0001,Ada Lovelace,,  ,,`n" | ConvertFrom-Csv
+        $results = @($csv | Invoke-KustomerUpsert -Object Customer -Destination experience -SkipNull -ErrorAction SilentlyContinue |
+                Where-Object { $_ -is [KustomerSync.UpsertResult] })
+        $results.Status | Should -Be 'Updated'
+        $stored = Get-StoredCustomer $script:Emulator.BaseUri 'crm-0001'
+        $stored.attributes.name | Should -Be 'Ada Lovelace'
+        $stored.attributes.emails[0].email | Should -Be 'ada@example.com'
+        $stored.attributes.custom.lifetimeValueNum | Should -Be 12
+        $stored.attributes.custom.tierStr | Should -Be 'gold'
+        $stored.relationships.company.data.id | Should -Not -BeNullOrEmpty
+    }
+
+    It 'treats a blank number as no value rather than "not a number"' {
+        $csv = "externalId,lifetimeValueNum`ncrm-0001,`n" | ConvertFrom-Csv
+        $result = $csv | Invoke-KustomerUpsert -Object Customer -Destination experience -ErrorAction SilentlyContinue | Where-Object { $_ -is [KustomerSync.UpsertResult] }
+        $result.Status | Should -Be 'Updated'
+    }
+
+    It 'treats a blank key as a missing key' {
+        $csv = "externalId,name`n ,Nobody`n" | ConvertFrom-Csv
+        $result = $csv | Invoke-KustomerUpsert -Object Customer -Destination experience -ErrorAction SilentlyContinue | Where-Object { $_ -is [KustomerSync.UpsertResult] }
+        $result.Status | Should -Be 'Invalid'
+        $result.ErrorId | Should -Be 'KustomerSync.MissingKey'
+    }
+}
+
+Describe 'An outage is one failure (issue 13, item 3)' {
+    BeforeAll {
+        $script:Doomed = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0'
+        Connect-KustomerDestination -BaseUri $script:Doomed.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY -Name doomed
+    }
+    AfterAll { Stop-KustomerEmulator $script:Doomed }
+
+    It 'stops after the destination stays unreachable, with one error, a Failed run and every row accounted for' {
+        $state = Join-Path ([System.IO.Path]::GetTempPath()) "outage-$([guid]::NewGuid().ToString('N')).db"
+        $doomed = $script:Doomed
+        # Streamed, so Kustomer goes away while the run is under way.
+        $results = @(1..60 | ForEach-Object {
+                if ($_ -eq 11) { Stop-KustomerEmulator $doomed }
+                [pscustomobject]@{ externalId = "o-$_"; name = "Row $_" }
+            } | Invoke-KustomerUpsert -Object Customer -Destination doomed -NoBulk -ThrottleLimit 4 -StatePath $state `
+                -SummaryVariable summary -ErrorVariable failures -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $results.Count | Should -Be 60
+        $summary.Total | Should -Be 60
+        $summary.Created + $summary.Failed | Should -Be 60
+        @($failures).Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'KustomerSync.ConnectionFailed*'
+        @($results | Where-Object ErrorId -EQ 'KustomerSync.NotAttempted').Count | Should -BeGreaterThan 30
+        @($results | Where-Object ErrorId -EQ 'KustomerSync.ConnectionFailed').Count | Should -BeLessOrEqual 8
+        $run = Get-KustomerSyncRun -StatePath $state | Select-Object -Last 1
+        $run.Status | Should -Be 'Failed'
+        $run.Message | Should -BeLike '*could not be reached*'
+        Remove-Item $state* -ErrorAction SilentlyContinue
+    }
+}
+
+Describe 'Output (issue 13, item 6)' {
+    BeforeAll {
+        Reset-Emulator $script:Emulator.BaseUri
+        $script:Rows = @(
+            [pscustomobject]@{ externalId = 'out-1'; name = 'One' }
+            [pscustomobject]@{ externalId = 'out-2'; lifetimeValueNum = 'lots of money, more than anyone could count' }
+            [pscustomobject]@{ externalId = 'out-3'; name = 'Three' }
+        )
+    }
+
+    It 'writes only results, in input order, and the summary by -SummaryVariable and one host line' {
+        $all = @($script:Rows | Invoke-KustomerUpsert -Object Customer -Destination experience -SummaryVariable summary -ErrorVariable rowErrors -ErrorAction SilentlyContinue -WarningAction SilentlyContinue 6>&1)
+        $information = @($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] })
+        $output = @($all | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] })
+        $output.Count | Should -Be 3
+        $output | ForEach-Object { $_ | Should -BeOfType KustomerSync.UpsertResult }
+        $output.Row | Should -Be @(1, 2, 3)
+        $summary | Should -BeOfType KustomerSync.UpsertSummary
+        $summary.Total | Should -Be 3
+        $summary.Invalid | Should -Be 1
+        $information.Count | Should -Be 1
+        "$($information[0].MessageData)" | Should -BeLike 'Customer by ExternalId: 3 rows, * 1 invalid, 0 failed*'
+        @($rowErrors).Count | Should -Be 0 -Because 'a rejected row is shown once, as its result'
+    }
+
+    It 'shows Status, Key, ErrorId and the whole Message of a row at 100 columns' {
+        $results = $script:Rows | Invoke-KustomerUpsert -Object Customer -Destination experience -ErrorAction SilentlyContinue -WarningAction SilentlyContinue 6>$null
+        $text = $results | Out-String -Width 100
+        $lines = $text -split "`r?`n"
+        ($lines | Where-Object { $_.Length -gt 100 }) | Should -BeNullOrEmpty
+        $lines | Where-Object { $_ -match '^\s*Row\s+Status\s+Key\s+ErrorId\s+Message\s*$' } | Should -Not -BeNullOrEmpty
+        $lines | Where-Object { $_ -match '^\s*2\s+Invalid\s+out-2\s+InvalidValue\s+\S' } | Should -Not -BeNullOrEmpty
+        # The message survives wrapping word for word.
+        $bad = $results | Where-Object Row -EQ 2
+        $shown = ($lines | Where-Object { $_.Length -gt 54 } | ForEach-Object { $_.Substring(54).Trim() }) -join ' '
+        foreach ($word in ($bad.Message -replace "^Row \d+( \(key '.*?'\))?: ", '' -split ' ')) { $shown | Should -Match ([regex]::Escape($word)) }
+    }
+
+    It 'gives Invoke-KustomerSync the same convention: nothing but results on the output stream' {
+        $work = Join-Path ([System.IO.Path]::GetTempPath()) "exp-sync-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType Directory -Path $work | Out-Null
+        $db = Join-Path $work 'people.db'
+        Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query "create table people (id text, full_name text); insert into people values ('sy-1', 'One'), ('sy-2', 'Two')" | Out-Null
+        $definition = Join-Path $work 'people.sync.psd1'
+        @"
+@{
+    Name = 'exp-people'
+    Source = @{ Provider = 'Sqlite'; ConnectionString = 'Data Source=$db'; Query = 'select id as externalId, full_name from people order by id' }
+    Destination = @{ BaseUri = '$($script:Emulator.BaseUri)'; ApiKeyEnvironmentVariable = 'KUSTOMERSYNC_EXPERIENCE_KEY' }
+    Object = 'Customer'
+    Mapping = @{ name = 'full_name' }
+    State = @{ Path = 'people.state.db' }
+}
+"@ | Set-Content $definition
+        @(Invoke-KustomerSync -Path $definition -SummaryVariable first 6>$null).Count | Should -Be 0
+        $first.Created | Should -Be 2
+        $passThru = @(Invoke-KustomerSync -Path $definition -PassThru -SummaryVariable second 6>$null)
+        $passThru.Count | Should -Be 2
+        $passThru | ForEach-Object { $_ | Should -BeOfType KustomerSync.UpsertResult }
+        $second.Unchanged | Should -Be 2
+        Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+Describe 'Ctrl+C (issue 13, item 7)' {
+    BeforeAll {
+        $script:Slow = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0', '--latency-ms', '100'
+    }
+    AfterAll { Stop-KustomerEmulator $script:Slow }
+
+    It 'records how far the run got in the run history' {
+        $state = Join-Path ([System.IO.Path]::GetTempPath()) "ctrlc-$([guid]::NewGuid().ToString('N')).db"
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript({
+                    param($ModulePath, $BaseUri, $State)
+                    Import-Module $ModulePath
+                    Connect-KustomerDestination -BaseUri $BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY
+                    1..2000 | ForEach-Object { [pscustomobject]@{ externalId = "c-$_"; name = "Slow $_" } } |
+                        Invoke-KustomerUpsert -Object Customer -StatePath $State -ThrottleLimit 4 -NoBulk
+                }).AddArgument($env:KUSTOMERSYNC_MODULE_PATH).AddArgument($script:Slow.BaseUri).AddArgument($state)
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state?items=false').customers.count -lt 10 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            $ps.Stop()
+        } finally {
+            $ps.Dispose()
+        }
+        $run = Get-KustomerSyncRun -StatePath $state | Select-Object -Last 1
+        $run.Status | Should -Be 'Cancelled'
+        $run.Message | Should -Match '^Stopped after [\d,]+ rows: [\d,]+ written, .*run again to continue\.$'
+        Remove-Item $state* -ErrorAction SilentlyContinue
+    }
+}
+
+Describe 'The emulator task as the README gives it (issue 13, item 5)' {
+    BeforeAll {
+        $script:Repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        $script:Pwsh = Join-Path $PSHOME 'pwsh.dll'
+    }
+
+    It 'starts in the background from bash on the port asked for, answers, and stops with StopEmulator' -Skip:$IsWindows {
+        $port = Get-FreeLoopbackPort
+        $start = & bash -c "cd '$script:Repo' && dotnet '$script:Pwsh' -NoProfile -File ./build.ps1 -Task Emulator -Background -Port $port -EmulatorArguments '--rate-limit 0 --latency-ms 1' 2>&1"
+        $LASTEXITCODE | Should -Be 0 -Because ($start -join "`n")
+        ($start -join "`n") | Should -Not -Match 'Building KustomerSync' -Because 'the emulator was built already'
+        $script:Http.GetAsync("http://127.0.0.1:$port/health").GetAwaiter().GetResult().IsSuccessStatusCode | Should -BeTrue
+        $emulatorPid = [int](Get-Content (Join-Path $script:Repo '.tmp/emulator/emulator.pid'))
+        & bash -c "cd '$script:Repo' && dotnet '$script:Pwsh' -NoProfile -File ./build.ps1 -Task StopEmulator" | Out-Null
+        $LASTEXITCODE | Should -Be 0
+        Get-Process -Id $emulatorPid -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'documents one port everywhere' {
+        $readme = Get-Content (Join-Path $script:Repo 'README.md') -Raw
+        $about = Get-Content (Join-Path $script:Repo 'module/en-US/about_KustomerSync.help.txt') -Raw
+        $ports = @([regex]::Matches($readme + $about, '127\.0\.0\.1:(\d+)') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique)
+        $ports | Should -Be @('5080')
+        $readme | Should -Match 'build\.ps1 -Task Emulator -Background'
+    }
+}
+
+Describe 'The scheduled-task script (issue 13, item 9)' {
+    BeforeAll {
+        $script:Repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+        $script:Work9 = Join-Path ([System.IO.Path]::GetTempPath()) "exp-sched-$([guid]::NewGuid().ToString('N'))"
+        New-Item -ItemType Directory -Path $script:Work9 | Out-Null
+        function script:Invoke-Pwsh([string[]] $Arguments, [hashtable] $Environment = @{}) {
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+            foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive') + $Arguments) { $psi.ArgumentList.Add($a) }
+            foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
+            $psi.RedirectStandardOutput = $true
+            $psi.RedirectStandardError = $true
+            $psi.UseShellExecute = $false
+            $psi.WorkingDirectory = $script:Repo
+            $process = [System.Diagnostics.Process]::Start($psi)
+            $stdout = $process.StandardOutput.ReadToEndAsync()
+            $stderr = $process.StandardError.ReadToEndAsync()
+            if (-not $process.WaitForExit(300000)) { $process.Kill($true); throw 'the child did not finish in 300 s' }
+            [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.GetAwaiter().GetResult(); Errors = $stderr.GetAwaiter().GetResult() }
+        }
+        # A home of its own, so Install writes where this test can look and nothing of the user's is touched.
+        $script:Home9 = Join-Path $script:Work9 'home'
+        New-Item -ItemType Directory -Path $script:Home9 | Out-Null
+        $script:Env9 = @{ HOME = $script:Home9; USERPROFILE = $script:Home9; PSModulePath = ''; KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key' }
+    }
+    AfterAll { Remove-Item $script:Work9 -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'Install puts the module where Import-Module KustomerSync finds it' {
+        $install = Invoke-Pwsh @('-File', './build.ps1', '-Task', 'Install') $script:Env9
+        $install.ExitCode | Should -Be 0 -Because "$($install.Output)$($install.Errors)"
+        $found = Invoke-Pwsh @('-Command', 'Import-Module KustomerSync; (Get-Module KustomerSync).ModuleBase') $script:Env9
+        $found.Output.Trim() | Should -BeLike "$script:Home9*"
+    }
+
+    It 'writes one plain line per rejected row and logs failed runs with -LogPath' {
+        $db = Join-Path $script:Work9 'people.db'
+        Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query "create table people (id text, n text); insert into people values ('ok-1', '1'), ('bad-2', 'lots')" | Out-Null
+        $good = Join-Path $script:Work9 'partial.sync.psd1'
+        @"
+@{
+    Name = 'sched-partial'
+    Source = @{ Provider = 'Sqlite'; ConnectionString = 'Data Source=$db'; Query = 'select id as externalId, n as lifetimeValueNum from people order by id desc' }
+    Destination = @{ BaseUri = '$($script:Emulator.BaseUri)'; ApiKeyEnvironmentVariable = 'KUSTOMERSYNC_EXPERIENCE_KEY' }
+    Object = 'Customer'
+    State = @{ Path = 'partial.state.db' }
+}
+"@ | Set-Content $good
+        $script = (Resolve-Path (Join-Path $script:Repo 'module/examples/Invoke-ScheduledSync.ps1')).Path
+        $log = Join-Path $script:Work9 'sync.log.jsonl'
+        $run = Invoke-Pwsh @('-File', $script, '-Path', $good, '-LogPath', $log) $script:Env9
+        $run.ExitCode | Should -Be 2
+        $rejected = @(($run.Output + $run.Errors) -split "`r?`n" | Where-Object { $_ -like 'REJECTED*' })
+        $rejected.Count | Should -Be 1
+        $rejected[0] | Should -BeLike "REJECTED row 2 key 'bad-2' InvalidValue: *lifetimeValueNum*not a number*"
+        $run.Errors | Should -Not -Match "`e\[" -Because 'logs get no colour codes'
+
+        $broken = Join-Path $script:Work9 'broken.sync.psd1'
+        (Get-Content $good -Raw).Replace($db, (Join-Path $script:Work9 'missing/none.db') + ';Mode=ReadOnly') | Set-Content $broken
+        $failed = Invoke-Pwsh @('-File', $script, '-Path', $broken, '-LogPath', $log) $script:Env9
+        $failed.ExitCode | Should -Be 1
+        $entries = @(Get-Content $log | ConvertFrom-Json)
+        $entries.Count | Should -Be 2
+        $entries[1].ExitCode | Should -Be 1
+        $entries[1].ErrorId | Should -BeLike 'KustomerSync.Source*'
+    }
+
+    It 'ships an example definition whose mapping names attributes the emulator defines' {
+        $definition = Import-PowerShellDataFile (Join-Path $script:Repo 'module/examples/customers.sync.psd1')
+        $attributes = @(Get-KustomerSchema Customer -Destination experience | ForEach-Object { "custom.$($_.Name)" })
+        foreach ($target in $definition.Mapping.Keys | Where-Object { $_ -like 'custom.*' }) { $attributes | Should -Contain $target }
+    }
+}
+
+Describe '-Verbose and -Debug narrate the run (issue 13, item 8)' {
+    BeforeAll {
+        $script:Paced = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '4', '--rate-window-seconds', '2'
+        Connect-KustomerDestination -BaseUri $script:Paced.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY -Name paced
+    }
+    AfterAll { Stop-KustomerEmulator $script:Paced }
+
+    It '-Verbose tells the mapping, each row and the waits for the rate window' {
+        $rows = 1..8 | ForEach-Object { [pscustomobject]@{ externalId = "v-$_"; full_name = "Person $_"; extra = 1 } }
+        $verbose = @($rows | Invoke-KustomerUpsert -Object Customer -Destination paced -NoBulk -Mapping @{ name = 'full_name' } -Verbose -WarningAction SilentlyContinue 4>&1 6>$null |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $verbose | Should -Contain 'Mapping: full_name -> name, externalId -> externalId (the sync key); not sent: extra.'
+        $verbose | Should -Contain "Row 1 (key 'v-1'): Created $((Get-StoredCustomer $script:Paced.BaseUri 'v-1').id)."
+        ($verbose | Where-Object { $_ -like "Waited * s for Kustomer's rate window (0 of 4 requests were left in it)." }) | Should -Not -BeNullOrEmpty
+    }
+
+    It '-Debug shows each HTTP exchange and never the key' {
+        $debug = @([pscustomobject]@{ externalId = 'd-1'; name = 'Dee' } |
+                Invoke-KustomerUpsert -Object Customer -Destination experience -NoBulk -Debug -WarningAction SilentlyContinue 5>&1 6>$null |
+                Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
+        ($debug | Where-Object { $_ -match '^POST /v1/customers \([\d,]+ bytes\) -> 20\d ' }) | Should -Not -BeNullOrEmpty
+        ($debug | Where-Object { $_ -match '^GET /v1/customers/externalId=d-1 -> 404 ' }) | Should -Not -BeNullOrEmpty
+        ($debug -join "`n") | Should -Not -Match 'emulator-key'
+    }
+}
