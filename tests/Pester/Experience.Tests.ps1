@@ -434,6 +434,16 @@ Describe 'Smaller things a new admin meets (issue 13, item 10)' {
         Get-Command -Module KustomerSync -CommandType Cmdlet | ForEach-Object { $_.HelpUri | Should -BeLike "https://*/docs/cmdlets/$($_.Name).md" }
     }
 
+    It 'rejects a company name under 3 characters before any request, naming the column once' {
+        $before = Get-Writes $script:Emulator.BaseUri
+        $result = [pscustomobject]@{ externalId = 'co-short'; name = 'AB' } |
+            Invoke-KustomerUpsert -Object Company -Destination experience -WarningAction SilentlyContinue 6>$null
+        $result.Status | Should -Be 'Invalid'
+        $result.ErrorId | Should -Be 'KustomerSync.InvalidValue'
+        $result.Message | Should -Be "Row 1 (key 'co-short'): column 'name' 'AB' is 2 characters long; Kustomer needs at least 3."
+        Get-Writes $script:Emulator.BaseUri | Should -Be $before
+    }
+
     It 'says so when Connect-KustomerDestination succeeds' {
         $said = @(Connect-KustomerDestination -BaseUri $script:Emulator.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY -Name said 6>&1)
         $said.Count | Should -Be 1
