@@ -308,7 +308,9 @@ Describe 'The scheduled-task script (issue 13, item 9)' {
         # A home of its own, so Install writes where this test can look and nothing of the user's is touched.
         $script:Home9 = Join-Path $script:Work9 'home'
         New-Item -ItemType Directory -Path $script:Home9 | Out-Null
-        $script:Env9 = @{ HOME = $script:Home9; USERPROFILE = $script:Home9; PSModulePath = ''; KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key' }
+        # NuGet's cache stays where it is, should Install have to build.
+        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+        $script:Env9 = @{ HOME = $script:Home9; USERPROFILE = $script:Home9; PSModulePath = ''; NUGET_PACKAGES = $packages; KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key' }
     }
     AfterAll { Remove-Item $script:Work9 -Recurse -Force -ErrorAction SilentlyContinue }
 
@@ -381,5 +383,74 @@ Describe '-Verbose and -Debug narrate the run (issue 13, item 8)' {
         ($debug | Where-Object { $_ -match '^POST /v1/customers \([\d,]+ bytes\) -> 20\d ' }) | Should -Not -BeNullOrEmpty
         ($debug | Where-Object { $_ -match '^GET /v1/customers/externalId=d-1 -> 404 ' }) | Should -Not -BeNullOrEmpty
         ($debug -join "`n") | Should -Not -Match 'emulator-key'
+    }
+}
+
+Describe 'Smaller things a new admin meets (issue 13, item 10)' {
+    It 'offers only attributes that can hold a key after -SyncKey' {
+        $line = 'Invoke-KustomerUpsert -Object Customer -Destination experience -SyncKey '
+        $texts = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $texts | Should -Contain 'tierStr'
+        $texts | Should -Contain 'lifetimeValueNum'
+        $texts | Should -Not -Contain 'optInBool'
+        $texts | Should -Not -Contain 'lastOrderAt'
+        $texts | Should -Not -Contain 'websiteUrl'
+    }
+
+    It 'shows a run''s duration and its whole reason at 100 columns' {
+        $started = [DateTime]::UtcNow.AddMinutes(-5)
+        $run = [KustomerSync.SyncRunInfo]@{ Sync = 'customers'; RunId = 7; Started = $started; Ended = $started.AddSeconds(75); Status = 'Failed'; Total = 300
+            Created = 10; Failed = 290; Message = 'Kustomer could not be reached for 3 rows in a row, each after all its attempts, so the run stopped.' }
+        $lines = ($run | Out-String -Width 100) -split "`r?`n"
+        ($lines | Where-Object { $_.Length -gt 100 }) | Should -BeNullOrEmpty
+        $lines | Where-Object { $_ -match '^\s*7\s+\S+ \S+\s+00:01:15\s+Failed\s+300\s+10\s+290\s+\S' } | Should -Not -BeNullOrEmpty
+        $body = $lines | Select-Object -Skip ([array]::FindIndex([string[]]$lines, [Predicate[string]] { param($l) $l -match '^-----' }) + 1)
+        $shown = ($body | Where-Object { $_.Length -gt 73 } | ForEach-Object { $_.Substring(73).Trim() }) -join ' '
+        $shown | Should -Be $run.Message
+        ($lines -join "`n") | Should -Match 'Sync: customers'
+    }
+
+    It 'shows a destination''s whole base URI and key source at 100 columns' {
+        $key = ConvertTo-SecureString 'view-test-key' -AsPlainText -Force
+        $d = [KustomerSync.KustomerDestination]::new('acme-eu', 'acme', [uri]'https://acme.api.prod2.kustomerapp.com/', 'EU', $key, 'Environment variable KUSTOMER_API_KEY_PRODUCTION')
+        $text = $d | Out-String -Width 100
+        ($text -split "`r?`n" | Where-Object { $_.Length -gt 100 }) | Should -BeNullOrEmpty
+        $text | Should -Match 'https://acme\.api\.prod2\.kustomerapp\.com/'
+        ($text -replace '\s+', '') | Should -Match 'EnvironmentvariableKUSTOMER_API_KEY_PRODUCTION'
+    }
+
+    It 'lists a key''s roles one a line in Test-KustomerConnection''s view' {
+        $result = [KustomerSync.ConnectionTestResult]@{ Destination = 'acme'; BaseUri = [uri]'https://acme.api.kustomerapp.com/'; Succeeded = $true; TokenName = 'sync key'
+            Roles = @('org.admin.klass.read', 'org.user.kobject.read', 'org.admin.metadata.read', 'org.admin.search.read', 'org.user.customer.write') }
+        $lines = ($result | Out-String -Width 100) -split "`r?`n"
+        foreach ($role in $result.Roles) { $lines | Where-Object { $_ -match "^(Roles\s+:\s+|\s+)$([regex]::Escape($role))\s*$" } | Should -Not -BeNullOrEmpty }
+    }
+
+    It 'keeps the line breaks of an indented table in Get-Help -Full' {
+        $lines = (Get-Help Invoke-KustomerSync -Full | Out-String -Width 200) -split "`r?`n"
+        $at = [array]::FindIndex([string[]]$lines, [Predicate[string]] { param($l) $l -match '^\s+Source\s+Provider; ConnectionString \| ConnectionStringEnvironmentVariable \|\s*$' })
+        $at | Should -BeGreaterThan 0
+        $lines[$at + 1] | Should -Match '^\s+ConnectionStringAutomationVariable \| ConnectionStringSecret; UserName with\s*$'
+    }
+
+    It 'has online help for every cmdlet' {
+        Get-Command -Module KustomerSync -CommandType Cmdlet | ForEach-Object { $_.HelpUri | Should -BeLike "https://*/docs/cmdlets/$($_.Name).md" }
+    }
+
+    It 'rejects a company name under 3 characters before any request, naming the column once' {
+        $before = Get-Writes $script:Emulator.BaseUri
+        $result = [pscustomobject]@{ externalId = 'co-short'; name = 'AB' } |
+            Invoke-KustomerUpsert -Object Company -Destination experience -WarningAction SilentlyContinue 6>$null
+        $result.Status | Should -Be 'Invalid'
+        $result.ErrorId | Should -Be 'KustomerSync.InvalidValue'
+        $result.Message | Should -Be "Row 1 (key 'co-short'): column 'name' 'AB' is 2 characters long; Kustomer needs at least 3."
+        Get-Writes $script:Emulator.BaseUri | Should -Be $before
+    }
+
+    It 'says so when Connect-KustomerDestination succeeds' {
+        $said = @(Connect-KustomerDestination -BaseUri $script:Emulator.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY -Name said 6>&1)
+        $said.Count | Should -Be 1
+        "$($said[0].MessageData)" | Should -BeLike "Connected 'said' (http://127.0.0.1:*): key * with * roles, * ms."
+        Disconnect-KustomerDestination -Name said
     }
 }
