@@ -352,4 +352,52 @@ public class BulkRunTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task A_thousand_rows_cost_a_submit_and_three_polls_per_hundred_at_five_seconds_of_job_latency()
+    {
+        // One job at a time, so each job's polls follow its own clock exactly. Jobs take 5 s (none is documented): polls
+        // at 1.5 s and 4.5 s find it pending, the one at 10.5 s finds it done.
+        await using var org = await Org.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 5000, SearchRateLimit = 0 });
+        var server = org.Server;
+        var options = CustomerOptions();
+        options.ThrottleLimit = 1;
+        var path = Path.Combine(Path.GetTempPath(), $"bulk-{Guid.NewGuid():N}.db");
+        try
+        {
+            var store = KustomerSync.Engine.State.StateStores.Sqlite(path);
+            var stateOptions = new KustomerSync.Engine.State.SyncStateOptions("customers") { Object = "Customer", SyncKey = "ExternalId" };
+            string company;
+            using (var admin = server.CreateClient(EmulatorServer.AdminKey))
+                company = JsonNode.Parse(await (await admin.PostAsJsonAsync("v1/companies", new JsonObject { ["name"] = "Analytical Engines" })).Content.ReadAsStringAsync())!["data"]!["id"]!.GetValue<string>();
+            var rows = Enumerable.Range(1, 1000).Select(i => (new[] { "externalId", "name", "company" }, new object?[] { $"b-{i}", $"Bulk {i}", company })).ToList();
+
+            UpsertSummary created;
+            using (var state = store.Open(stateOptions))
+                created = (await org.RunAsync(options, rows, new UpsertStateBinding(state, false))).Summary;
+            Assert.Equal(1000, created.Created);
+            Assert.Equal(10, await CountAsync(server, "byRoute", "POST /v1/customers/bulk"));
+            Assert.Equal(30, await CountAsync(server, "byRoute", "GET /v1/bulk/{id}/batches"));
+            Assert.Equal(40, created.Requests);
+
+            // Updates by the ids the state store remembers; the mapping names no company, so each batch reads the links:
+            // five searches of 20 ids per 100 rows (every customer here has a company the hits show).
+            var renamed = rows.Select(r => (new[] { "externalId", "name" }, new object?[] { r.Item2[0], "Renamed" })).ToList();
+            UpsertSummary updated;
+            using (var state = store.Open(stateOptions))
+                updated = (await org.RunAsync(options, renamed, new UpsertStateBinding(state, false))).Summary;
+            Assert.Equal(1000, updated.Updated);
+            Assert.Equal(10, await CountAsync(server, "byRoute", "PUT /v1/customers/bulk"));
+            Assert.Equal(60, await CountAsync(server, "byRoute", "GET /v1/bulk/{id}/batches"));
+            Assert.Equal(50, await CountAsync(server, "byRoute", "POST /v1/customers/search"));
+            Assert.Equal(0, await CountAsync(server, "byRoute", "GET /v1/customers/{id}"));
+            Assert.Equal(90, updated.Requests);
+            Assert.All(await CustomersAsync(server), c => Assert.Equal(company, c!["relationships"]?["company"]?["data"]?["id"]?.GetValue<string>()));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(path);
+        }
+    }
 }
