@@ -73,7 +73,8 @@ function New-ModulePackage {
 
 function Invoke-AllTests {
     # Every xunit project, then the Pester suites in a child process (so the module's DLLs load fresh), with the
-    # database servers running for both. Returns the exit code; the last line printed is 'N passed, N failed'.
+    # database servers running for both. Returns the exit code. Whatever happens, the servers are stopped and the
+    # output ends with the skips named ('N skipped: <why>') and then, last, one line 'N passed, N failed'.
     param([Parameter(Mandatory)] $Settings)
     $results = Join-Path $Settings.Scratch 'test-results'
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
@@ -82,17 +83,26 @@ function Invoke-AllTests {
     $passed = 0
     $failed = 0
     $problems = [System.Collections.Generic.List[string]]::new()
+    $skipReasons = [System.Collections.Generic.List[string]]::new()
+    $missing = @()
     try {
-        Start-TestServers -Folder (Join-Path $Settings.Scratch 'servers') | Out-Host
+        $servers = Start-TestServers
+        $missing = $servers.Missing
+        foreach ($problem in $servers.Problems) { $problems.Add($problem) }
 
         foreach ($project in Get-ChildItem (Join-Path $Settings.Root 'tests') -Recurse -Filter '*.Tests.csproj') {
             Write-Host "xunit: $($project.BaseName)" -ForegroundColor Cyan
             $trx = Join-Path $results "$($project.BaseName).trx"
             & dotnet test $project.FullName -c $Settings.Configuration --no-build --nologo -v quiet --logger "trx;LogFileName=$trx" --logger 'console;verbosity=minimal' | Out-Host
             if (-not (Test-Path $trx)) { $problems.Add("$($project.BaseName) produced no results (exit code $LASTEXITCODE)"); continue }
-            $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+            $run = ([xml](Get-Content $trx -Raw)).TestRun
+            $counters = $run.ResultSummary.Counters
             $passed += [int]$counters.passed
             $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+            # The counters leave skipped tests out (notExecuted stays 0): they are the results marked NotExecuted.
+            foreach ($result in @($run.Results.UnitTestResult)) {
+                if ($result.outcome -eq 'NotExecuted') { $skipReasons.Add($result.Output.ErrorInfo.Message) }
+            }
         }
 
         Write-Host 'Pester' -ForegroundColor Cyan
@@ -102,17 +112,36 @@ function Invoke-AllTests {
             $pester = Get-Content $pesterResult -Raw | ConvertFrom-Json
             $passed += $pester.Passed
             $failed += $pester.Failed
+            foreach ($reason in @($pester.Skips)) { $skipReasons.Add($reason) }
         } else {
             $problems.Add("Pester produced no results (exit code $LASTEXITCODE)")
         }
+    } catch {
+        $problems.Add("The test task stopped early: $_")
     } finally {
         Stop-TestServers
     }
     foreach ($problem in $problems) { Write-Host "ERROR: $problem" -ForegroundColor Red }
+    foreach ($line in Get-SkipSummary -Reasons $skipReasons -Missing $missing) { Write-Host $line -ForegroundColor Yellow }
     $failed += $problems.Count
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0 -or $passed -eq 0) { return 1 }
     0
+}
+
+function Get-SkipSummary {
+    # One line per reason, most first: 'N skipped: <reason>'. A skip for want of a server that is not installed is
+    # named by that server and how to install it.
+    param([string[]] $Reasons, [object[]] $Missing)
+    $labels = foreach ($reason in $Reasons) {
+        $server = $Missing | Where-Object { $reason -and $reason.Contains($_.Variable) } | Select-Object -First 1
+        if ($server) { "$($server.Name) not installed ($($server.Hint))" }
+        elseif ($reason) { ($reason -split '\r?\n')[0].Trim() }
+        else { 'no reason given' }
+    }
+    foreach ($group in $labels | Group-Object | Sort-Object @{ Expression = 'Count'; Descending = $true }, Name) {
+        "$($group.Count) skipped: $($group.Name)"
+    }
 }
 
 Export-ModuleMember -Function Invoke-Native, Invoke-Build, New-ModulePackage, Invoke-AllTests

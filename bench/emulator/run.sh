@@ -13,7 +13,7 @@ dotnet build "$root/src/KustomerSync.Emulator" -c Release -o "$out/emulator" -v 
 dotnet build "$here/LoadGen" -c Release -o "$out/loadgen" -v q -nologo >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-dotnet "$out/emulator/KustomerSync.Emulator.dll" --urls "http://127.0.0.1:$port" --rate-limit 0 --search-rate-limit 0 >"$out/emulator.log" 2>&1 &
+dotnet "$out/emulator/KustomerSync.Emulator.dll" --urls "http://127.0.0.1:$port" --rate-limit 0 --search-rate-limit 0 --object-update-limit 0 >"$out/emulator.log" 2>&1 &
 emu=$!
 trap 'kill $emu 2>/dev/null || true; wait $emu 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done

@@ -123,4 +123,13 @@ where updated_at > @since
     # $true: Postgres source with the state in the same database: the comparison runs in SQL and only new and
     # changed rows leave the database (State.Provider = 'Postgres' on the same host and database).
     PushDown       = $false
+
+    # $true: with a custom-attribute SyncKey, create on a search miss even when the org has records older than two
+    # years, which Kustomer's search cannot see (one of them may hold the key). By default such rows fail with
+    # KustomerSync.KeyNotProvablyAbsent instead of risking a duplicate.
+    CreateOnSearchMiss = $false
+
+    # $true: created records carry importedAt (a backfill of old records); custom objects so marked are exempt from
+    # Kustomer's limit of 120 creates a minute per customer.
+    Backfill       = $false
 }

@@ -88,6 +88,12 @@ public sealed class EmulatorServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The emulator clock now (the injected time source, or the system clock, plus every advance).</summary>
+    public DateTimeOffset Now => _services.Clock.GetUtcNow();
+
+    /// <summary>Moves the emulator clock forward (like <c>POST /_emulator/clock</c>): windows expire, bulk jobs come due.</summary>
+    public void AdvanceClock(TimeSpan by) => _services.Clock.Advance(by);
+
     /// <summary>Clears all data and counters (like <c>POST /_emulator/reset</c>); options stay.</summary>
     public void Reset() => _services.Reset();
 

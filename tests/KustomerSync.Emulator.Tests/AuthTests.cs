@@ -70,6 +70,24 @@ public class AuthTests
     }
 
     [Fact]
+    public async Task A_missing_role_is_403_by_default_and_401_by_setting_with_a_body_naming_the_role()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var forbidden = (await c.Put("v1/metadata/customer", """{"properties":{"newStr":{}}}""")).Expect(403);
+        Assert.Contains("role", forbidden.Error["detail"]!.GetValue<string>());
+        (await c.Put("_emulator/options", """{"missingRoleStatus":401}""")).Expect(200);
+        var unauthorized = (await c.Put("v1/metadata/customer", """{"properties":{"newStr":{}}}""")).Expect(401);
+        Assert.Equal("unauthorized", unauthorized.Error["code"]!.GetValue<string>());
+        var detail = unauthorized.Error["detail"]!.GetValue<string>();
+        Assert.Contains("Missing role", detail);
+        Assert.Contains("permission", detail);
+        Assert.Contains("org.admin.metadata.write", detail);
+        (await c.Get("v1/auth/tokens/current")).Expect(200); // the key itself is good
+        (await c.Put("_emulator/options", """{"missingRoleStatus":402}""")).Expect(400);
+    }
+
+    [Fact]
     public async Task Census_key_lacks_metadata_write_and_klass_create()
     {
         await using var server = await Api.Start();

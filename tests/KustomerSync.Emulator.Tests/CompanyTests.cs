@@ -53,11 +53,12 @@ public class CompanyTests
     {
         await using var server = await Api.Start();
         using var c = server.CreateClient();
-        var first = await c.CreateCompany("""{"name":"Acme Inc","externalId":"co-1"}""");
-        var dup = (await c.Post("v1/companies", """{"name":"Other Co","externalId":"co-1"}""")).Expect(409);
-        Assert.Equal(first, dup.Error["meta"]!["existingId"]!.GetValue<string>());
+        await c.CreateCompany("""{"name":"Acme Inc","externalId":"co-1"}""");
+        var dup = (await c.Post("v1/companies", """{"name":"Other Co","externalId":"co-1"}""")).Expect(400);
+        Assert.Equal("duplicate detected", dup.Error["title"]!.GetValue<string>());
+        Assert.Null(dup.Error["meta"]);
         var other = await c.CreateCompany("""{"name":"Other Co"}""");
-        (await c.Put($"v1/companies/{other}", """{"externalId":"co-1"}""")).Expect(409);
+        (await c.Put($"v1/companies/{other}", """{"externalId":"co-1"}""")).Expect(400);
     }
 
     [Fact]
@@ -77,6 +78,38 @@ public class CompanyTests
         Assert.True(del.Attributes["deleted"]!.GetValue<bool>());
         (await c.Get($"v1/companies/{id}")).Expect(404);
         Assert.Empty((await c.Get("v1/companies")).Expect(200).Body!["data"]!.AsArray());
+    }
+
+    [Theory]
+    [InlineData("createdAt")]
+    [InlineData("importedAt")]
+    public async Task Company_updates_reject_create_only_fields_naming_them(string field)
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient(EmulatorServer.BulkKey);
+        var body = $$"""{"name":"Acme Inc","{{field}}":"2020-01-01T00:00:00Z"}""";
+        var id = await c.CreateCompany(body); // create takes them
+        var r = (await c.Put($"v1/companies/{id}", body)).Expect(400);
+        Assert.Equal("/" + field, r.ErrorPointer);
+        Assert.Contains(field, r.Error["detail"]!.GetValue<string>());
+        Assert.Equal(1, (await c.Get($"v1/companies/{id}")).Expect(200).Attributes["rev"]!.GetValue<int>());
+
+        var other = await c.CreateCompany("""{"name":"Other Co"}""");
+        var bulk = (await c.Put("v1/companies/bulk", $$"""[{"id":"{{other}}","name":"Fine Co"},{"id":"{{id}}","{{field}}":"2020-01-01T00:00:00Z"}]""")).Expect(400);
+        Assert.Equal($"/1/{field}", bulk.ErrorPointer);
+        Assert.Equal(0, (await c.Get("_emulator/state?items=false")).Body!["bulkJobs"]!["count"]!.GetValue<int>()); // the whole request
+        (await c.Put($"v1/companies/bulk?ids={other}", body)).Expect(400);
+    }
+
+    [Fact]
+    public async Task Company_bulk_update_items_take_no_whatsapps_or_rev()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient(EmulatorServer.BulkKey);
+        var id = await c.CreateCompany("""{"name":"Acme Inc"}""");
+        Assert.Equal("/0/rev", (await c.Put("v1/companies/bulk", $$"""[{"id":"{{id}}","rev":1}]""")).Expect(400).ErrorPointer);
+        Assert.Equal("/0/whatsapps", (await c.Put("v1/companies/bulk", $$"""[{"id":"{{id}}","whatsapps":[]}]""")).Expect(400).ErrorPointer);
+        (await c.Put($"v1/companies/{id}", """{"rev":1,"whatsapps":[]}""")).Expect(200);
     }
 
     [Fact]

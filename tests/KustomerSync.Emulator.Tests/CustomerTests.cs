@@ -122,18 +122,36 @@ public class CustomerTests
     [InlineData("""{"emails":[{"email":"ADA@example.COM"}]}""", "/emails/0/email")]
     [InlineData("""{"phones":[{"phone":"+15555550100"}]}""", "/phones/0/phone")]
     [InlineData("""{"externalIds":[{"externalId":"crm-42"}]}""", "/externalIds/0/externalId")]
-    public async Task Duplicate_identifiers_are_409_duplicate_detected_with_existing_id(string body, string pointer)
+    public async Task Duplicate_identifiers_are_400_duplicate_detected_without_an_existing_id_by_default(string body, string pointer)
     {
         await using var server = await Api.Start();
         using var c = server.CreateClient();
-        var id = await c.CreateCustomer(Ada);
-        var r = (await c.Post("v1/customers", body)).Expect(409);
-        Assert.Equal(409, r.Error["status"]!.GetValue<int>());
-        Assert.Equal("conflict", r.Error["code"]!.GetValue<string>());
+        await c.CreateCustomer(Ada);
+        var r = (await c.Post("v1/customers", body)).Expect(400);
+        Assert.Equal(400, r.Error["status"]!.GetValue<int>());
+        Assert.Equal("bad_request", r.Error["code"]!.GetValue<string>());
         Assert.Equal("duplicate detected", r.Error["title"]!.GetValue<string>());
+        Assert.StartsWith("duplicate", r.Error["detail"]!.GetValue<string>());
         Assert.Contains("already belongs to another customer", r.Error["detail"]!.GetValue<string>());
-        Assert.Equal(id, r.Error["meta"]!["existingId"]!.GetValue<string>());
+        Assert.Null(r.Error["meta"]);
         Assert.Equal(pointer, r.ErrorPointer);
+    }
+
+    [Fact]
+    public async Task Duplicate_status_409_and_existing_id_are_settings()
+    {
+        await using var server = await Api.Start(o => { o.DuplicateStatus = 409; o.DuplicateExistingId = true; });
+        using var c = server.CreateClient();
+        var id = await c.CreateCustomer(Ada);
+        var r = (await c.Post("v1/customers", """{"externalId":"crm-42"}""")).Expect(409);
+        Assert.Equal("conflict", r.Error["code"]!.GetValue<string>());
+        Assert.Contains("duplicate", r.Error["title"]!.GetValue<string>());
+        Assert.Equal(id, r.Error["meta"]!["existingId"]!.GetValue<string>());
+        var other = await c.CreateCustomer("{}");
+        (await c.Patch($"v1/customers/{other}", """{"externalId":"crm-42"}""")).Expect(409);
+        (await c.Put("_emulator/options", """{"duplicateStatus":400,"duplicateExistingId":false}""")).Expect(200);
+        var now400 = (await c.Patch($"v1/customers/{other}", """{"externalId":"crm-42"}""")).Expect(400);
+        Assert.Null(now400.Error["meta"]);
     }
 
     [Fact]
@@ -144,7 +162,8 @@ public class CustomerTests
         await c.CreateCustomer(Ada);
         await c.CreateCustomer("""{"sharedEmails":[{"email":"ada@example.com"}],"sharedPhones":[{"phone":"+15555550100"}]}""");
         var other = await c.CreateCustomer("""{"externalId":"crm-43"}""");
-        (await c.Patch($"v1/customers/{other}", """{"emails":[{"email":"ada@example.com"}]}""")).Expect(409);
+        var stolen = (await c.Patch($"v1/customers/{other}", """{"emails":[{"email":"ada@example.com"}]}""")).Expect(400);
+        Assert.Equal("duplicate detected", stolen.Error["title"]!.GetValue<string>());
         (await c.Patch($"v1/customers/{other}", """{"externalId":"crm-43"}""")).Expect(200); // own value is fine
     }
 
@@ -157,7 +176,7 @@ public class CustomerTests
             c.Post("v1/customers", $$"""{"externalId":"race-{{i}}","emails":[{"email":"race@example.com"}]}"""));
         var results = await Task.WhenAll(tasks);
         Assert.Equal(1, results.Count(r => r.Code == 201));
-        Assert.Equal(39, results.Count(r => r.Code == 409));
+        Assert.Equal(39, results.Count(r => r.Code == 400 && r.Error["title"]!.GetValue<string>() == "duplicate detected"));
         var state = (await c.Get("_emulator/state?items=false")).Body!;
         Assert.Equal(1, state["customers"]!["count"]!.GetValue<int>());
     }
@@ -194,19 +213,58 @@ public class CustomerTests
         var company = await c.CreateCompany("""{"name":"Acme Inc"}""");
         var r = (await c.Post("v1/customers", $$"""{"company":"{{company}}"}""")).Expect(201);
         Assert.Equal(company, r.Data["relationships"]!["company"]!["data"]!["id"]!.GetValue<string>());
-        var patched = (await c.Patch($"v1/customers/{r.Id}", """{"name":"no company field"}""")).Expect(200);
-        Assert.NotNull(patched.Data["relationships"]!["company"]); // default: omitted company keeps the link
+    }
+
+    [Theory]
+    [InlineData("PATCH", "")]
+    [InlineData("PUT", "")]
+    [InlineData("PUT", "?replace=false")]
+    [InlineData("PUT", "?replace=true")]
+    public async Task An_update_without_company_unlinks_it_and_one_that_carries_it_keeps_it(string method, string query)
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient();
+        var company = await c.CreateCompany("""{"name":"Acme Inc"}""");
+        var id = await c.CreateCustomer($$"""{"company":"{{company}}","externalId":"u-1"}""");
+        var kept = (await Api.Send(c, new HttpMethod(method), $"v1/customers/{id}{query}", $$"""{"name":"x","company":"{{company}}"}""")).Expect(200);
+        Assert.Equal(company, kept.Data["relationships"]!["company"]!["data"]!["id"]!.GetValue<string>());
+        var unlinked = (await Api.Send(c, new HttpMethod(method), $"v1/customers/{id}{query}", """{"name":"y"}""")).Expect(200);
+        Assert.Null(unlinked.Data["relationships"]!["company"]);
+        Assert.Null((await c.Get($"v1/customers/{id}")).Expect(200).Data["relationships"]!["company"]);
     }
 
     [Fact]
-    public async Task Unlink_company_on_omit_toggle_unlinks()
+    public async Task Unlink_company_on_omit_can_be_turned_off()
     {
-        await using var server = await Api.Start(o => o.UnlinkCompanyOnOmit = true);
+        await using var server = await Api.Start(o => o.UnlinkCompanyOnOmit = false);
         using var c = server.CreateClient();
         var company = await c.CreateCompany("""{"name":"Acme Inc"}""");
         var id = await c.CreateCustomer($$"""{"company":"{{company}}"}""");
         var patched = (await c.Patch($"v1/customers/{id}", """{"name":"x"}""")).Expect(200);
-        Assert.Null(patched.Data["relationships"]!["company"]);
+        Assert.NotNull(patched.Data["relationships"]!["company"]);
+    }
+
+    [Fact]
+    public async Task Bulk_update_items_without_company_unlink_it_unless_turned_off()
+    {
+        await using var server = await Api.Start();
+        using var c = server.CreateClient(EmulatorServer.BulkKey);
+        var company = await c.CreateCompany("""{"name":"Acme Inc"}""");
+        var a = await c.CreateCustomer($$"""{"company":"{{company}}"}""");
+        var b = await c.CreateCustomer($$"""{"company":"{{company}}"}""");
+        var d = await c.CreateCustomer($$"""{"company":"{{company}}"}""");
+        var job = (await c.Put("v1/customers/bulk", $$"""[{"id":"{{a}}","name":"no company"},{"id":"{{b}}","name":"carried","company":"{{company}}"}]""")).Expect(201).Id;
+        await Api.WaitForBulk(c, job);
+        Assert.Null((await c.Get($"v1/customers/{a}")).Expect(200).Data["relationships"]!["company"]);
+        Assert.NotNull((await c.Get($"v1/customers/{b}")).Expect(200).Data["relationships"]!["company"]);
+        var ids = (await c.Put($"v1/customers/bulk?ids={b}", """{"name":"ids mode"}""")).Expect(201).Id;
+        await Api.WaitForBulk(c, ids);
+        Assert.Null((await c.Get($"v1/customers/{b}")).Expect(200).Data["relationships"]!["company"]);
+
+        (await c.Put("_emulator/options", """{"unlinkCompanyOnBulkOmit":false}""")).Expect(200);
+        var off = (await c.Put("v1/customers/bulk", $$"""[{"id":"{{d}}","name":"no company"}]""")).Expect(201).Id;
+        await Api.WaitForBulk(c, off);
+        Assert.NotNull((await c.Get($"v1/customers/{d}")).Expect(200).Data["relationships"]!["company"]);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KustomerSync.Emulator.Tests;
 
@@ -58,7 +58,7 @@ public class FaultTests
         var r = await c.Post("v1/customers", """{"externalId":"lost-1"}""");
         Assert.InRange(r.Code, 500, 504);
         Assert.Equal(200, (await c.Get("v1/customers/externalId=lost-1")).Code); // it exists
-        Assert.Equal(409, (await c.Post("v1/customers", """{"externalId":"lost-1"}""")).Code); // blind re-post duplicates
+        Assert.Equal(400, (await c.Post("v1/customers", """{"externalId":"lost-1"}""")).Code); // blind re-post: duplicate
         var co = await c.Post("v1/companies", """{"name":"Lost Co","externalId":"lc-1"}""");
         Assert.InRange(co.Code, 500, 504);
         Assert.Single((await c.Get("v1/companies?externalId=lc-1")).Expect(200).Body!["data"]!.AsArray());
@@ -72,15 +72,20 @@ public class FaultTests
     [Fact]
     public async Task Latency_is_added_to_v1_requests_only()
     {
-        await using var server = await Api.Start(o => o.LatencyMs = 300);
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-06-01T00:00:00Z"));
+        await using var server = await Api.Start(o => { o.LatencyMs = 300; o.TimeProvider = time; });
         using var c = server.CreateClient();
-        await c.Get("health");
-        var sw = Stopwatch.StartNew();
-        await c.Get("health");
-        var health = sw.ElapsedMilliseconds;
-        sw.Restart();
-        (await c.Get("v1/auth/tokens/current")).Expect(200);
-        Assert.True(sw.ElapsedMilliseconds >= 290, $"v1 took {sw.ElapsedMilliseconds} ms");
-        Assert.True(health < 250, $"health took {health} ms");
+        var start = time.GetUtcNow();
+        var pending = c.Get("v1/auth/tokens/current");
+        (await c.Get("health")).Expect(200); // answered while the clock stands still
+        Assert.False(pending.IsCompleted);
+        // The v1 answer needs the clock to move 300 ms past the request; a health round trip per step lets the server run.
+        for (var i = 0; i < 100 && !pending.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            (await c.Get("health")).Expect(200);
+        }
+        (await pending).Expect(200);
+        Assert.True(time.GetUtcNow() - start >= TimeSpan.FromMilliseconds(300), $"answered after {(time.GetUtcNow() - start).TotalMilliseconds} ms of emulator time");
     }
 }

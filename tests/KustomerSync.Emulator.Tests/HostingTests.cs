@@ -36,7 +36,11 @@ public class HostingTests
         var o = OptionsParser.Parse([
             "--urls", "http://127.0.0.1:5999", "--org", "acme", "--rate-limit", "50", "--rate-window-seconds=2",
             "--search-rate-limit", "7", "--latency-ms", "3", "--fault-5xx-rate", "0.25", "--fault-lost-create-rate", "0.5",
-            "--seed", "42", "--bulk-delay-ms", "10", "--kobject-create-limit", "5", "--max-body-bytes", "2048", "--unlink-company-on-omit", "true",
+            "--seed", "42", "--bulk-delay-ms", "10", "--kobject-create-limit", "5", "--max-body-bytes", "2048", "--unlink-company-on-omit", "false",
+            "--unlink-company-on-bulk-omit", "false", "--duplicate-status", "409", "--duplicate-existing-id", "true", "--missing-role-status", "401",
+            "--search-window-days", "0", "--search-rate-headers", "both", "--object-update-limit", "3", "--undocumented-client-ref", "reject",
+            "--batches-envelope", "data", "--bulk-batch-items", "100", "--batches-page-size", "7", "--rate-reset-format", "epoch-ms",
+            "--rate-reset-on-success", "true",
         ])!;
         Assert.Equal("http://127.0.0.1:5999", o.Urls);
         Assert.Equal("acme", o.Org);
@@ -50,7 +54,65 @@ public class HostingTests
         Assert.Equal(10, o.BulkDelayMs);
         Assert.Equal(5, o.KObjectCreateLimitPerCustomer);
         Assert.Equal(2048, o.MaxBodyBytes);
+        Assert.False(o.UnlinkCompanyOnOmit);
+        Assert.False(o.UnlinkCompanyOnBulkOmit);
+        Assert.Equal(409, o.DuplicateStatus);
+        Assert.True(o.DuplicateExistingId);
+        Assert.Equal(401, o.MissingRoleStatus);
+        Assert.Equal(0, o.SearchWindowDays);
+        Assert.Equal("both", o.SearchRateHeaders);
+        Assert.Equal(3, o.ObjectUpdateLimit);
+        Assert.Equal("reject", o.UndocumentedClientRef);
+        Assert.Equal("data", o.BatchesEnvelope);
+        Assert.Equal(100, o.BulkBatchItems);
+        Assert.Equal(7, o.BatchesPageSize);
+        Assert.Equal("epoch-ms", o.RateResetFormat);
+        Assert.True(o.RateResetOnSuccess);
+    }
+
+    [Fact]
+    public void Defaults_model_the_documented_rules()
+    {
+        var o = new EmulatorOptions();
         Assert.True(o.UnlinkCompanyOnOmit);
+        Assert.True(o.UnlinkCompanyOnBulkOmit);
+        Assert.Equal(400, o.DuplicateStatus);
+        Assert.False(o.DuplicateExistingId);
+        Assert.Equal(403, o.MissingRoleStatus);
+        Assert.Equal(730, o.SearchWindowDays);
+        Assert.Equal(100, o.SearchRateLimit);
+        Assert.Equal("org", o.SearchRateHeaders);
+        Assert.Equal(120, o.KObjectCreateLimitPerCustomer);
+        Assert.Equal(60, o.ObjectUpdateLimit);
+        Assert.Equal(102_400, o.MaxBodyBytes);
+        Assert.Equal("ignore", o.UndocumentedClientRef);
+        Assert.Equal("array", o.BatchesEnvelope);
+        Assert.Equal("epoch-seconds", o.RateResetFormat);
+        Assert.False(o.RateResetOnSuccess);
+    }
+
+    [Fact]
+    public void Help_lists_every_option()
+    {
+        var usage = OptionsParser.Usage();
+        foreach (var name in new[] { "unlink-company-on-omit", "unlink-company-on-bulk-omit", "duplicate-status", "duplicate-existing-id",
+                     "missing-role-status", "search-window-days", "search-rate-headers", "object-update-limit", "undocumented-client-ref",
+                     "batches-envelope", "bulk-batch-items", "batches-page-size", "rate-reset-format", "rate-reset-on-success", "max-body-bytes" })
+            Assert.Contains("--" + name + " ", usage);
+    }
+
+    [Theory]
+    [InlineData("--duplicate-status", "500")]
+    [InlineData("--missing-role-status", "404")]
+    [InlineData("--search-rate-headers", "mine")]
+    [InlineData("--undocumented-client-ref", "maybe")]
+    [InlineData("--batches-envelope", "xml")]
+    [InlineData("--rate-reset-format", "hours")]
+    [InlineData("--bulk-batch-items", "0")]
+    public void Parser_rejects_bad_rule_settings(string name, string value)
+    {
+        var e = Assert.Throws<OptionsException>(() => OptionsParser.Parse([name, value]));
+        Assert.Contains(name, e.Message);
     }
 
     [Theory]

@@ -60,6 +60,11 @@ public class InspectionTests
         Assert.Equal(5, server.Options.LatencyMs);
         Assert.Equal(10, server.Options.BulkDelayMs);
         (await c.Put("_emulator/options", """{"rateLimitt":5}""")).Expect(400);
+        (await c.Put("_emulator/options", """{"org":"other"}""")).Expect(400); // start-only
+        (await c.Put("_emulator/options", """{"duplicateStatus":302}""")).Expect(400);
+        var changed = (await c.Put("_emulator/options", """{"searchWindowDays":10,"rate-reset-format":"seconds"}""")).Expect(200).Body!;
+        Assert.Equal(10, changed["searchWindowDays"]!.GetValue<int>());
+        Assert.Equal("seconds", changed["rateResetFormat"]!.GetValue<string>());
         (await c.Post("_emulator/faults", """{"failNext":-1}""")).Expect(400);
     }
 }

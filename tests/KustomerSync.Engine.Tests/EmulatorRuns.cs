@@ -14,9 +14,9 @@ internal static class EmulatorRuns
 
     /// <summary>Submits every row, then drains the run the way the cmdlets do; results in row order.</summary>
     public static async Task<(UpsertSummary Summary, List<UpsertResult> Results)> RunAsync(KustomerClient client, UpsertOptions options,
-        IEnumerable<(string[] Names, object?[] Values)> rows, IReadOnlyList<MappingRule>? mapping = null)
+        IEnumerable<(string[] Names, object?[] Values)> rows, IReadOnlyList<MappingRule>? mapping = null, UpsertStateBinding? state = null)
     {
-        using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None);
+        using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None, state);
         var results = new List<UpsertResult>();
         foreach (var (names, values) in rows)
         {

@@ -1,5 +1,3 @@
-using System.Collections.Specialized;
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using KustomerSync.Engine.Sources;
@@ -11,12 +9,13 @@ namespace KustomerSync.Sources.Tests;
 public sealed class SnowflakeTests : IDisposable
 {
     private readonly RSA _key = RSA.Create(2048);
+    private readonly VirtualTime _time = new();
     private readonly SnowflakeDouble _double;
     private readonly string _keyFile = Path.Combine(Path.GetTempPath(), $"ks-sf-{Guid.NewGuid():N}.p8");
 
     public SnowflakeTests()
     {
-        _double = new SnowflakeDouble(_key, "myorg-acct", "sync_user");
+        _double = new SnowflakeDouble(_key, "myorg-acct", "sync_user", _time);
         File.WriteAllText(_keyFile, _key.ExportPkcs8PrivateKeyPem());
     }
 
@@ -28,11 +27,12 @@ public sealed class SnowflakeTests : IDisposable
 
     private string KeyPair => $"Account=myorg-acct;User=sync_user;PrivateKeyFile={_keyFile};Warehouse=WH;Database=CRM;Schema=PUBLIC;Role=SYNC;Endpoint={_double.Url};PollIntervalMs=20";
 
-    private static List<SourceRow> Read(string cs, string sql, NetworkCredential? credential = null, Action<SourceQuery>? configure = null, CancellationToken token = default)
+    private List<SourceRow> Read(string cs, string sql, NetworkCredential? credential = null, Action<SourceQuery>? configure = null, CancellationToken token = default)
     {
         var query = new SourceQuery(sql) { CommandTimeout = TimeSpan.FromSeconds(30) };
         configure?.Invoke(query);
-        return SourceProviders.Create("Snowflake", cs, credential).Read(query, token).ToList();
+        using var reader = SourceProviders.Create("Snowflake", cs, credential, time: _time);
+        return reader.Read(query, token).ToList();
     }
 
     [Fact]
@@ -141,23 +141,81 @@ public sealed class SnowflakeTests : IDisposable
     [Fact]
     public async Task Double_cancellation_and_timeout_cancel_the_statement()
     {
-        // Cancel once the statement is being polled (its handle known), however slow the machine is at getting there.
+        // Cancel once the statement is being polled (its handle known), whenever that is.
         using var cts = new CancellationTokenSource();
-        var canceller = Task.Run(async () =>
-        {
-            while (!_double.Requests.ToArray().Any(r => r.Method == "GET" && r.PathAndQuery.StartsWith("/api/v2/statements/h-forever", StringComparison.Ordinal))) await Task.Delay(20);
-            await Task.Delay(200);
-            cts.Cancel();
-        });
-        Assert.ThrowsAny<OperationCanceledException>(() => Read(KeyPair, "select forever", token: cts.Token));
-        await canceller;
+        var read = Task.Run(() => Read(KeyPair, "select forever", token: cts.Token));
+        await _double.ForeverPolled;
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
         Assert.Contains(_double.Requests, r => r.Method == "POST" && r.PathAndQuery == "/api/v2/statements/h-forever/cancel");
 
-        var watch = Stopwatch.StartNew();
+        // The deadline runs on the injected clock: polls pass at once, and it is the clock that runs out.
         var timeout = Assert.Throws<SourceException>(() => Read(KeyPair, "select forever", configure: q => q.CommandTimeout = TimeSpan.FromSeconds(1)));
         Assert.Equal(SourceErrors.Timeout, timeout.ErrorId);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
         Assert.Equal(2, _double.Requests.Count(r => r.PathAndQuery.EndsWith("/cancel")));
+    }
+
+    [Fact]
+    public void Double_partitions_after_the_first_come_gzipped_and_every_row_arrives()
+    {
+        // 2,500 rows in partitions of 500/1,000/1,000; the double gzips partitions 1 and 2 as Snowflake does.
+        var rows = Read(KeyPair, "select * from big");
+        Assert.Equal(Enumerable.Range(1, 2500).Select(i => (long)i), rows.Select(r => (long)r.Values[0]!));
+        Assert.Contains(_double.Requests, r => r.PathAndQuery.EndsWith("?partition=2"));
+    }
+
+    [Theory]
+    [InlineData("select lossy", "Partition 1 of statement h-lossy was announced with 2 rows, but 1 arrived", 3)]
+    [InlineData("select garbled", "partition 1 of 3 of statement h-garbled", 2)]
+    [InlineData("select html", "partition 2 of 3 of statement h-html is not readable JSON", 4)]
+    public void Double_a_partition_that_cannot_be_read_or_falls_short_fails_naming_it(string sql, string expected, int before)
+    {
+        var rows = new List<SourceRow>();
+        var query = new SourceQuery(sql);
+        using var reader = SourceProviders.Create("Snowflake", KeyPair, time: _time);
+        var ex = Assert.Throws<SourceException>(() =>
+        {
+            foreach (var row in reader.Read(query, default)) rows.Add(row);
+        });
+        Assert.Equal(SourceErrors.ReadFailed, ex.ErrorId);
+        Assert.Contains(expected, ex.Message);
+        Assert.DoesNotContain("eyJ", ex.Message);
+        Assert.Equal(before, rows.Count); // the rows before the failure were streamed; none after it
+    }
+
+    [Fact]
+    public void Double_a_read_longer_than_the_jwt_lifetime_mints_a_new_one()
+    {
+        var query = new SourceQuery("select * from big");
+        using var reader = SourceProviders.Create("Snowflake", KeyPair, time: _time);
+        var count = 0;
+        foreach (var _ in reader.Read(query, default))
+        {
+            // The pipeline takes 61 minutes over the first partition: the first JWT (one hour at most) has expired.
+            if (++count == 1) _time.Advance(TimeSpan.FromMinutes(61));
+        }
+        Assert.Equal(2500, count);
+        var tokens = _double.Requests.Select(r => r.Headers["Authorization"]).Distinct().ToList();
+        Assert.Equal(2, tokens.Count);
+    }
+
+    [Fact]
+    public void Double_429_waits_as_long_as_retry_after_says()
+    {
+        Assert.Equal(5, Read(KeyPair, "select busy").Count);
+        Assert.Equal(2, _double.Requests.Count(r => r.Method == "POST"));
+        Assert.Contains(TimeSpan.FromSeconds(7), _time.Waits);
+    }
+
+    [Fact]
+    public async Task Disposing_the_reader_closes_its_connections()
+    {
+        var reader = SourceProviders.Create("Snowflake", KeyPair, time: _time);
+        Assert.Equal(5, reader.Read(new SourceQuery("select 1"), default).Count());
+        Assert.True(_double.Server.Connections > 0);
+        reader.Dispose();
+        // Without Dispose the pooled connection would stay open for minutes; the guard only keeps a failure from hanging.
+        await _double.Server.AllConnectionsClosed().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -165,7 +223,7 @@ public sealed class SnowflakeTests : IDisposable
     {
         var insecure = Assert.Throws<SourceException>(() => SourceProviders.Create("Snowflake", "Account=a;Token=t;Endpoint=http://snowflake.example.com"));
         Assert.Equal(SourceErrors.InsecureEndpoint, insecure.ErrorId);
-        Assert.Equal("acme-prod.snowflakecomputing.com:443", SourceProviders.Create("Snowflake", "Account=acme-prod;Token=t").Target);
+        using (var reader = SourceProviders.Create("Snowflake", "Account=acme-prod;Token=t")) Assert.Equal("acme-prod.snowflakecomputing.com:443", reader.Target);
 
         var port = TestServers.ClosedPort();
         var down = Assert.Throws<SourceException>(() => Read($"Account=a;Token=Unreach-Secret-9;Endpoint=http://127.0.0.1:{port}", "select 1"));

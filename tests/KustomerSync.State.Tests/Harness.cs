@@ -43,6 +43,7 @@ public sealed class Harness : IDisposable
         {
             Schema = Options.Schema, TablePrefix = Options.TablePrefix, LeaseTimeout = Options.LeaseTimeout, HeartbeatInterval = Options.HeartbeatInterval,
             FlushBatchSize = Options.FlushBatchSize, FlushInterval = Options.FlushInterval, KeepRowOutcomesForRuns = Options.KeepRowOutcomesForRuns,
+            Time = Options.Time,
         };
         configure?.Invoke(options);
         return Provider == StateProvider.Sqlite ? StateStores.Sqlite(Path_, options) : StateStores.Postgres(PostgresConnectionString!, options);

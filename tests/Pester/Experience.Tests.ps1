@@ -243,8 +243,11 @@ Describe 'Ctrl+C (issue 13, item 7)' {
                         Invoke-KustomerUpsert -Object Customer -StatePath $State -ThrottleLimit 4 -NoBulk
                 }).AddArgument($env:KUSTOMERSYNC_MODULE_PATH).AddArgument($script:Slow.BaseUri).AddArgument($state)
             $handle = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state?items=false').customers.count -lt 10 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            # Stop once the run is under way, however long it takes to get there (a run that ends first is a failure).
+            while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state?items=false').customers.count -lt 10) {
+                if ($handle.IsCompleted) { throw "The run ended before it could be stopped: $($ps.Streams.Error | Out-String)" }
+                Start-Sleep -Milliseconds 200
+            }
             $ps.Stop()
         } finally {
             $ps.Dispose()

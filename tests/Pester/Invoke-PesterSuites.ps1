@@ -30,8 +30,21 @@ $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = 'Normal'
 $result = Invoke-Pester -Configuration $configuration
 
+# Why each skipped test was skipped, for the summary's 'N skipped: <why>' lines. Suites that need a test server
+# tag their blocks Postgres or MariaDB and skip them when its variable is not set.
+$serverVariables = [ordered]@{ Postgres = 'KUSTOMERSYNC_TEST_POSTGRES'; MariaDB = 'KUSTOMERSYNC_TEST_MYSQL' }
+$skips = foreach ($test in $result.Skipped) {
+    $tags = @($test.Tag)
+    for ($block = $test.Block; $block; $block = $block.Parent) { $tags += $block.Tag }
+    $server = $serverVariables.Keys | Where-Object { $tags -contains $_ -and -not [Environment]::GetEnvironmentVariable($serverVariables[$_]) } | Select-Object -First 1
+    if ($test.ErrorRecord.Count) { $test.ErrorRecord[0].Exception.Message -replace '^is skipped, because ', '' }
+    elseif ($server) { "needs $server ($($serverVariables[$server]) is not set)" }
+    else { "no reason given ($(Split-Path $test.ScriptBlock.File -Leaf): $($test.ExpandedPath))" }
+}
+
 [pscustomobject]@{
     Passed = $result.PassedCount
     Failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
     Skipped = $result.SkippedCount
+    Skips = @($skips)
 } | ConvertTo-Json | Set-Content -Path $ResultPath

@@ -53,7 +53,8 @@ BeforeAll {
         $process = [System.Diagnostics.Process]::Start($psi)
         $stdout = $process.StandardOutput.ReadToEndAsync()
         $stderr = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit(120000)) { $process.Kill($true); throw "$File did not finish in 120 s" }
+        # A guard against a hung child, not a measure of speed: a busy machine may take its time.
+        if (-not $process.WaitForExit([TimeSpan]::FromMinutes(10))) { $process.Kill($true); throw "$File did not finish in 10 minutes" }
         [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.GetAwaiter().GetResult() + $stderr.GetAwaiter().GetResult() }
     }
 
@@ -265,7 +266,7 @@ Describe 'Exit codes through pwsh -File' {
     }
 }
 
-Describe 'Invoke-KustomerSync against the real Postgres' -Skip:(-not $HavePostgres) {
+Describe 'Invoke-KustomerSync against the real Postgres' -Tag Postgres -Skip:(-not $HavePostgres) {
     BeforeAll {
         if (-not $script:Pg) { throw 'CI=true but KUSTOMERSYNC_TEST_POSTGRES is not set: start Postgres with tests/servers/TestServers.psm1.' }
         $script:Table = 'ks_sync_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -378,10 +379,22 @@ insert into $script:Table (id, name, email, updated_at)
     }
 
     It 'a second concurrent run of the same sync refuses with KustomerSync.StateLocked' {
+        # The first run's query waits until the test opens a gate (a row in a table), so the second run surely
+        # starts while the first holds the lease, however busy the machine.
+        $gate = 'ks_gate_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        Invoke-Psql (@'
+create table GATE (opened boolean);
+create function GATE_wait() returns boolean language plpgsql as $$
+declare giving_up timestamptz := clock_timestamp() + interval '10 minutes';
+begin
+  while not exists (select 1 from GATE) and clock_timestamp() < giving_up loop perform pg_sleep(0.05); end loop;
+  return true;
+end $$;
+'@.Replace('GATE', $gate)) | Out-Null
         $def = New-Definition 'pg-slow' @"
 @{
     Name = 'pg-slow'
-    Source = @{ Provider = 'Postgres'; ConnectionStringEnvironmentVariable = 'KS_SYNC_TEST_PG'; Query = 'select id as "externalId", name, email from $script:Table, pg_sleep(6) where id = ''pg-1''' }
+    Source = @{ Provider = 'Postgres'; ConnectionStringEnvironmentVariable = 'KS_SYNC_TEST_PG'; Query = 'select id as "externalId", name, email from $script:Table where id = ''pg-1'' and ${gate}_wait()' }
     Destination = @{ BaseUri = '{{BASE}}'; ApiKeyEnvironmentVariable = 'KS_SYNC_TEST_KEY' }
     Object = 'Customer'
     State = @{ Path = 'pg-slow.state.db' }
@@ -394,25 +407,30 @@ insert into $script:Table (id, name, email, updated_at)
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $first = [System.Diagnostics.Process]::Start($psi)
-        $null = $first.StandardOutput.ReadToEndAsync(); $null = $first.StandardError.ReadToEndAsync()
+        $null = $first.StandardOutput.ReadToEndAsync(); $stderr = $first.StandardError.ReadToEndAsync()
         try {
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
             function script:Test-Running {
                 # The first run creates the file before its tables: until then the store is unreadable, which is fine here.
                 try { [bool]@(Get-KustomerSyncRun -StatePath $state -Sync pg-slow -ErrorAction Stop | Where-Object Status -EQ 'Running').Count } catch { $false }
             }
+            # Waits for the first run to take the lease; the bound only keeps a broken run from hanging the suite.
+            $giveUp = [DateTime]::UtcNow.AddMinutes(5)
             while (-not ((Test-Path $state) -and (Test-Running))) {
-                if ([DateTime]::UtcNow -gt $deadline -or $first.HasExited) { throw 'The first run did not start.' }
+                if ($first.HasExited) { throw "The first run ended before it started its query: $($stderr.GetAwaiter().GetResult())" }
+                if ([DateTime]::UtcNow -gt $giveUp) { throw 'The first run did not start within 5 minutes.' }
                 Start-Sleep -Milliseconds 200
             }
             $failure = { Invoke-KustomerSync -Path $def } | Should -Throw -PassThru
             $failure.FullyQualifiedErrorId | Should -BeLike 'KustomerSync.StateLocked*'
             $failure.Exception.Message | Should -Match 'pg-slow'
             $LASTEXITCODE | Should -Be 1
-            $first.WaitForExit(60000) | Should -BeTrue
+            Invoke-Psql "insert into $gate values (true)" | Out-Null
+            $first.WaitForExit()
             $first.ExitCode | Should -Be 0
         } finally {
+            Invoke-Psql "insert into $gate values (true)" | Out-Null
             if (-not $first.HasExited) { $first.Kill($true) }
+            Invoke-Psql "drop function if exists ${gate}_wait(); drop table if exists $gate" | Out-Null
         }
     }
 }

@@ -69,7 +69,7 @@ public sealed class GetSourceRowsCommand : KustomerCmdlet
         try
         {
             var credential = Credential is null ? null : new NetworkCredential(Credential.UserName, Credential.Password);
-            var reader = ParameterSetName == ProviderSet ? SourceProviders.Create(Provider, ConnectionString, credential) : SourceProviders.ForConnection(Connection);
+            using var reader = ParameterSetName == ProviderSet ? SourceProviders.Create(Provider, ConnectionString, credential) : SourceProviders.ForConnection(Connection);
             WriteVerbose(ParameterSetName == ProviderSet
                 ? $"{reader.Provider} at {reader.Target} (connection string: {ConnectionStrings.Display(ConnectionString)}{(Credential is null ? "" : $"; credential of user '{Credential.UserName}'")})"
                 : $"Connection {Connection.GetType().FullName} to {reader.Target}");

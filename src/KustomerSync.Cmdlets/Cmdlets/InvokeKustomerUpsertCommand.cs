@@ -81,6 +81,12 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     public SwitchParameter NoBulk { get; set; }
 
     [Parameter]
+    public SwitchParameter CreateOnSearchMiss { get; set; }
+
+    [Parameter]
+    public SwitchParameter Backfill { get; set; }
+
+    [Parameter]
     [ValidateRange(1, long.MaxValue)]
     public long ExpectedRowCount { get; set; }
 
@@ -97,7 +103,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         try
         {
             var target = SyncTarget.Parse(Object);
-            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk };
+            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk, CreateOnSearchMiss = CreateOnSearchMiss, Backfill = Backfill };
         }
         catch (ArgumentException ex)
         {

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using KustomerSync.Cmdlets.Session;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Sync;
@@ -14,12 +13,11 @@ namespace KustomerSync.Cmdlets.Completion;
 /// </summary>
 /// <remarks>
 /// Only strings cross from the engine into these results: JSON types are never touched here, because the engine may
-/// carry its own System.Text.Json in its private load context. The klass list is read as text and parsed with the
-/// System.Text.Json this assembly sees.
+/// carry its own System.Text.Json in its private load context.
 /// </remarks>
 internal static class OrgCatalog
 {
-    /// <summary>The klasses of the destination's org (enabled or existing-only), as kobject.&lt;name&gt;.</summary>
+    /// <summary>The klasses of the destination's org, of every status (the tooltip names any but enabled), as kobject.&lt;name&gt;.</summary>
     public static IReadOnlyList<CompletionItem> Klasses(string? destinationName)
     {
         try
@@ -68,13 +66,10 @@ internal static class OrgCatalog
         return CompletionHelpers.Cached(CacheKey(destination, "klasses"), () =>
         {
             using var timeout = new CancellationTokenSource(CompletionHelpers.RequestBudget);
-            var items = new List<CompletionItem>();
-            for (var page = 1; page <= 20; page++)
-            {
-                var count = ReadKlasses(GetText(client, $"klasses?page={page}&pageSize=100", timeout.Token), items);
-                if (count < 100) break;
-            }
-            return items.OrderBy(i => i.Value, StringComparer.OrdinalIgnoreCase).ToList();
+            return KlassCatalog.ListAsync(client, destination.Name, timeout.Token).GetAwaiter().GetResult()
+                .Select(k => new CompletionItem("kobject." + k.Name,
+                    $"{k.DisplayName ?? k.Name} (klass {k.Name}{(k.Status is null or "enabled" ? "" : ", " + k.Status)})"))
+                .ToList();
         });
     }
 
@@ -96,48 +91,6 @@ internal static class OrgCatalog
         });
         return standard.Concat(custom.Select(c => new FieldItem(c.Value, true, null, c.Tooltip))).ToList();
     }
-
-    /// <summary>
-    /// GET /v1/&lt;path&gt; through the engine's client (its rate gate, retries and error handling), returning the body as
-    /// JSON text. SendAsync takes and returns System.Text.Json types, which may be the engine's own copy in its load
-    /// context; calling it by reflection keeps those types out of this assembly's method references.
-    /// </summary>
-    private static string? GetText(KustomerClient client, string path, CancellationToken cancellationToken)
-    {
-        var send = typeof(KustomerClient).GetMethod(nameof(KustomerClient.SendAsync))
-            ?? throw new MissingMethodException(nameof(KustomerClient), nameof(KustomerClient.SendAsync));
-        var arguments = send.GetParameters().Select(p => p.HasDefaultValue ? p.DefaultValue : null).ToArray();
-        arguments[0] = HttpMethod.Get;
-        arguments[1] = path;
-        arguments[2] = null;
-        arguments[3] = RequestKind.Idempotent;
-        arguments[4] = cancellationToken;
-        var task = (Task)send.Invoke(client, arguments)!;
-        task.GetAwaiter().GetResult();
-        var response = task.GetType().GetProperty("Result")!.GetValue(task)!;
-        return response.GetType().GetProperty("Body")?.GetValue(response)?.ToString();
-    }
-
-    private static int ReadKlasses(string? json, List<CompletionItem> items)
-    {
-        if (string.IsNullOrEmpty(json)) return 0;
-        using var document = JsonDocument.Parse(json!);
-        if (!document.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array) return 0;
-        var count = 0;
-        foreach (var klass in data.EnumerateArray())
-        {
-            count++;
-            if (!klass.TryGetProperty("attributes", out var attributes) || attributes.ValueKind != JsonValueKind.Object) continue;
-            var name = Text(attributes, "name");
-            if (string.IsNullOrEmpty(name) || Text(attributes, "status") == "disabled") continue;
-            var display = Text(attributes, "displayName") ?? name;
-            items.Add(new CompletionItem("kobject." + name, $"{display} (klass {name})"));
-        }
-        return count;
-    }
-
-    private static string? Text(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static string CacheKey(KustomerDestination destination, string resource) =>
         $"{destination.Name}|{destination.BaseUri}|{destination.ConnectedAt.Ticks}|{resource}";

@@ -1,3 +1,4 @@
+using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Http;
 using KustomerSync.Emulator.RateLimiting;
 
@@ -7,7 +8,7 @@ namespace KustomerSync.Emulator.Auth;
 /// /v1 requests need <c>Authorization: Bearer &lt;key&gt;</c> with a known, unexpired key of this pod; else 401.
 /// A 401 still carries the x-ratelimit-* headers (peeked, not consumed).
 /// </summary>
-public sealed class AuthenticationMiddleware(KeyStore keys, RateLimiter limiter)
+public sealed class AuthenticationMiddleware(KeyStore keys, RateLimiter limiter, LiveOptions options)
 {
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -30,7 +31,7 @@ public sealed class AuthenticationMiddleware(KeyStore keys, RateLimiter limiter)
 
     private ApiException Unauthorized(HttpContext context, string detail)
     {
-        if (limiter.Enabled) RateLimitHeaders.Write(context.Response, limiter.PeekOrg());
+        if (limiter.Enabled) RateLimitHeaders.Write(context.Response, limiter.PeekOrg(), options.Current);
         return new ApiException(401, "unauthorized", "Unauthorized", detail);
     }
 }

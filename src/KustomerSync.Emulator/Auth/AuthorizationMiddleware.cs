@@ -1,9 +1,13 @@
+using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Http;
 
 namespace KustomerSync.Emulator.Auth;
 
-/// <summary>403 when the key holds none of the route's roles (<see cref="RouteRoles"/> metadata).</summary>
-public sealed class AuthorizationMiddleware
+/// <summary>
+/// The key must hold one of the route's roles (<see cref="RouteRoles"/> metadata). Otherwise 403 (DEV), or 401
+/// when <see cref="EmulatorOptions.MissingRoleStatus"/> asks for the OLD docs' answer; the body says a role is missing.
+/// </summary>
+public sealed class AuthorizationMiddleware(LiveOptions options)
 {
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -15,8 +19,12 @@ public sealed class AuthorizationMiddleware
         var resolved = required.Resolve(context.Request.RouteValues).ToArray();
         var key = context.ApiKey();
         if (!Roles.AnySatisfied(key.Roles.ToArray(), resolved))
-            throw new ApiException(403, "forbidden", "Forbidden",
-                $"The API key lacks a role for {context.Request.Method} {context.Request.Path}; needs one of: {string.Join(", ", resolved)}");
+        {
+            var detail = $"Missing role: the API key lacks a role (permission) for {context.Request.Method} {context.Request.Path}; needs one of: {string.Join(", ", resolved)}";
+            throw options.Current.MissingRoleStatus == 401
+                ? new ApiException(401, "unauthorized", "Unauthorized", detail)
+                : new ApiException(403, "forbidden", "Forbidden", detail);
+        }
         return next(context);
     }
 }

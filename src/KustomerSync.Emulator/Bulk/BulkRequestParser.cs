@@ -10,13 +10,24 @@ namespace KustomerSync.Emulator.Bulk;
 /// Validates a bulk request synchronously (§9): 1–100 items, <c>_clientRef</c> all-or-none, non-empty,
 /// ≤255 chars, unique; PUT items need an <c>id</c>; every item must pass the object schema — one bad
 /// item rejects the whole request with 400 (pointer <c>/&lt;index&gt;/…</c>). <c>?ids=</c> mode: one body for all ids.
+/// Where <c>_clientRef</c> is not documented, <see cref="ClientRefPolicy"/> says whether it is accepted, ignored
+/// (stripped unchecked: no results[]) or rejected.
 /// </summary>
 public static class BulkRequestParser
 {
     public const int MaxItems = 100;
 
+    public enum ClientRefPolicy { Accept, Ignore, Reject }
+
+    public static ClientRefPolicy PolicyOf(string option) => option switch
+    {
+        "accept" => ClientRefPolicy.Accept,
+        "reject" => ClientRefPolicy.Reject,
+        _ => ClientRefPolicy.Ignore,
+    };
+
     public static (List<BulkItem> Items, bool UsesClientRef, JsonObject? Payload, List<string> Ids) Parse(
-        HttpRequest request, JsonNode? body, BulkOperation operation, ObjectSchema? schema)
+        HttpRequest request, JsonNode? body, BulkOperation operation, ObjectSchema? schema, ClientRefPolicy clientRefs)
     {
         var idsParam = request.Query.TryGetValue("ids", out var idsValue) ? idsValue.ToString() : null;
         if (idsParam is not null)
@@ -46,7 +57,12 @@ public static class BulkRequestParser
         if (array.Count > MaxItems) throw ApiException.BadRequest($"A bulk request takes at most {MaxItems} items (got {array.Count})", "");
 
         var withRef = array.Count(n => n is JsonObject o && o.ContainsKey("_clientRef"));
-        var usesClientRef = withRef > 0;
+        if (withRef > 0 && clientRefs == ClientRefPolicy.Reject)
+        {
+            var first = array.Select((n, i) => (n, i)).First(t => t.n is JsonObject o && o.ContainsKey("_clientRef")).i;
+            throw Rules.Invalid($"/{first}/_clientRef", "is not supported on this bulk endpoint");
+        }
+        var usesClientRef = withRef > 0 && clientRefs == ClientRefPolicy.Accept;
         if (usesClientRef && withRef != array.Count)
             throw ApiException.BadRequest($"_clientRef must be on every item or on none ({withRef} of {array.Count} items have it)", "");
 
@@ -68,6 +84,7 @@ public static class BulkRequestParser
                 if (!refs.Add(clientRef)) throw Rules.Invalid(ptr + "/_clientRef", $"'{clientRef}' is used by an earlier item (must be unique)");
                 item.Remove("_clientRef");
             }
+            else if (clientRefs == ClientRefPolicy.Ignore) item.Remove("_clientRef");
             string? id = null;
             if (operation == BulkOperation.Update)
             {

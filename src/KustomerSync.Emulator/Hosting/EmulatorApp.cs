@@ -12,18 +12,18 @@ public static class EmulatorApp
 {
     /// <summary>
     /// Pipeline (outer → inner): stats → errors → routing → latency → authentication (401) →
-    /// rate limit (429) → faults (5xx) → authorization (403) → endpoint.
+    /// rate limit (429) → faults (5xx) → authorization (403, or 401 by option) → endpoint.
     /// /health and /_emulator/* pass every /v1-only stage untouched.
     /// </summary>
     public static void Configure(WebApplication app, EmulatorServices s)
     {
         var stats = new StatsMiddleware(s.Stats);
-        var errors = new ErrorMiddleware();
-        var latency = new LatencyMiddleware(s.Options);
-        var authn = new AuthenticationMiddleware(s.Keys, s.RateLimiter);
-        var rate = new RateLimitMiddleware(s.RateLimiter, s.Stats);
+        var errors = new ErrorMiddleware(s.Options);
+        var latency = new LatencyMiddleware(s.Options, s.Clock);
+        var authn = new AuthenticationMiddleware(s.Keys, s.RateLimiter, s.Options);
+        var rate = new RateLimitMiddleware(s.RateLimiter, s.Options, s.Stats);
         var faults = new FaultMiddleware(s.Faults);
-        var authz = new AuthorizationMiddleware();
+        var authz = new AuthorizationMiddleware(s.Options);
 
         app.Use((ctx, next) => stats.InvokeAsync(ctx, next));
         app.Use((ctx, next) => errors.InvokeAsync(ctx, next));

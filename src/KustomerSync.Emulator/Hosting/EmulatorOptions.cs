@@ -53,8 +53,66 @@ public sealed class EmulatorOptions
     /// <summary>Maximum request body size; larger bodies get 413. Default 100 KB (102,400 bytes).</summary>
     public int MaxBodyBytes { get; set; } = 100 * 1024;
 
-    /// <summary>When true, a customer PATCH / PUT?replace=false that omits <c>company</c> unlinks the company (the doubtful doc sentence). Default false.</summary>
-    public bool UnlinkCompanyOnOmit { get; set; }
+    /// <summary>
+    /// A customer PATCH / PUT (<c>replace=false</c>) without <c>company</c> unlinks the company (OAS text on both
+    /// routes, §4.2). Default true.
+    /// </summary>
+    public bool UnlinkCompanyOnOmit { get; set; } = true;
+
+    /// <summary>The same for <c>PUT /customers/bulk</c> items (and the <c>?ids=</c> body); undocumented, assumed (§14). Default true.</summary>
+    public bool UnlinkCompanyOnBulkOmit { get; set; } = true;
+
+    /// <summary>Status of a duplicate identifier on a single create/update: 400 (default; the reference says it may be 400) or 409.</summary>
+    public int DuplicateStatus { get; set; } = 400;
+
+    /// <summary>Whether duplicate errors carry <c>meta.existingId</c> (no public evidence, §11). Default false.</summary>
+    public bool DuplicateExistingId { get; set; }
+
+    /// <summary>Status when the key lacks every role of the route: 403 (DEV, default) or 401 (OLD errors page).</summary>
+    public int MissingRoleStatus { get; set; } = 403;
+
+    /// <summary>
+    /// Search sees only records whose updatedAt is within this many days of the emulator clock (OAS: two years).
+    /// Default 730; 0 = every record.
+    /// </summary>
+    public int SearchWindowDays { get; set; } = 730;
+
+    /// <summary>Which budget the x-ratelimit-* headers of search responses describe: org (default), search, or both (org plus x-ratelimit-search-*).</summary>
+    public string SearchRateHeaders { get; set; } = "org";
+
+    /// <summary>
+    /// Object Rate Limiting (§4.2, §5, §6): updates of one customer, company or KObject by one key per window
+    /// (PUT/PATCH, single routes). The number is undocumented. Default 60; 0 = off.
+    /// </summary>
+    public int ObjectUpdateLimit { get; set; } = 60;
+
+    /// <summary>
+    /// <c>_clientRef</c> on bulk routes where it is not documented (PUT /companies/bulk, POST|PUT /klasses/{name}/bulk):
+    /// accept, ignore (default: stripped, the batch has no results[]) or reject (400).
+    /// </summary>
+    public string UndocumentedClientRef { get; set; } = "ignore";
+
+    /// <summary>Envelope of GET /bulk/{id}/batches: array (a bare JSON array, DEV's diagram; default) or data (a paged list with links.next).</summary>
+    public string BatchesEnvelope { get; set; } = "array";
+
+    /// <summary>Items per batch of a bulk job (a job of 100 items with 25 makes 4 batches). Default 25.</summary>
+    public int BulkBatchItems { get; set; } = 25;
+
+    /// <summary>Page size of GET /bulk/{id}/batches in the data envelope (links.next when there are more). Default 2.</summary>
+    public int BatchesPageSize { get; set; } = 2;
+
+    /// <summary>x-ratelimit-reset format: epoch-seconds (default; TAP reads it so), epoch-ms, or seconds (seconds to go).</summary>
+    public string RateResetFormat { get; set; } = "epoch-seconds";
+
+    /// <summary>Whether x-ratelimit-reset is sent on responses other than 429 (TAP: "returned when the limit has been exceeded"). Default false.</summary>
+    public bool RateResetOnSuccess { get; set; }
+
+    /// <summary>
+    /// In process only: the time source behind the emulator clock (rate windows, search window, per-customer
+    /// and per-object windows, bulk latency, latency, timestamps). Null = the system clock. Tests pass a FakeTimeProvider.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public TimeProvider? TimeProvider { get; set; }
 
     /// <summary>Copy of these options (the server keeps its own live copy).</summary>
     public EmulatorOptions Clone() => (EmulatorOptions)MemberwiseClone();
@@ -73,6 +131,16 @@ public sealed class EmulatorOptions
         if (FaultLostCreateRate is < 0 or > 1 || double.IsNaN(FaultLostCreateRate)) throw new ArgumentException("--fault-lost-create-rate must be between 0 and 1");
         if (BulkDelayMs < 0) throw new ArgumentException("--bulk-delay-ms must be >= 0");
         if (MaxBodyBytes < 1024) throw new ArgumentException("--max-body-bytes must be >= 1024");
+        if (DuplicateStatus is not (400 or 409)) throw new ArgumentException("--duplicate-status must be 400 or 409");
+        if (MissingRoleStatus is not (401 or 403)) throw new ArgumentException("--missing-role-status must be 401 or 403");
+        if (SearchWindowDays < 0) throw new ArgumentException("--search-window-days must be >= 0");
+        if (SearchRateHeaders is not ("org" or "search" or "both")) throw new ArgumentException("--search-rate-headers must be org, search or both");
+        if (ObjectUpdateLimit < 0) throw new ArgumentException("--object-update-limit must be >= 0");
+        if (UndocumentedClientRef is not ("accept" or "ignore" or "reject")) throw new ArgumentException("--undocumented-client-ref must be accept, ignore or reject");
+        if (BatchesEnvelope is not ("array" or "data")) throw new ArgumentException("--batches-envelope must be array or data");
+        if (BulkBatchItems is < 1 or > 100) throw new ArgumentException("--bulk-batch-items must be 1..100");
+        if (BatchesPageSize is < 1 or > 100) throw new ArgumentException("--batches-page-size must be 1..100");
+        if (RateResetFormat is not ("seconds" or "epoch-seconds" or "epoch-ms")) throw new ArgumentException("--rate-reset-format must be seconds, epoch-seconds or epoch-ms");
         if (MetadataPath is not null && !File.Exists(MetadataPath)) throw new ArgumentException($"--metadata file not found: {MetadataPath}");
         if (KeysPath is not null && !File.Exists(KeysPath)) throw new ArgumentException($"--keys file not found: {KeysPath}");
     }

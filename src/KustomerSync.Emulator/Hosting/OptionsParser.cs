@@ -13,39 +13,56 @@ public sealed class OptionsException(string message) : Exception(message);
 /// </summary>
 public static class OptionsParser
 {
-    private sealed record Option(string Name, string Help, Action<EmulatorOptions, string> Set, bool IsFlag = false);
+    /// <summary>One option: its kebab-case name, help text, setter from text, and whether PUT /_emulator/options may change it.</summary>
+    private sealed record Option(string Name, string Help, Action<EmulatorOptions, string> Set, bool RunTime = true);
 
     private static readonly Option[] Options =
     [
-        new("urls", "URL to listen on, e.g. http://127.0.0.1:5123 (default http://127.0.0.1:5123)", (o, v) => o.Urls = v),
-        new("port", "loopback port (alternative to --urls; 0 = any free port)", (o, v) => o.Port = Int("port", v)),
-        new("org", "org name (default emulator)", (o, v) => o.Org = v),
+        new("urls", "URL to listen on, e.g. http://127.0.0.1:5123 (default http://127.0.0.1:5123)", (o, v) => o.Urls = v, RunTime: false),
+        new("port", "loopback port (alternative to --urls; 0 = any free port)", (o, v) => o.Port = Int("port", v), RunTime: false),
+        new("org", "org name (default emulator)", (o, v) => o.Org = v, RunTime: false),
         new("rate-limit", "org requests per window, 0 = off (default 1000)", (o, v) => o.RateLimit = Int("rate-limit", v)),
         new("rate-window-seconds", "rate-limit window in seconds (default 60)", (o, v) => o.RateWindowSeconds = Int("rate-window-seconds", v)),
-        new("search-rate-limit", "search requests per window, 0 = off (default 100)", (o, v) => o.SearchRateLimit = Int("search-rate-limit", v)),
-        new("kobject-create-limit", "kobject creates per customer per window without importedAt, 0 = off (default 120)", (o, v) => o.KObjectCreateLimitPerCustomer = Int("kobject-create-limit", v)),
+        new("rate-reset-format", "x-ratelimit-reset as epoch-seconds | epoch-ms | seconds (to go) (default epoch-seconds)", (o, v) => o.RateResetFormat = v),
+        new("rate-reset-on-success", "true|false: send x-ratelimit-reset on non-429 responses too (default false)", (o, v) => o.RateResetOnSuccess = Bool("rate-reset-on-success", v)),
+        new("search-rate-limit", "search requests per window per API key, apart from the org budget, 0 = off (default 100)", (o, v) => o.SearchRateLimit = Int("search-rate-limit", v)),
+        new("search-rate-headers", "budget the x-ratelimit-* headers of search responses describe: org | search | both (default org)", (o, v) => o.SearchRateHeaders = v),
+        new("search-window-days", "search sees only records updated within this many days, 0 = all (default 730)", (o, v) => o.SearchWindowDays = Int("search-window-days", v)),
+        new("kobject-create-limit", "kobject creates per customer per key per window without importedAt, 0 = off (default 120)", (o, v) => o.KObjectCreateLimitPerCustomer = Int("kobject-create-limit", v)),
+        new("object-update-limit", "updates of one customer/company/kobject per key per window, 0 = off (default 60)", (o, v) => o.ObjectUpdateLimit = Int("object-update-limit", v)),
         new("latency-ms", "latency added to every /v1 request (default 0)", (o, v) => o.LatencyMs = Int("latency-ms", v)),
         new("fault-5xx-rate", "0..1, share of /v1 requests answered 5xx before processing (default 0)", (o, v) => o.Fault5xxRate = Dbl("fault-5xx-rate", v)),
         new("fault-lost-create-rate", "0..1, share of single creates committed then answered 5xx (default 0)", (o, v) => o.FaultLostCreateRate = Dbl("fault-lost-create-rate", v)),
-        new("seed", "seed for deterministic faults", (o, v) => o.Seed = Int("seed", v)),
-        new("metadata", "metadata seed JSON (default: built-in Resources/default-metadata.json)", (o, v) => o.MetadataPath = v),
-        new("keys", "keys JSON (extra/replacement API keys and roles)", (o, v) => o.KeysPath = v),
+        new("seed", "seed for deterministic faults", (o, v) => o.Seed = Int("seed", v), RunTime: false),
+        new("metadata", "metadata seed JSON (default: built-in Resources/default-metadata.json)", (o, v) => o.MetadataPath = v, RunTime: false),
+        new("keys", "keys JSON (extra/replacement API keys and roles)", (o, v) => o.KeysPath = v, RunTime: false),
         new("bulk-delay-ms", "how long bulk jobs stay queued+running (default 200)", (o, v) => o.BulkDelayMs = Int("bulk-delay-ms", v)),
-        new("max-body-bytes", "413 above this body size (default 102400)", (o, v) => o.MaxBodyBytes = Int("max-body-bytes", v)),
-        new("unlink-company-on-omit", "true|false: PATCH/PUT without company unlinks it (default false)", (o, v) => o.UnlinkCompanyOnOmit = Bool("unlink-company-on-omit", v)),
+        new("bulk-batch-items", "items per batch of a bulk job, 1..100 (default 25)", (o, v) => o.BulkBatchItems = Int("bulk-batch-items", v)),
+        new("batches-envelope", "GET /bulk/{id}/batches as a bare array | data (paged list) (default array)", (o, v) => o.BatchesEnvelope = v),
+        new("batches-page-size", "batches per page in the data envelope (default 2)", (o, v) => o.BatchesPageSize = Int("batches-page-size", v)),
+        new("undocumented-client-ref", "_clientRef on PUT /companies/bulk and /klasses/{name}/bulk: accept | ignore | reject (default ignore)", (o, v) => o.UndocumentedClientRef = v),
+        new("max-body-bytes", "413 above this body size, bulk included (default 102400)", (o, v) => o.MaxBodyBytes = Int("max-body-bytes", v)),
+        new("unlink-company-on-omit", "true|false: customer PATCH/PUT without company unlinks it (default true)", (o, v) => o.UnlinkCompanyOnOmit = Bool("unlink-company-on-omit", v)),
+        new("unlink-company-on-bulk-omit", "true|false: PUT /customers/bulk items without company unlink it (default true)", (o, v) => o.UnlinkCompanyOnBulkOmit = Bool("unlink-company-on-bulk-omit", v)),
+        new("duplicate-status", "status of a duplicate identifier on single writes: 400 | 409 (default 400)", (o, v) => o.DuplicateStatus = Int("duplicate-status", v)),
+        new("duplicate-existing-id", "true|false: duplicate errors carry meta.existingId (default false)", (o, v) => o.DuplicateExistingId = Bool("duplicate-existing-id", v)),
+        new("missing-role-status", "status when the key lacks the route's roles: 403 | 401 (default 403)", (o, v) => o.MissingRoleStatus = Int("missing-role-status", v)),
     ];
 
     /// <summary>Usage text for <c>--help</c>.</summary>
     public static string Usage()
     {
+        var width = Options.Max(o => o.Name.Length) + "  -- <value>  ".Length;
         var lines = new List<string>
         {
             "Usage: dotnet KustomerSync.Emulator.dll [--urls http://127.0.0.1:5123] [options]",
             "",
-            "  --config <path>".PadRight(34) + "JSON file with any of the options below (camelCase or kebab-case names)",
+            "  --config <path>".PadRight(width) + "JSON file with any of the options below (camelCase or kebab-case names)",
         };
-        foreach (var o in Options) lines.Add(("  --" + o.Name + " <value>").PadRight(34) + o.Help);
-        lines.Add("  --help".PadRight(34) + "this text");
+        foreach (var o in Options) lines.Add(("  --" + o.Name + " <value>").PadRight(width) + o.Help);
+        lines.Add("  --help".PadRight(width) + "this text");
+        lines.Add("");
+        lines.Add("All but urls, port, org, seed, metadata and keys can be changed at run time with PUT /_emulator/options.");
         return string.Join(Environment.NewLine, lines);
     }
 
@@ -97,18 +114,36 @@ public static class OptionsParser
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 var option = Find(prop.Name) ?? throw new OptionsException($"Unknown option '{prop.Name}' in --config file {path}.");
-                var value = prop.Value.ValueKind switch
-                {
-                    JsonValueKind.String => prop.Value.GetString()!,
-                    JsonValueKind.Number => prop.Value.GetRawText(),
-                    JsonValueKind.True => "true",
-                    JsonValueKind.False => "false",
-                    _ => throw new OptionsException($"Option '{prop.Name}' in --config file {path} must be a string, number or boolean."),
-                };
-                option.Set(options, value);
+                option.Set(options, ValueText(prop, $"--config file {path}"));
             }
         }
     }
+
+    /// <summary>
+    /// PUT /_emulator/options: applies an object of option name → value (the same names as the config file) to
+    /// <paramref name="options"/>; options that only make sense at start (urls, port, org, seed, metadata, keys) are refused.
+    /// </summary>
+    public static void ApplyRunTime(EmulatorOptions options, JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object) throw new OptionsException("the options body must be a JSON object");
+        foreach (var prop in body.EnumerateObject())
+        {
+            var option = Find(prop.Name) ?? throw new OptionsException($"Unknown option '{prop.Name}'.");
+            if (!option.RunTime) throw new OptionsException($"Option '{prop.Name}' can only be set at start.");
+            option.Set(options, ValueText(prop, "the options body"));
+        }
+        try { options.Validate(); }
+        catch (ArgumentException e) { throw new OptionsException(e.Message); }
+    }
+
+    private static string ValueText(JsonProperty prop, string where) => prop.Value.ValueKind switch
+    {
+        JsonValueKind.String => prop.Value.GetString()!,
+        JsonValueKind.Number => prop.Value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => throw new OptionsException($"Option '{prop.Name}' in {where} must be a string, number or boolean."),
+    };
 
     private static Option? Find(string name)
     {

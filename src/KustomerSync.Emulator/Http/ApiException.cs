@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KustomerSync.Emulator.Hosting;
 
 namespace KustomerSync.Emulator.Http;
 
@@ -24,12 +25,27 @@ public sealed class ApiException(int status, string code, string title, string? 
 
     public static ApiException NotFound(string detail) => new(404, "not_found", "Not Found", detail);
 
+    /// <summary>
+    /// A write that would give a second record a unique identifier. Its status and <c>meta.existingId</c> are settings
+    /// (§11: 400 or 409, no public evidence of an id), applied by <see cref="ForClient"/> when it is answered.
+    /// </summary>
     public static ApiException Duplicate(string detail, string existingId, string? pointer = null) =>
-        new(409, "conflict", "duplicate detected", detail)
+        new(409, "conflict", "duplicate detected", "duplicate: " + detail) { Pointer = pointer, DuplicateOf = existingId };
+
+    /// <summary>The id of the record that already holds the identifier, when this is a duplicate error.</summary>
+    public string? DuplicateOf { get; init; }
+
+    /// <summary>This error as answered under the options: a duplicate gets the configured status, and existingId only when asked for.</summary>
+    public ApiException ForClient(EmulatorOptions options)
+    {
+        if (DuplicateOf is null) return this;
+        var conflict = options.DuplicateStatus == 409;
+        return new ApiException(options.DuplicateStatus, conflict ? "conflict" : "bad_request", Title, Detail)
         {
-            Pointer = pointer,
-            Meta = new JsonObject { ["existingId"] = existingId },
+            Pointer = Pointer,
+            Meta = options.DuplicateExistingId ? new JsonObject { ["existingId"] = DuplicateOf } : null,
         };
+    }
 
     public JsonObject ToBody()
     {

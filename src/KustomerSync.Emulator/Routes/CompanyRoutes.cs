@@ -7,7 +7,7 @@ namespace KustomerSync.Emulator.Routes;
 
 /// <summary>
 /// /v1/companies: POST, GET /{id}, GET ?externalId= | ?filter= (a list; both given ⇒ both ignored),
-/// PUT /{id} (merge; <c>deleted:true</c> deletes). No PATCH and no DELETE (routing answers 405).
+/// PUT /{id} (merge; <c>deleted:true</c> deletes; no createdAt/importedAt). No PATCH and no DELETE (routing answers 405).
 /// </summary>
 public static class CompanyRoutes
 {
@@ -43,7 +43,9 @@ public static class CompanyRoutes
         v1.MapPut("/companies/{id}", async (HttpContext ctx, string id) =>
         {
             var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.CompanyUpdate);
-            return RouteHelpers.Single(companies.Update(id, body, ctx.ApiKey().UserId));
+            var userId = ctx.ApiKey().UserId;
+            s.RecordLimits.Update(userId, "company", id);
+            return RouteHelpers.Single(companies.Update(id, body, userId));
         }).Roles(RouteRoles.CompanyUpdate);
     }
 }

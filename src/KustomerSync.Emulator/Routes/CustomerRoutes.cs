@@ -38,17 +38,20 @@ public static class CustomerRoutes
 
         v1.MapGet("/customers/{id}", (string id) => RouteHelpers.Single(customers.Get(id))).Roles(RouteRoles.CustomerRead);
 
-        v1.MapPatch("/customers/{id}", async (HttpContext ctx, string id) =>
+        async Task<IResult> Update(HttpContext ctx, string id, WriteMode mode)
         {
             var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.CustomerWrite);
-            return RouteHelpers.Single(customers.Update(id, body, WriteMode.Merge, ctx.ApiKey().UserId));
-        }).Roles(RouteRoles.CustomerUpdate);
+            var userId = ctx.ApiKey().UserId;
+            s.RecordLimits.Update(userId, "customer", id);
+            return RouteHelpers.Single(customers.Update(id, body, mode, s.Options.Current.UnlinkCompanyOnOmit, userId));
+        }
 
-        v1.MapPut("/customers/{id}", async (HttpContext ctx, string id) =>
+        v1.MapPatch("/customers/{id}", (HttpContext ctx, string id) => Update(ctx, id, WriteMode.Merge)).Roles(RouteRoles.CustomerUpdate);
+
+        v1.MapPut("/customers/{id}", (HttpContext ctx, string id) =>
         {
             var replace = RouteHelpers.QueryBool(ctx.Request, "replace", false);
-            var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.CustomerWrite);
-            return RouteHelpers.Single(customers.Update(id, body, replace ? WriteMode.Replace : WriteMode.Merge, ctx.ApiKey().UserId));
+            return Update(ctx, id, replace ? WriteMode.Replace : WriteMode.Merge);
         }).Roles(RouteRoles.CustomerUpdate);
 
         v1.MapDelete("/customers/{id}", (string id) =>

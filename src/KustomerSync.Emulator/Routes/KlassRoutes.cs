@@ -31,7 +31,7 @@ public static class KlassRoutes
             string? status = ctx.Request.Query.TryGetValue("status", out var st) ? st.ToString() : null;
             if (status is not null && status is not ("enabled" or "disabled" or "existing_only"))
                 throw ApiException.BadParameter("status", "status must be enabled, disabled or existing_only");
-            var (total, page) = kobjects.ListKlasses(status, paging.Skip, paging.PageSize);
+            var (total, page) = kobjects.ListKlasses(status ?? "enabled", paging.Skip, paging.PageSize); // OAS: the default is enabled
             var extra = status is null ? null : new Dictionary<string, string> { ["status"] = status };
             return JsonResponses.Json(paging.ListBody("/v1/klasses", extra, total, RouteHelpers.ToArray(page)));
         }).Roles(RouteRoles.KlassRead);
@@ -66,8 +66,36 @@ public static class KlassRoutes
         v1.MapPost("/klasses/{name}", (HttpContext ctx, string name) =>
         {
             RequireKlass(kobjects, name);
-            return RouteHelpers.CreateAsync(s, ctx, s.Schemas.KObjectCreate(name), (body, userId) => kobjects.Create(name, body, userId));
+            return RouteHelpers.CreateAsync(s, ctx, s.Schemas.KObjectCreate(name), (body, userId) =>
+            {
+                s.RecordLimits.KObjectCreate(userId, body);
+                return kobjects.Create(name, body, userId);
+            });
         }).Roles(RouteRoles.KObjectCreate);
+
+        // The customer's KObjects: create one linked to the customer of the path, and list them.
+        v1.MapPost("/customers/{id}/klasses/{name}", (HttpContext ctx, string id, string name) =>
+        {
+            RequireKlass(kobjects, name);
+            if (!s.Store.Customers.Exists(id)) throw ApiException.NotFound($"customer {id} not found");
+            return RouteHelpers.CreateAsync(s, ctx, s.Schemas.KObjectCreate(name), (body, userId) =>
+            {
+                if (WriteChecks.RefId(body, "customer") is string other && other != id)
+                    throw ApiException.BadRequest($"customer '{other}' differs from the customer of the path ({id})", "/customer");
+                body["customer"] = id;
+                s.RecordLimits.KObjectCreate(userId, body);
+                return kobjects.Create(name, body, userId);
+            });
+        }).Roles(RouteRoles.KObjectCreate);
+
+        v1.MapGet("/customers/{id}/klasses/{name}", (HttpContext ctx, string id, string name) =>
+        {
+            RequireKlass(kobjects, name);
+            if (!s.Store.Customers.Exists(id)) throw ApiException.NotFound($"customer {id} not found");
+            var paging = Paging.Parse(ctx.Request, defaultSize: 100, maxSize: 100);
+            var (total, page) = kobjects.ListForCustomer(name, id, paging.Skip, paging.PageSize);
+            return JsonResponses.Json(paging.ListBody($"/v1/customers/{id}/klasses/{name}", null, total, RouteHelpers.ToArray(page)));
+        }).Roles(RouteRoles.CustomerRead);
 
         v1.MapGet("/klasses/{name}/externalId={externalId}", (string name, string externalId) =>
             RouteHelpers.Single(kobjects.GetByExternalId(name, externalId))).Roles(RouteRoles.KObjectRead);
@@ -78,7 +106,9 @@ public static class KlassRoutes
         {
             RequireKlass(kobjects, name);
             var body = await RouteHelpers.ReadValidBodyAsync(s, ctx, s.Schemas.KObjectUpdate(name));
-            return RouteHelpers.Single(kobjects.Update(name, id, body, ctx.ApiKey().UserId));
+            var userId = ctx.ApiKey().UserId;
+            s.RecordLimits.Update(userId, "kobject", id);
+            return RouteHelpers.Single(kobjects.Update(name, id, body, userId));
         }).Roles(RouteRoles.KObjectUpdate);
 
         v1.MapDelete("/klasses/{name}/{id}", (string name, string id) =>

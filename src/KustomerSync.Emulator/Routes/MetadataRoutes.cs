@@ -74,7 +74,7 @@ public static class MetadataRoutes
                 {
                     var merged = props.TryGetValue(name, out var existing) ? (JsonObject)existing.DeepClone() : new JsonObject();
                     foreach (var (k, val) in def!.AsObject()) merged[k] = val?.DeepClone();
-                    merged["updatedAt"] = Presentation.ResourcePresenter.Timestamp(DateTimeOffset.UtcNow);
+                    merged["updatedAt"] = Presentation.ResourcePresenter.Timestamp(s.Clock.GetUtcNow());
                     props[name] = MetadataStore.Complete(name, merged);
                 }
             if (props.Count > 100 * 10) throw ApiException.BadRequest("too many custom attributes on this resource", "/properties");
@@ -85,7 +85,7 @@ public static class MetadataRoutes
                 Relationships = body["relationships"] is JsonObject rel ? (JsonObject)rel.DeepClone() : current.Relationships,
                 StandardProperties = body["standardProperties"] is JsonObject sp ? (JsonObject)sp.DeepClone() : current.StandardProperties,
                 Validations = body["validations"] is JsonArray va ? (JsonArray)va.DeepClone() : current.Validations,
-                UpdatedAt = DateTimeOffset.UtcNow,
+                UpdatedAt = s.Clock.GetUtcNow(),
             };
             metadata.Set(updated);
             return RouteHelpers.Single(s.Presenter.Metadata(updated));

@@ -72,6 +72,63 @@ public sealed record SearchAttribute(string Name, SearchValueKind Kind, Func<Rec
         };
     }
 
+    /// <summary>
+    /// The archive search's attributes (OAS archive schema): ids, created/updated dates, <c>customer_companyId</c>,
+    /// <c>*_deleted</c> and <c>*_any_text</c>; no custom attributes. A KObject context also takes the
+    /// <c>kobject_&lt;klass&gt;_…</c> spelling. <c>*_any_text</c> matches standard string values only (§14: unknown
+    /// whether it reaches custom attributes, so the emulator says no).
+    /// </summary>
+    public static SearchAttribute? ResolveArchive(string name, string context, string? klass)
+    {
+        if (context == "customer")
+            return name switch
+            {
+                "customer_id" => new(name, SearchValueKind.Text, r => [JsonValue.Create(r.Id)]),
+                "customer_companyId" => new(name, SearchValueKind.Text, r => One(Field(r, "company"))),
+                "customer_created_at" => new(name, SearchValueKind.Date, r => Stamp(r.CreatedAt)),
+                "customer_updated_at" => new(name, SearchValueKind.Date, r => Stamp(r.UpdatedAt)),
+                "customer_deleted" => new(name, SearchValueKind.Boolean, _ => [JsonValue.Create(false)]),
+                "customer_any_text_new" => new(name, SearchValueKind.TextIgnoreCase, StandardStrings),
+                _ => null,
+            };
+        if (context == "company")
+            return name switch
+            {
+                "company_created_at" => new(name, SearchValueKind.Date, r => Stamp(r.CreatedAt)),
+                "company_updated_at" => new(name, SearchValueKind.Date, r => Stamp(r.UpdatedAt)),
+                _ => null,
+            };
+        var field = name.StartsWith("kobject_", StringComparison.Ordinal) ? name["kobject_".Length..] : null;
+        if (field is not null && klass is not null && field.StartsWith(klass + "_", StringComparison.Ordinal)) field = field[(klass.Length + 1)..];
+        return field switch
+        {
+            "id" => new(name, SearchValueKind.Text, r => [JsonValue.Create(r.Id)]),
+            "created_at" => new(name, SearchValueKind.Date, r => Stamp(r.CreatedAt)),
+            "updated_at" => new(name, SearchValueKind.Date, r => Stamp(r.UpdatedAt)),
+            "customer_id" => new(name, SearchValueKind.Text, r => One(Field(r, "customer"))),
+            "company_id" => new(name, SearchValueKind.Text, r => One(Field(r, "company"))),
+            "deleted" => new(name, SearchValueKind.Boolean, _ => [JsonValue.Create(false)]),
+            "any_text" => new(name, SearchValueKind.TextIgnoreCase, StandardStrings),
+            _ => null,
+        };
+    }
+
+    /// <summary>Every string of the record's standard attributes (top level, in item objects, tags); not custom or data.</summary>
+    private static IEnumerable<JsonNode?> StandardStrings(Record r)
+    {
+        foreach (var (k, v) in r.Doc)
+        {
+            if (k is "custom" or "data" or "company" or "customer") continue;
+            if (IsString(v)) yield return v;
+            else if (v is JsonArray arr)
+                foreach (var item in arr)
+                    if (IsString(item)) yield return item;
+                    else if (item is JsonObject o)
+                        foreach (var (_, iv) in o)
+                            if (IsString(iv)) yield return iv;
+        }
+    }
+
     private static SearchAttribute? Custom(string name, string attr, string resource, MetadataStore metadata)
     {
         var suffix = CustomAttributes.SuffixOf(attr);

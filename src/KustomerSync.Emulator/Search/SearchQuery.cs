@@ -15,6 +15,7 @@ namespace KustomerSync.Emulator.Search;
 public sealed class SearchQuery
 {
     private static readonly string[] BodyKeys = ["queryContext", "and", "or", "not", "sort", "timeZone", "includeDeleted", "fields", "aggs", "searchHash"];
+    private static readonly string[] ArchiveBodyKeys = ["queryContext", "and", "or", "not", "sort", "timeZone", "includeDeleted"];
     private static readonly string[] Operators = ["equals", "gte", "lte", "in"];
 
     public required string Context { get; init; }
@@ -23,10 +24,15 @@ public sealed class SearchQuery
     public required IReadOnlyList<(SearchAttribute Attribute, bool Descending)> Sort { get; init; }
     public bool IncludeDeleted { get; init; }
 
-    public static SearchQuery Parse(JsonObject body, MetadataStore metadata, KObjectStore kobjects)
+    /// <summary>
+    /// Parses a search body. <paramref name="archive"/>: the archive search (<c>POST /customers/archive/search</c>),
+    /// whose body has no fields/aggs/searchHash and whose criteria and sorts take only the archive attributes.
+    /// </summary>
+    public static SearchQuery Parse(JsonObject body, MetadataStore metadata, KObjectStore kobjects, bool archive = false)
     {
+        var keys = archive ? ArchiveBodyKeys : BodyKeys;
         foreach (var (k, _) in body)
-            if (!BodyKeys.Contains(k)) throw Rules.Invalid("/" + k, $"is not a known search field (known: {string.Join(", ", BodyKeys)})");
+            if (!keys.Contains(k)) throw Rules.Invalid("/" + k, $"is not a known {(archive ? "archive " : "")}search field (known: {string.Join(", ", keys)})");
 
         if (body["queryContext"] is not JsonValue qc || qc.GetValueKind() != JsonValueKind.String)
             throw Rules.Invalid("/queryContext", "is required: customer, company, kobject or kobject_<klass>");
@@ -53,7 +59,7 @@ public sealed class SearchQuery
         if (body["aggs"] is JsonNode aggs) Rules.AnyObject()(aggs, "/aggs");
         if (body["searchHash"] is JsonNode sh) Rules.Str(0, 1024, false)(sh, "/searchHash");
 
-        var parser = new Parser(context, klass, metadata, tz);
+        var parser = new Parser(context, klass, metadata, tz, archive);
         var parts = new List<Func<Record, bool>>();
         if (body["and"] is { } and) { var list = parser.List(and, "/and"); parts.Add(r => list.All(p => p(r))); }
         else if (body.ContainsKey("and")) throw Rules.Invalid("/and", "must be an object or an array");
@@ -73,6 +79,9 @@ public sealed class SearchQuery
                 if (items[i] is not JsonObject so || so.Count != 1) throw Rules.Invalid(ptr, "must be an object {\"<attribute>\": \"asc\"|\"desc\"}");
                 var (attrName, dir) = so.First();
                 var attr = parser.Attribute(attrName, Rules.Child(ptr, attrName));
+                if (archive && !(attrName.EndsWith("_created_at", StringComparison.Ordinal) || attrName.EndsWith("_updated_at", StringComparison.Ordinal)
+                                 || attrName is "customer_companyId" or "customer_deleted"))
+                    throw Rules.Invalid(Rules.Child(ptr, attrName), "cannot be sorted on in an archive search (created/updated dates, customer_companyId, customer_deleted only)");
                 var d = Rules.RequireString(dir, Rules.Child(ptr, attrName));
                 if (d is not ("asc" or "desc")) throw Rules.Invalid(Rules.Child(ptr, attrName), "must be asc or desc");
                 sort.Add((attr, d == "desc"));
@@ -87,7 +96,7 @@ public sealed class SearchQuery
         };
     }
 
-    private sealed class Parser(string context, string? klass, MetadataStore metadata, TimeZoneInfo tz)
+    private sealed class Parser(string context, string? klass, MetadataStore metadata, TimeZoneInfo tz, bool archive)
     {
         public List<Func<Record, bool>> List(JsonNode node, string ptr)
         {
@@ -120,8 +129,11 @@ public sealed class SearchQuery
         }
 
         public SearchAttribute Attribute(string name, string ptr) =>
-            SearchAttribute.Resolve(name, context, klass, metadata)
-            ?? throw Rules.Invalid(ptr, $"is not a searchable attribute for queryContext '{context}' (custom attributes must be defined in metadata)");
+            archive
+                ? SearchAttribute.ResolveArchive(name, context, klass)
+                  ?? throw Rules.Invalid(ptr, $"is not an archive search attribute for queryContext '{context}' (archive search takes ids, created/updated dates, customer_companyId, *_deleted and *_any_text; no custom attributes)")
+                : SearchAttribute.Resolve(name, context, klass, metadata)
+                  ?? throw Rules.Invalid(ptr, $"is not a searchable attribute for queryContext '{context}' (custom attributes must be defined in metadata)");
 
         private Func<Record, bool> Leaf(SearchAttribute attr, JsonNode? ops, string ptr)
         {

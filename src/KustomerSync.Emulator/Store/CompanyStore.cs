@@ -9,7 +9,7 @@ namespace KustomerSync.Emulator.Store;
 /// <c>PUT {"deleted": true}</c> marks a company deleted; it then answers 404, leaves lists and
 /// lookups, and frees its externalId.
 /// </summary>
-public sealed class CompanyStore(Lock sync, ResourcePresenter presenter, Func<long> nextSeq)
+public sealed class CompanyStore(Lock sync, ResourcePresenter presenter, TimeProvider clock, Func<long> nextSeq)
 {
     private readonly RecordTable<CompanyRecord> _table = new();
     private readonly Dictionary<string, string> _byExternalId = new(StringComparer.Ordinal);
@@ -25,7 +25,7 @@ public sealed class CompanyStore(Lock sync, ResourcePresenter presenter, Func<lo
         {
             var doc = DocumentMerge.NewDocument(body);
             CheckExternalId(doc, null);
-            var now = DateTimeOffset.UtcNow;
+            var now = clock.GetUtcNow();
             var r = new CompanyRecord
             {
                 Id = ObjectIds.NewId(), Seq = nextSeq(), Doc = doc,
@@ -47,7 +47,7 @@ public sealed class CompanyStore(Lock sync, ResourcePresenter presenter, Func<lo
             var deleting = body["deleted"] is JsonValue d && d.GetValue<bool>();
             if (!deleting) CheckExternalId(doc, r.Id);
             Unindex(r);
-            r.Revise(doc, body, userId);
+            r.Revise(doc, body, userId, clock.GetUtcNow());
             r.Deleted = deleting;
             if (!r.Deleted) Index(r);
             return presenter.Company(r);
@@ -67,6 +67,12 @@ public sealed class CompanyStore(Lock sync, ResourcePresenter presenter, Func<lo
             var all = _table.InOrder.Where(filter).ToList();
             return (all.Count, all.Skip(skip).Take(take).Select(presenter.Company).ToList());
         }
+    }
+
+    /// <summary>The stored record, deleted or not (for the inspection routes), or null.</summary>
+    public CompanyRecord? Record(string id)
+    {
+        lock (sync) return _table.Get(id);
     }
 
     public List<CompanyRecord> Snapshot(bool includeDeleted)

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Http;
 using KustomerSync.Emulator.Presentation;
 using KustomerSync.Emulator.Validation;
@@ -11,7 +10,7 @@ namespace KustomerSync.Emulator.Store;
 /// Every check-and-write happens under the one data lock, so concurrent writers cannot both
 /// claim the same email, phone or externalId.
 /// </summary>
-public sealed class CustomerStore(Lock sync, ResourcePresenter presenter, CompanyStore companies, LiveOptions options, Func<long> nextSeq)
+public sealed class CustomerStore(Lock sync, ResourcePresenter presenter, CompanyStore companies, TimeProvider clock, Func<long> nextSeq)
 {
     private readonly RecordTable<CustomerRecord> _table = new();
     private readonly Dictionary<string, string> _identities = new(StringComparer.Ordinal);
@@ -30,7 +29,7 @@ public sealed class CustomerStore(Lock sync, ResourcePresenter presenter, Compan
             var doc = DocumentMerge.NewDocument(body);
             CheckCompany(doc);
             CheckIdentities(doc, null);
-            var now = DateTimeOffset.UtcNow;
+            var now = clock.GetUtcNow();
             var r = new CustomerRecord
             {
                 Id = ObjectIds.NewId(), Seq = nextSeq(), Doc = doc,
@@ -42,18 +41,22 @@ public sealed class CustomerStore(Lock sync, ResourcePresenter presenter, Compan
         }
     }
 
-    public JsonObject Update(string id, JsonObject body, WriteMode mode, string userId)
+    /// <summary>
+    /// Updates a customer. With <paramref name="unlinkCompanyOnOmit"/>, a merge whose body has no <c>company</c>
+    /// unlinks the company (§4.2: "If you omit the company, the customer will no longer be linked to the company").
+    /// </summary>
+    public JsonObject Update(string id, JsonObject body, WriteMode mode, bool unlinkCompanyOnOmit, string userId)
     {
         lock (sync)
         {
             var r = _table.Get(id) ?? throw ApiException.NotFound($"customer {id} not found");
             WriteChecks.Rev(body, r);
             var doc = DocumentMerge.Apply(r.Doc, body, mode);
-            if (mode == WriteMode.Merge && options.Current.UnlinkCompanyOnOmit && !body.ContainsKey("company")) doc.Remove("company");
+            if (unlinkCompanyOnOmit && !body.ContainsKey("company")) doc.Remove("company");
             if (body.ContainsKey("company")) CheckCompany(doc);
             CheckIdentities(doc, r.Id);
             Unindex(r);
-            r.Revise(doc, body, userId);
+            r.Revise(doc, body, userId, clock.GetUtcNow());
             Index(r);
             return presenter.Customer(r);
         }
@@ -87,6 +90,12 @@ public sealed class CustomerStore(Lock sync, ResourcePresenter presenter, Compan
     public (int Total, List<JsonObject> Page) List(int skip, int take)
     {
         lock (sync) return (_table.Count, _table.InOrder.Skip(skip).Take(take).Select(presenter.Customer).ToList());
+    }
+
+    /// <summary>The stored record (for the inspection routes), or null.</summary>
+    public CustomerRecord? Record(string id)
+    {
+        lock (sync) return _table.Get(id);
     }
 
     public List<CustomerRecord> Snapshot()

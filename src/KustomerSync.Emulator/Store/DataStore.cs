@@ -1,4 +1,3 @@
-using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Presentation;
 
 namespace KustomerSync.Emulator.Store;
@@ -21,13 +20,13 @@ public sealed class DataStore
 
     private readonly MetadataSeed _seed;
 
-    public DataStore(ResourcePresenter presenter, LiveOptions options, MetadataSeed seed)
+    public DataStore(ResourcePresenter presenter, TimeProvider clock, MetadataSeed seed)
     {
         _seed = seed;
         Func<long> nextSeq = () => Interlocked.Increment(ref _seq);
-        Companies = new CompanyStore(Sync, presenter, nextSeq);
-        Customers = new CustomerStore(Sync, presenter, Companies, options, nextSeq);
-        KObjects = new KObjectStore(Sync, presenter, Customers, Companies, Metadata, options, nextSeq);
+        Companies = new CompanyStore(Sync, presenter, clock, nextSeq);
+        Customers = new CustomerStore(Sync, presenter, Companies, clock, nextSeq);
+        KObjects = new KObjectStore(Sync, presenter, Customers, Companies, Metadata, clock, nextSeq);
         BulkJobs = new BulkJobStore();
         Reset();
     }

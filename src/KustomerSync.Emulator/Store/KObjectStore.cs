@@ -1,17 +1,15 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using KustomerSync.Emulator.Hosting;
 using KustomerSync.Emulator.Http;
 using KustomerSync.Emulator.Presentation;
 
 namespace KustomerSync.Emulator.Store;
 
 /// <summary>
-/// Klasses and their KObjects. KObject externalId is unique per klass. KObject creates are limited
-/// per customer per window (default 120, §6) unless the body has <c>importedAt</c>.
+/// Klasses and their KObjects. KObject externalId is unique per klass. A disabled klass takes no new KObjects.
 /// </summary>
 public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter, CustomerStore customers, CompanyStore companies,
-    MetadataStore metadata, LiveOptions options, Func<long> nextSeq)
+    MetadataStore metadata, TimeProvider clock, Func<long> nextSeq)
 {
     private sealed class KlassBucket(Klass klass)
     {
@@ -21,7 +19,6 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
     }
 
     private readonly Dictionary<string, KlassBucket> _buckets = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (long WindowStart, int Count)> _createsPerCustomer = new(StringComparer.Ordinal);
 
     [GeneratedRegex("^[a-zA-Z0-9_-]{1,64}$")]
     public static partial Regex KlassNamePattern();
@@ -34,7 +31,7 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
         {
             if (_buckets.ContainsKey(name))
                 throw new ApiException(409, "conflict", "Conflict", $"klass '{name}' already exists") { Pointer = "/name" };
-            var now = DateTimeOffset.UtcNow;
+            var now = clock.GetUtcNow();
             var k = new Klass
             {
                 Id = ObjectIds.NewId(), Name = name, DisplayName = displayName ?? name, Icon = icon, Color = color,
@@ -58,11 +55,23 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
             return _buckets.GetValueOrDefault(nameOrId)?.Klass ?? _buckets.Values.FirstOrDefault(b => b.Klass.Id == nameOrId)?.Klass;
     }
 
-    public (int Total, List<JsonObject> Page) ListKlasses(string? status, int skip, int take)
+    /// <summary>Changes a klass's status (enabled, disabled, existing_only); the inspection route uses it.</summary>
+    public JsonObject SetKlassStatus(string name, string status)
     {
         lock (sync)
         {
-            var all = _buckets.Values.Select(b => b.Klass).Where(k => status is null || k.Status == status).OrderBy(k => k.CreatedAt).ThenBy(k => k.Name).ToList();
+            var k = Bucket(name).Klass;
+            k.Status = status;
+            k.UpdatedAt = clock.GetUtcNow();
+            return presenter.Klass(k);
+        }
+    }
+
+    public (int Total, List<JsonObject> Page) ListKlasses(string status, int skip, int take)
+    {
+        lock (sync)
+        {
+            var all = _buckets.Values.Select(b => b.Klass).Where(k => k.Status == status).OrderBy(k => k.CreatedAt).ThenBy(k => k.Name).ToList();
             return (all.Count, all.Skip(skip).Take(take).Select(presenter.Klass).ToList());
         }
     }
@@ -83,8 +92,7 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
             var doc = DocumentMerge.NewDocument(body);
             CheckReferences(doc);
             CheckExternalId(b, doc, null);
-            CheckCreateLimit(doc, body);
-            var now = DateTimeOffset.UtcNow;
+            var now = clock.GetUtcNow();
             var r = new KObjectRecord
             {
                 Id = ObjectIds.NewId(), Seq = nextSeq(), Klass = klass, Doc = doc,
@@ -106,7 +114,7 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
             var doc = DocumentMerge.Apply(r.Doc, body, WriteMode.Merge);
             CheckExternalId(b, doc, r.Id);
             if (WriteChecks.RefId(r.Doc, "externalId") is string old && b.ByExternalId.GetValueOrDefault(old) == r.Id) b.ByExternalId.Remove(old);
-            r.Revise(doc, body, userId);
+            r.Revise(doc, body, userId, clock.GetUtcNow());
             if (WriteChecks.RefId(doc, "externalId") is string ext) b.ByExternalId[ext] = r.Id;
             return presenter.KObject(r);
         }
@@ -148,6 +156,22 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
         }
     }
 
+    /// <summary>The stored record (for the inspection routes), or null.</summary>
+    public KObjectRecord? Record(string klass, string id)
+    {
+        lock (sync) return _buckets.GetValueOrDefault(klass)?.Table.Get(id);
+    }
+
+    /// <summary>The klass's KObjects linked to <paramref name="customerId"/>, in creation order.</summary>
+    public (int Total, List<JsonObject> Page) ListForCustomer(string klass, string customerId, int skip, int take)
+    {
+        lock (sync)
+        {
+            var all = Bucket(klass).Table.InOrder.Where(r => WriteChecks.RefId(r.Doc, "customer") == customerId).ToList();
+            return (all.Count, all.Skip(skip).Take(take).Select(presenter.KObject).ToList());
+        }
+    }
+
     public List<KObjectRecord> Snapshot(string? klass)
     {
         lock (sync)
@@ -168,7 +192,7 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
 
     public void Clear()
     {
-        lock (sync) { _buckets.Clear(); _createsPerCustomer.Clear(); }
+        lock (sync) _buckets.Clear();
     }
 
     private KlassBucket Bucket(string klass) =>
@@ -184,20 +208,5 @@ public sealed partial class KObjectStore(Lock sync, ResourcePresenter presenter,
     {
         if (WriteChecks.RefId(doc, "externalId") is string ext && b.ByExternalId.TryGetValue(ext, out var owner) && owner != selfId)
             throw ApiException.Duplicate($"externalId '{ext}' already belongs to another kobject of klass {b.Klass.Name}", owner, "/externalId");
-    }
-
-    private void CheckCreateLimit(JsonObject doc, JsonObject body)
-    {
-        var o = options.Current;
-        if (o.KObjectCreateLimitPerCustomer == 0 || body.ContainsKey("importedAt")) return;
-        if (WriteChecks.RefId(doc, "customer") is not string customer) return;
-        var now = Environment.TickCount64;
-        var window = o.RateWindowSeconds * 1000L;
-        var (start, count) = _createsPerCustomer.GetValueOrDefault(customer);
-        if (now - start >= window) (start, count) = (now, 0);
-        if (count >= o.KObjectCreateLimitPerCustomer)
-            throw new ApiException(429, "rate_limited", "Too Many Requests",
-                $"kobject create limit of {o.KObjectCreateLimitPerCustomer} per customer per {o.RateWindowSeconds}s reached for customer {customer} (send importedAt for imports)");
-        _createsPerCustomer[customer] = (start, count + 1);
     }
 }

@@ -15,11 +15,11 @@ public class Record
     public required string ModifiedBy { get; set; }
 
     /// <summary>Stores a write's new document: createdAt when the body sets it, updatedAt now, the next rev, the writer.</summary>
-    public void Revise(JsonObject doc, JsonObject body, string userId)
+    public void Revise(JsonObject doc, JsonObject body, string userId, DateTimeOffset now)
     {
         Doc = doc;
         if (DocumentMerge.CreatedAtOf(body) is { } created) CreatedAt = created;
-        UpdatedAt = DateTimeOffset.UtcNow;
+        UpdatedAt = now;
         Rev++;
         ModifiedBy = userId;
     }

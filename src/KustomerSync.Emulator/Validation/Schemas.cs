@@ -13,6 +13,7 @@ public sealed class Schemas
     public ObjectSchema CustomerWrite { get; }
     public ObjectSchema CompanyCreate { get; }
     public ObjectSchema CompanyUpdate { get; }
+    public ObjectSchema CompanyBulkUpdate { get; }
     private readonly MetadataStore _metadata;
 
     public Schemas(MetadataStore metadata)
@@ -131,8 +132,14 @@ public sealed class Schemas
             .Field("importedAt", Rules.DateTime())
             .Field("rev", Rules.Number(nullable: false, min: 0, integer: true));
 
+        // §5: PUT /companies/{id} has no createdAt or importedAt (additionalProperties:false ⇒ 400); the bulk
+        // PUT items are the same minus whatsapps and rev (OAS).
+        const string createOnly = "is not allowed on a company update (create-only; the update schema has no such field)";
         CompanyUpdate = CompanyCreate.Copy("company", keepRequired: false)
+            .Forbid("createdAt", createOnly)
+            .Forbid("importedAt", createOnly)
             .Field("deleted", Rules.Bool(nullable: false));
+        CompanyBulkUpdate = CompanyUpdate.Without("whatsapps", "rev");
     }
 
     private ObjectSchema KObjectBase(string klass, bool update)

@@ -88,6 +88,10 @@ public sealed class SyncDefinition
     public bool FullSync { get; internal set; }
     public bool ReportKeysLeft { get; internal set; }
     public bool PushDown { get; internal set; }
+    /// <summary>Create on a custom-key search miss even when older records, which search cannot see, may hold the key.</summary>
+    public bool CreateOnSearchMiss { get; internal set; }
+    /// <summary>Created records carry importedAt (see <see cref="UpsertOptions.Backfill"/>).</summary>
+    public bool Backfill { get; internal set; }
 
     /// <summary>Every secret the definition names, for the host to resolve.</summary>
     public IEnumerable<SecretReference> Secrets()

@@ -21,7 +21,7 @@ public static class SyncDefinitionParser
     private static readonly string[] LastRunStartNames = { "$LastRunStart", "$LastSuccessfulRunStart" };
 
     private static readonly string[] RootSettings =
-        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown" };
+        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill" };
     private static readonly string[] SourceSettings =
     {
         "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
@@ -69,6 +69,8 @@ public static class SyncDefinitionParser
         d.FullSync = p.Bool(root, "", "FullSync") ?? false;
         d.ReportKeysLeft = p.Bool(root, "", "ReportKeysLeft") ?? false;
         d.PushDown = p.Bool(root, "", "PushDown") ?? false;
+        d.CreateOnSearchMiss = p.Bool(root, "", "CreateOnSearchMiss") ?? false;
+        d.Backfill = p.Bool(root, "", "Backfill") ?? false;
         CheckCombinations(p, root, d);
 
         if (p.Count > 0) throw new DefinitionException(definitionPath, p.List);

@@ -4,7 +4,10 @@ using System.Text.Json.Nodes;
 
 namespace KustomerSync.Engine.Kustomer;
 
-/// <summary>Lists the org's klasses (GET /v1/klasses, every page) for Get-KustomerSchema -Klasses.</summary>
+/// <summary>
+/// Lists the org's klasses (GET /v1/klasses, every page of every status) for Get-KustomerSchema -Klasses and completion.
+/// Kustomer lists only enabled klasses unless asked for a status, one status per request (§6).
+/// </summary>
 public static class KlassCatalog
 {
     public const int PageSize = 100;
@@ -12,35 +15,41 @@ public static class KlassCatalog
     /// <summary>Guards against a server whose paging never ends.</summary>
     public const int MaxPages = 1000;
 
+    public static readonly string[] Statuses = { "enabled", "existing_only", "disabled" };
+
     /// <summary>Every klass of the org, whatever its status, sorted by name.</summary>
     /// <exception cref="KustomerException">KustomerSync.MissingRole when the key holds no klass read role.</exception>
     public static async Task<IReadOnlyList<KustomerKlass>> ListAsync(KustomerClient client, string? destinationName, CancellationToken cancellationToken)
     {
         var klasses = new List<KustomerKlass>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var page = 1; page <= MaxPages; page++)
+        foreach (var status in Statuses)
         {
-            KustomerResponse response;
-            try
+            for (var page = 1; page <= MaxPages; page++)
             {
-                response = await client.SendAsync(HttpMethod.Get, $"klasses?page={page}&pageSize={PageSize}", null,
-                    RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+                KustomerResponse response;
+                try
+                {
+                    response = await client.SendAsync(HttpMethod.Get, $"klasses?status={status}&page={page}&pageSize={PageSize}", null,
+                        RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+                }
+                catch (KustomerApiException ex) when (ex.Status is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+                {
+                    if (!await client.IsRefusedForRoleAsync(ex, cancellationToken).ConfigureAwait(false)) throw;
+                    throw MissingRole("list the klasses (GET /v1/klasses)", KustomerRoles.KlassRead, ex);
+                }
+                var items = response.DataList;
+                var added = 0;
+                foreach (var item in items)
+                {
+                    if (Read(item, destinationName) is not { } klass || !seen.Add(klass.Name)) continue;
+                    klasses.Add(klass);
+                    added++;
+                }
+                // The last page is short, or says there is no next one; a page of repeats means the server ignores paging.
+                if (items.Count < PageSize || added == 0 || response.Body?["links"] is JsonObject links && links.ContainsKey("next") && links["next"] is null)
+                    break;
             }
-            catch (KustomerApiException ex) when (ex.Status == HttpStatusCode.Forbidden)
-            {
-                throw MissingRole("list the klasses (GET /v1/klasses)", KustomerRoles.KlassRead, ex);
-            }
-            var items = response.DataList;
-            var added = 0;
-            foreach (var item in items)
-            {
-                if (Read(item, destinationName) is not { } klass || !seen.Add(klass.Name)) continue;
-                klasses.Add(klass);
-                added++;
-            }
-            // The last page is short, or says there is no next one; a page of repeats means the server ignores paging.
-            if (items.Count < PageSize || added == 0 || response.Body?["links"] is JsonObject links && links.ContainsKey("next") && links["next"] is null)
-                break;
         }
         return klasses.OrderBy(k => k.Name, StringComparer.OrdinalIgnoreCase).ToList();
     }
@@ -66,10 +75,10 @@ public static class KlassCatalog
         };
     }
 
-    /// <summary>The error for a 403: names the roles any one of which would do, and that keys cannot be edited.</summary>
+    /// <summary>The error for a refusal by role (403, or 401 from a good key): names the roles any one of which would do, and that keys cannot be edited.</summary>
     internal static KustomerException MissingRole(string what, IReadOnlyList<string> roles, KustomerApiException inner) =>
         new("KustomerSync.MissingRole",
-            $"The API key may not {what}: Kustomer answered 403 Forbidden. It needs one of the roles {string.Join(", ", roles)} " +
+            $"The API key may not {what}: Kustomer answered {(int)inner.Status} {inner.Status}. It needs one of the roles {string.Join(", ", roles)} " +
             $"(Census's role set includes {roles[roles.Count - 1]}). Kustomer keys cannot be edited: create a key with the role and connect again.", inner);
 
     private static string? Text(JsonNode? node) =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -19,16 +18,17 @@ public enum RequestKind
     /// <summary>Creates: a lost answer raises <see cref="KustomerOutcomeUnknownException"/>, the caller looks up first.</summary>
     Create,
 
-    /// <summary>Search requests: idempotent, and counted against the separate search budget as well.</summary>
+    /// <summary>Search requests: idempotent, and counted against the separate search budget as well (§8).</summary>
     Search,
 }
 
 /// <summary>
-/// HTTP to one Kustomer org: bearer auth, the org's shared rate budget, retries with jittered backoff, error
-/// bodies turned into <see cref="KustomerApiException"/>. Thread-safe; one instance per destination.
+/// HTTP to one Kustomer org: bearer auth, the org's shared rate budget and a search budget of its own, retries with
+/// jittered backoff, error bodies turned into <see cref="KustomerApiException"/>. Thread-safe; one instance per destination.
 /// </summary>
 public sealed class KustomerClient : IDisposable
 {
+    private const string TokenPath = "auth/tokens/current";
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
     private readonly HttpClient _http;
     private readonly string _apiKey;
@@ -54,8 +54,8 @@ public sealed class KustomerClient : IDisposable
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("KustomerSync", typeof(KustomerClient).Assembly.GetName().Version?.ToString(3) ?? "0"));
         var budget = BaseUri.GetLeftPart(UriPartial.Authority);
-        _gate = RateGate.For(budget);
-        _searchGate = RateGate.For(budget + "#search");
+        _gate = RateGate.For(budget, Options.Time);
+        _searchGate = RateGate.ForOwnBudget(budget + "#search", Options.SearchLimit, Options.SearchWindow, Options.Time);
     }
 
     public Uri BaseUri { get; }
@@ -64,6 +64,8 @@ public sealed class KustomerClient : IDisposable
     public long RateLimited => Interlocked.Read(ref _rateLimited);
     public long Retries => Interlocked.Read(ref _retries);
     public RateGate Gate => _gate;
+    public RateGate SearchGate => _searchGate;
+    public TimeProvider Time => Options.Time;
 
     /// <summary>Where requests and pacing waits are narrated (set by the host for the length of a run); null: nowhere.</summary>
     public Diagnostics.IEngineLog? Log { get; set; }
@@ -84,8 +86,30 @@ public sealed class KustomerClient : IDisposable
 
     private async Task<IReadOnlyList<string>> ReadRolesAsync(CancellationToken cancellationToken)
     {
-        var token = await SendAsync(HttpMethod.Get, "auth/tokens/current", null, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+        var token = await SendAsync(HttpMethod.Get, TokenPath, null, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
         return KustomerRoles.FromToken(token.DataAttributes);
+    }
+
+    /// <summary>
+    /// Whether a refusal means the key lacks a role for that route: a 403, or a 401 once the key itself has proved good
+    /// (GET /v1/auth/tokens/current answers any valid key), since Kustomer documents 401 for a missing role too (§11).
+    /// Paths that make do without a route (metadata, klass list) use it to treat both alike.
+    /// </summary>
+    public async Task<bool> IsRefusedForRoleAsync(KustomerApiException ex, CancellationToken cancellationToken) =>
+        ex.Status == HttpStatusCode.Forbidden || ex.ErrorId == "KustomerSync.MissingRole" ||
+        ex.Status == HttpStatusCode.Unauthorized && await KeyIsGoodAsync(cancellationToken).ConfigureAwait(false);
+
+    private async Task<bool> KeyIsGoodAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await GetRolesAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (KustomerApiException ex) when (ex.Status == HttpStatusCode.Unauthorized)
+        {
+            return false;
+        }
     }
 
     /// <summary>Removes the key from text that may be shown (exception messages from the HTTP stack).</summary>
@@ -107,7 +131,7 @@ public sealed class KustomerClient : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             if (kind == RequestKind.Search) await _searchGate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
             await WaitForBudgetAsync(cancellationToken).ConfigureAwait(false);
-            var sentAt = System.Diagnostics.Stopwatch.StartNew();
+            var sentAt = Time.GetTimestamp();
 
             using var request = new HttpRequestMessage(method, "v1/" + path.TrimStart('/'));
             if (payload is not null)
@@ -127,9 +151,8 @@ public sealed class KustomerClient : IDisposable
                 }
                 catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
-                    if (Log is { DebugEnabled: true } log) log.Debug($"{method} /v1/{path.TrimStart('/')} -> no answer after {sentAt.ElapsedMilliseconds} ms (attempt {attempt}): {Redact(ex.Message)}");
+                    if (Log is { DebugEnabled: true } log) log.Debug($"{method} /v1/{path.TrimStart('/')} -> no answer after {Time.GetElapsedTime(sentAt).TotalMilliseconds:0} ms (attempt {attempt}): {Redact(ex.Message)}");
                     _gate.ReportNoAnswer();
-                    if (kind == RequestKind.Search) _searchGate.ReportNoAnswer();
                     var reason = ex is OperationCanceledException ? $"no answer within {Options.RequestTimeout.TotalSeconds:0} s" : Redact(ex.Message);
                     if (kind == RequestKind.Create && ex is OperationCanceledException)
                         throw new KustomerOutcomeUnknownException(reason, ex);
@@ -142,26 +165,31 @@ public sealed class KustomerClient : IDisposable
 
             using (response)
             {
-                var (limit, remaining, reset) = ReadBudget(response);
+                var (limit, remaining, reset) = ReadBudget(response, Time.GetUtcNow());
                 var status = (int)response.StatusCode;
+                // Which budget a search answer's figures describe is undocumented (§8): they never lower the org budget,
+                // and the search budget is counted by its own gate.
+                if (kind == RequestKind.Search) _gate.ReportSpent();
                 if (Log is { DebugEnabled: true } log)
-                    log.Debug($"{method} /v1/{path.TrimStart('/')}{(payload is null ? "" : $" ({payload.Length:N0} bytes)")} -> {status} {response.StatusCode} in {sentAt.ElapsedMilliseconds} ms" +
+                    log.Debug($"{method} /v1/{path.TrimStart('/')}{(payload is null ? "" : $" ({payload.Length:N0} bytes)")} -> {status} {response.StatusCode} in {Time.GetElapsedTime(sentAt).TotalMilliseconds:0} ms" +
                         (limit is null ? "" : $", {remaining} of {limit} requests left in the rate window") + (attempt > 1 ? $" (attempt {attempt})" : ""));
                 if (status == 429)
                 {
                     Interlocked.Increment(ref _rateLimited);
-                    // A search 429 is about the search budget; a plain one is the org budget.
-                    if (kind == RequestKind.Search && remaining is > 0) { _searchGate.ReportExhausted(reset); _gate.Report(limit, remaining, reset); }
-                    else { _gate.ReportExhausted(reset); if (kind == RequestKind.Search) _searchGate.ReportNoAnswer(); }
+                    if (kind == RequestKind.Search) _searchGate.ReportExhausted(reset);
+                    else if (remaining is > 0) _gate.Report(limit, remaining, reset);
+                    else _gate.ReportExhausted(reset);
                     if (++rateLimitedWaits > Options.MaxRateLimitWaits)
                         throw await ErrorAsync(response).ConfigureAwait(false);
                     attempt--;
-                    Interlocked.Increment(ref _retries);
+                    // The org budget has room: a per-customer or per-record limit (§6, §10) refused this request alone,
+                    // so it backs off by itself while every other request goes on.
+                    if (kind != RequestKind.Search && remaining is > 0) await BackoffAsync(rateLimitedWaits, cancellationToken).ConfigureAwait(false);
+                    else Interlocked.Increment(ref _retries);
                     continue;
                 }
 
-                _gate.Report(limit, remaining, reset);
-                if (kind == RequestKind.Search) _searchGate.Report(null, null, null);
+                if (kind != RequestKind.Search) _gate.Report(limit, remaining, reset);
 
                 if (response.IsSuccessStatusCode || notFoundIsAnswer && response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -170,6 +198,8 @@ public sealed class KustomerClient : IDisposable
                 }
 
                 var error = await ErrorAsync(response).ConfigureAwait(false);
+                if (status == 401 && path != TokenPath && MentionsRole(error.Detail) && await KeyIsGoodAsync(cancellationToken).ConfigureAwait(false))
+                    throw error.AsMissingRole();
                 if (!error.IsTransient) throw error;
                 if (kind == RequestKind.Create) throw new KustomerOutcomeUnknownException($"{status} {response.StatusCode}", error);
                 if (attempt >= Options.MaxAttempts) throw error;
@@ -185,7 +215,7 @@ public sealed class KustomerClient : IDisposable
     {
         var (left, limit) = (_gate.Remaining, _gate.Limit);
         var spent = left is 0;
-        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var waitStarted = Time.GetTimestamp();
         if (spent) Interlocked.Increment(ref _waitingForWindow);
         try
         {
@@ -195,8 +225,9 @@ public sealed class KustomerClient : IDisposable
         {
             if (spent) Interlocked.Decrement(ref _waitingForWindow);
         }
-        if (Log is { VerboseEnabled: true } log && waited.Elapsed >= TimeSpan.FromSeconds(1))
-            log.Verbose($"Waited {waited.Elapsed.TotalSeconds:N1} s for Kustomer's rate window ({left:N0} of {limit:N0} requests were left in it).");
+        var waited = Time.GetElapsedTime(waitStarted);
+        if (Log is { VerboseEnabled: true } log && waited >= TimeSpan.FromSeconds(1))
+            log.Verbose($"Waited {waited.TotalSeconds:N1} s for Kustomer's rate window ({left:N0} of {limit:N0} requests were left in it).");
     }
 
     private async Task BackoffAsync(int attempt, CancellationToken cancellationToken)
@@ -205,32 +236,43 @@ public sealed class KustomerClient : IDisposable
         double jitter;
         lock (_jitter) jitter = _jitter.NextDouble();
         var ceiling = Math.Min(Options.MaxBackoff.TotalMilliseconds, Options.BaseBackoff.TotalMilliseconds * Math.Pow(2, attempt - 1));
-        await Task.Delay(TimeSpan.FromMilliseconds(ceiling / 2 + jitter * ceiling / 2), cancellationToken).ConfigureAwait(false);
+        await Clock.Delay(Time, TimeSpan.FromMilliseconds(ceiling / 2 + jitter * ceiling / 2), cancellationToken).ConfigureAwait(false);
     }
 
-    private static (int? Limit, int? Remaining, double? Reset) ReadBudget(HttpResponseMessage response)
+    private static bool MentionsRole(string detail) =>
+        detail.IndexOf("role", StringComparison.OrdinalIgnoreCase) >= 0 || detail.IndexOf("permission", StringComparison.OrdinalIgnoreCase) >= 0;
+
+    private static (int? Limit, int? Remaining, double? Reset) ReadBudget(HttpResponseMessage response, DateTimeOffset now)
     {
-        return (Header("x-ratelimit-limit"), Header("x-ratelimit-remaining"), ResetSeconds());
+        return (Header("x-ratelimit-limit"), Header("x-ratelimit-remaining"),
+            ResetSeconds(response.Headers.TryGetValues("x-ratelimit-reset", out var values) ? values.FirstOrDefault() : null, now));
 
         int? Header(string name) =>
-            response.Headers.TryGetValues(name, out var values) &&
-            int.TryParse(values.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
-
-        double? ResetSeconds()
-        {
-            if (!response.Headers.TryGetValues("x-ratelimit-reset", out var values) ||
-                !double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-                return null;
-            // The reference is unsure whether this is epoch seconds or seconds to go: a large value is an epoch.
-            if (value > 1e9) value -= (DateTime.UtcNow - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalSeconds;
-            return Math.Max(0, value);
-        }
+            response.Headers.TryGetValues(name, out var found) &&
+            int.TryParse(found.FirstOrDefault(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
     }
+
+    /// <summary>
+    /// Seconds until the budget resets, from an x-ratelimit-reset whose unit Kustomer does not document (§10): above
+    /// 1e12 epoch milliseconds, above 1e9 epoch seconds, else seconds to go; clamped to 0–120 s so that a bad value can
+    /// neither overflow nor stall a run. Null when the header is absent or unreadable.
+    /// </summary>
+    internal static double? ResetSeconds(string? header, DateTimeOffset now)
+    {
+        if (!double.TryParse(header, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || double.IsNaN(value) || double.IsInfinity(value))
+            return null;
+        var seconds = value > 1e12 ? value / 1000 - now.ToUnixTimeMilliseconds() / 1000.0
+            : value > 1e9 ? value - now.ToUnixTimeMilliseconds() / 1000.0
+            : value;
+        return Math.Min(MaxResetWait.TotalSeconds, Math.Max(0, seconds));
+    }
+
+    private static readonly TimeSpan MaxResetWait = TimeSpan.FromMinutes(2);
 
     private async Task<KustomerApiException> ErrorAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
-        string? code = null, detail = null, pointer = null, existingId = null;
+        string? code = null, detail = null, pointer = null;
         try
         {
             if (JsonNode.Parse(text)?["errors"] is JsonArray { Count: > 0 } errors && errors[0] is JsonObject first)
@@ -240,14 +282,13 @@ public sealed class KustomerClient : IDisposable
                 var message = first["detail"]?.ToString() ?? first["message"]?.ToString();
                 detail = title is not null && message is not null && !message.StartsWith(title, StringComparison.Ordinal) ? $"{title}: {message}" : message ?? title;
                 pointer = first["source"]?["pointer"]?.ToString() ?? first["source"]?["parameter"]?.ToString();
-                existingId = first["meta"]?["existingId"]?.ToString();
             }
         }
         catch (JsonException)
         {
         }
         detail ??= string.IsNullOrWhiteSpace(text) ? response.ReasonPhrase ?? "no detail" : text.Length > 300 ? text.Substring(0, 300) : text;
-        return new KustomerApiException(response.StatusCode, code, Redact(detail), pointer, existingId);
+        return new KustomerApiException(response.StatusCode, code, Redact(detail), pointer);
     }
 
     private static HttpMessageHandler CreateHandler()
@@ -277,4 +318,11 @@ public sealed class KustomerClientOptions
     public TimeSpan BaseBackoff { get; set; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(20);
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>Searches per <see cref="SearchWindow"/>: Kustomer allows API keys 100 a minute (§8), apart from the org budget.</summary>
+    public int SearchLimit { get; set; } = 100;
+    public TimeSpan SearchWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The clock that paces and backs off (a fake one in tests).</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
 }

@@ -16,14 +16,18 @@ public class KustomerException : Exception
 /// <summary>Kustomer answered with an error status.</summary>
 public sealed class KustomerApiException : KustomerException
 {
-    public KustomerApiException(HttpStatusCode status, string? code, string detail, string? pointer, string? existingId)
-        : base(ErrorIdFor(status), $"Kustomer answered {(int)status} {status}: {detail}")
+    public KustomerApiException(HttpStatusCode status, string? code, string detail, string? pointer)
+        : this(ErrorIdFor(status), status, code, detail, pointer)
+    {
+    }
+
+    private KustomerApiException(string errorId, HttpStatusCode status, string? code, string detail, string? pointer)
+        : base(errorId, $"Kustomer answered {(int)status} {status}: {detail}")
     {
         Status = status;
         Code = code;
         Detail = detail;
         Pointer = pointer;
-        ExistingId = existingId;
     }
 
     public HttpStatusCode Status { get; }
@@ -31,10 +35,10 @@ public sealed class KustomerApiException : KustomerException
     public string Detail { get; }
     /// <summary>The JSON pointer of the field Kustomer complained about, when it said.</summary>
     public string? Pointer { get; }
-    /// <summary>For a 409, the id of the record that already holds the value, when Kustomer said.</summary>
-    public string? ExistingId { get; }
-
     public bool IsTransient => (int)Status >= 500 || Status == HttpStatusCode.RequestTimeout;
+
+    /// <summary>The same refusal read as a missing role (a 401 from a key that is known to be good, §11).</summary>
+    internal KustomerApiException AsMissingRole() => new("KustomerSync.MissingRole", Status, Code, Detail, Pointer);
 
     private static string ErrorIdFor(HttpStatusCode status) => (int)status switch
     {

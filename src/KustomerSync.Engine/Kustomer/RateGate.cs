@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -9,15 +8,19 @@ namespace KustomerSync.Engine.Kustomer;
 /// budget go at once (small runs stay snappy) and spreads the rest evenly over the time left, so 429s stay rare;
 /// after a 429 it holds every sender until the window resets. When a window is over, one request probes the new
 /// one before the others follow, since reset figures are only accurate to the second.
+/// <para>A budget the server does not report (searches, 100 a minute for API keys, §8) is counted by the gate itself
+/// over windows of its own: see <see cref="ForOwnBudget"/>.</para>
 /// </summary>
 public sealed class RateGate
 {
-    private static readonly ConcurrentDictionary<string, RateGate> Gates = new(StringComparer.OrdinalIgnoreCase);
+    private static readonly ConcurrentDictionary<(string Budget, TimeProvider Time), RateGate> Gates = new();
     private static readonly long Margin = TimeSpan.FromMilliseconds(50).Ticks;
     private static readonly long StaleTolerance = TimeSpan.FromSeconds(1).Ticks;
 
     private readonly object _sync = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeProvider _time;
+    private readonly long _started;
+    private readonly TimeSpan? _ownWindow;
     private int? _limit;
     private int _remaining;
     private int _unreported;
@@ -26,12 +29,35 @@ public sealed class RateGate
     private long _nextSlot;
     private bool _probing;
 
-    /// <summary>The gate for a budget (an org's API root, or that root plus "#search").</summary>
-    public static RateGate For(string budget) => Gates.GetOrAdd(budget, _ => new RateGate());
+    /// <summary>A gate of its own (tests); <see cref="For"/> shares one per budget.</summary>
+    public RateGate(TimeProvider time)
+        : this(time, null, null)
+    {
+    }
+
+    private RateGate(TimeProvider time, int? ownLimit, TimeSpan? ownWindow)
+    {
+        _time = time;
+        _started = time.GetTimestamp();
+        _ownWindow = ownWindow;
+        if (ownLimit is { } limit) _limit = _remaining = limit;
+    }
+
+    /// <summary>The gate for an org's budget (its API root), shared by every client of the process on that clock.</summary>
+    public static RateGate For(string budget, TimeProvider time) => Gates.GetOrAdd((budget, time), _ => new RateGate(time));
+
+    /// <summary>
+    /// A gate that counts <paramref name="limit"/> requests per <paramref name="window"/> itself, for a budget whose
+    /// answers carry no figures of their own. A window starts with the first request after the last one ended.
+    /// </summary>
+    public static RateGate ForOwnBudget(string budget, int limit, TimeSpan window, TimeProvider time) =>
+        Gates.GetOrAdd((budget, time), _ => new RateGate(time, Math.Max(1, limit), window));
 
     public int? Limit { get { lock (_sync) return _limit; } }
 
     public int? Remaining { get { lock (_sync) return _limit is null ? null : Math.Max(0, _remaining - _unreported); } }
+
+    private long Now => _time.GetElapsedTime(_started).Ticks;
 
     /// <summary>Waits until one more request may be sent within the budget.</summary>
     public async Task WaitTurnAsync(CancellationToken cancellationToken)
@@ -42,7 +68,13 @@ public sealed class RateGate
             var reserved = false;
             lock (_sync)
             {
-                var now = _clock.Elapsed.Ticks;
+                var now = Now;
+                if (_ownWindow is { } window && now >= _windowEnds)
+                {
+                    _windowEnds = now + window.Ticks;
+                    _remaining = _limit!.Value;
+                    _nextSlot = now;
+                }
                 if (_limit is null || _limit == 0 && now >= _windowEnds)
                 {
                     if (!_probing || now >= _windowEnds + TimeSpan.FromSeconds(5).Ticks)
@@ -75,23 +107,30 @@ public sealed class RateGate
                     }
                     else if (left * 2 > _limit.Value)
                     {
-                        _unreported++;
+                        Take();
                         return;
                     }
                     else
                     {
                         var slot = Math.Max(now, _nextSlot);
                         _nextSlot = slot + (_windowEnds - slot) / left;
-                        _unreported++;
+                        Take();
                         wait = slot - now;
                         reserved = true;
                         if (wait <= 0) return;
                     }
                 }
             }
-            await Task.Delay(TimeSpan.FromTicks(Math.Min(wait, TimeSpan.FromMinutes(2).Ticks)), cancellationToken).ConfigureAwait(false);
+            await Clock.Delay(_time, TimeSpan.FromTicks(Math.Min(wait, TimeSpan.FromMinutes(2).Ticks)), cancellationToken).ConfigureAwait(false);
             if (reserved) return;
         }
+    }
+
+    /// <summary>A request leaves: a budget of the gate's own is spent at once, a reported one when the answer says.</summary>
+    private void Take()
+    {
+        if (_ownWindow is null) _unreported++;
+        else _remaining--;
     }
 
     /// <summary>Takes in what an answer's headers said about the budget; every sent request reports once.</summary>
@@ -100,27 +139,46 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
+            if (_ownWindow is not null) return;
             if (limit is null || remaining is null)
             {
                 // No budget headers (limits off, or a proxy that strips them): nothing to pace by.
                 _probing = false;
                 return;
             }
-            var now = _clock.Elapsed.Ticks;
-            var windowEnds = now + TimeSpan.FromSeconds(resetSeconds ?? 60).Ticks + Margin;
+            var now = Now;
+            var windowEnds = resetSeconds is { } reset ? now + TimeSpan.FromSeconds(reset).Ticks + Margin : (long?)null;
             // An answer to a request sent before the window turned over speaks of the old window: it must not be
             // taken for the new one's figures (a small "remaining" and an end that has passed would mislead).
-            if (_previousWindowEnds > 0 && windowEnds <= _previousWindowEnds + StaleTolerance) return;
-            var newWindow = _probing || _limit is null || now >= _windowEnds;
+            if (windowEnds is { } ends && _previousWindowEnds > 0 && ends <= _previousWindowEnds + StaleTolerance) return;
+            // Without a reset figure (Kustomer may leave it out on 200s, §10) a jump up in what is left means a new window;
+            // the window's end is then unknown, and the gate paces as if a whole window were left (slower, never over).
+            var jumped = windowEnds is null && _limit is not null && remaining.Value > _remaining + Math.Max(1, _limit.Value / 10);
+            var newWindow = _probing || _limit is null || now >= _windowEnds || jumped;
             _probing = false;
             _limit = limit;
             // Answers arrive out of order under concurrency: within a window the smallest figure is the truest.
             if (newWindow || remaining.Value < _remaining) _remaining = remaining.Value;
-            if (newWindow || windowEnds < _windowEnds) _windowEnds = windowEnds;
+            if (windowEnds is { } end) { if (newWindow || end < _windowEnds) _windowEnds = end; }
+            else if (newWindow) _windowEnds = now + TimeSpan.FromMinutes(1).Ticks + Margin;
         }
     }
 
-    /// <summary>A 429: nobody sends until the window resets.</summary>
+    /// <summary>
+    /// An answer whose figures are not this budget's (a search answer, for the org budget): the request still spent a
+    /// unit, which is counted without taking the figures in.
+    /// </summary>
+    public void ReportSpent()
+    {
+        lock (_sync)
+        {
+            _unreported = Math.Max(0, _unreported - 1);
+            _probing = false;
+            if (_limit is not null && Now < _windowEnds) _remaining = Math.Max(0, _remaining - 1);
+        }
+    }
+
+    /// <summary>A 429: nobody sends until the window resets (a budget of the gate's own: for a whole window, unless told longer).</summary>
     public void ReportExhausted(double? resetSeconds)
     {
         lock (_sync)
@@ -130,7 +188,10 @@ public sealed class RateGate
             _limit ??= 0;
             _remaining = 0;
             _previousWindowEnds = 0;
-            _windowEnds = _clock.Elapsed.Ticks + TimeSpan.FromSeconds(Math.Max(0.1, resetSeconds ?? 1)).Ticks + Margin;
+            var hold = _ownWindow is { } window
+                ? Math.Max(window.TotalSeconds, resetSeconds ?? 0)
+                : Math.Max(0.1, resetSeconds ?? 1);
+            _windowEnds = Now + TimeSpan.FromSeconds(hold).Ticks + Margin;
         }
     }
 

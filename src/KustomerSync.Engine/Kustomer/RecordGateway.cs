@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using KustomerSync.Engine.Sync;
@@ -20,8 +21,8 @@ public sealed class RecordGateway
         if (key.Kind == SyncKeyKind.CustomAttribute) _search = new SearchLookup(client, target, key.Attribute!);
     }
 
-    /// <summary>The Kustomer id of the record holding this key, or null when there is none.</summary>
-    public async Task<string?> FindIdAsync(string key, CancellationToken cancellationToken)
+    /// <summary>The record holding this key, or null when there is none that the lookup can see (see <see cref="MissIsProofAsync"/>).</summary>
+    public async Task<FoundRecord?> FindAsync(string key, CancellationToken cancellationToken)
     {
         var escaped = Uri.EscapeDataString(key);
         switch (_key.Kind)
@@ -29,8 +30,8 @@ public sealed class RecordGateway
             case SyncKeyKind.ExternalId when _target.Kind == "company":
             {
                 var list = await _client.SendAsync(HttpMethod.Get, "companies?externalId=" + escaped, null, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
-                return list.DataList.OfType<JsonObject>()
-                    .FirstOrDefault(c => string.Equals(c["attributes"]?["externalId"]?.ToString(), key, StringComparison.Ordinal))?["id"]?.ToString();
+                return FoundRecord.FromResource(list.DataList.OfType<JsonObject>()
+                    .FirstOrDefault(c => string.Equals(c["attributes"]?["externalId"]?.ToString(), key, StringComparison.Ordinal)));
             }
             case SyncKeyKind.ExternalId:
             case SyncKeyKind.Email:
@@ -38,44 +39,143 @@ public sealed class RecordGateway
                 var segment = _key.Kind == SyncKeyKind.Email ? "email=" : "externalId=";
                 var found = await _client.SendAsync(HttpMethod.Get, $"{_target.CollectionPath}/{segment}{escaped}", null, RequestKind.Idempotent,
                     cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
-                return found.IsNotFound ? null : found.DataId;
+                return found.IsNotFound ? null : FoundRecord.FromResource(found.Body?["data"])
+                    ?? throw new KustomerException("KustomerSync.UnexpectedResponse", $"Kustomer found a {_target.DisplayName} for {_key.DisplayName} '{key}' but sent no record id.");
             }
             default:
             {
-                var ids = await _search!.FindAsync(key, cancellationToken).ConfigureAwait(false);
-                if (ids.Count > 1)
+                var hits = await _search!.FindAsync(key, cancellationToken).ConfigureAwait(false);
+                if (hits.Count > 1)
                     throw new KustomerException("KustomerSync.AmbiguousKey",
-                        $"{ids.Count} {_target.DisplayName} records have {_key.DisplayName} = '{key}' ({string.Join(", ", ids)}); a sync key must match one record.");
-                return ids.FirstOrDefault();
+                        $"{hits.Count} {_target.DisplayName} records have {_key.DisplayName} = '{key}' ({string.Join(", ", hits.Select(h => h.Id))}); a sync key must match one record.");
+                return hits.FirstOrDefault();
             }
         }
     }
 
-    /// <summary>POSTs a new record and returns its id. A lost answer surfaces as <see cref="KustomerOutcomeUnknownException"/>.</summary>
-    public async Task<string> CreateAsync(JsonObject payload, CancellationToken cancellationToken)
+    /// <summary>The id alone of <see cref="FindAsync"/>'s record. Not enough for an update, which needs the record's links.</summary>
+    public async Task<string?> FindIdAsync(string key, CancellationToken cancellationToken) =>
+        (await FindAsync(key, cancellationToken).ConfigureAwait(false))?.Id;
+
+    /// <summary>
+    /// Whether <see cref="FindAsync"/> finding nothing proves that no record has the key. Path lookups see every record;
+    /// search sees only records updated in the last two years, so for a custom-attribute key a miss is proof only when the
+    /// org has no older records of the object (asked once, through the archive search).
+    /// </summary>
+    public async Task<bool> MissIsProofAsync(CancellationToken cancellationToken) =>
+        _search is null || !await _search.MayMissDormantRecordsAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>GET by id: the whole record. A record that is gone raises <see cref="KustomerApiException"/> with 404.</summary>
+    public async Task<FoundRecord> ReadAsync(string id, CancellationToken cancellationToken)
     {
-        var created = await _client.SendAsync(HttpMethod.Post, _target.CollectionPath, payload, RequestKind.Create, cancellationToken).ConfigureAwait(false);
+        var response = await _client.SendAsync(HttpMethod.Get, $"{_target.CollectionPath}/{Uri.EscapeDataString(id)}", null, RequestKind.Idempotent,
+            cancellationToken).ConfigureAwait(false);
+        return FoundRecord.FromResource(response.Body?["data"])
+            ?? throw new KustomerException("KustomerSync.UnexpectedResponse", $"Kustomer answered the read of {_target.DisplayName} {id} without the record.");
+    }
+
+    /// <summary>POSTs a new record and returns its id. A lost answer surfaces as <see cref="KustomerOutcomeUnknownException"/>.</summary>
+    public async Task<string> CreateAsync(JsonObject payload, bool markImported, CancellationToken cancellationToken)
+    {
+        var created = await _client.SendAsync(HttpMethod.Post, _target.CollectionPath, CreateBody(payload, markImported), RequestKind.Create, cancellationToken).ConfigureAwait(false);
         return created.DataId ?? throw new KustomerException("KustomerSync.UnexpectedResponse", "Kustomer confirmed the create but sent no record id.");
     }
 
-    /// <summary>Updates a record in place, merging custom attributes key by key.</summary>
-    public Task UpdateAsync(string id, JsonObject payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body of a create. <paramref name="markImported"/> sets importedAt (unless the mapping does): Kustomer keeps it
+    /// as data, and exempts KObjects that carry it from its limit of 120 creates a minute per customer (§6).
+    /// </summary>
+    public JsonObject CreateBody(JsonObject payload, bool markImported)
     {
-        // Customers take PATCH; companies and KObjects only have PUT, which merges like PATCH without replace=true.
-        var method = _target.Kind == "customer" ? new HttpMethod("PATCH") : HttpMethod.Put;
-        return _client.SendAsync(method, $"{_target.CollectionPath}/{Uri.EscapeDataString(id)}", UpdatableBody(_target, payload, forUpdate: true),
-            RequestKind.Idempotent, cancellationToken);
-    }
-
-    /// <summary>The body Kustomer accepts: a KObject's owner is set when it is created, and its update schema rejects both fields.</summary>
-    public static JsonObject UpdatableBody(SyncTarget target, JsonObject payload, bool forUpdate)
-    {
-        if (!forUpdate || target.Kind != "kobject" || !payload.ContainsKey("customer") && !payload.ContainsKey("company")) return payload;
+        if (!markImported || payload.ContainsKey("importedAt")) return payload;
         var body = (JsonObject)payload.DeepClone();
-        body.Remove("customer");
-        body.Remove("company");
+        body["importedAt"] = _client.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
         return body;
     }
 
-    public static bool IsConflict(KustomerApiException ex) => ex.Status == HttpStatusCode.Conflict;
+    /// <summary>Updates a record in place (custom attributes merge key by key), keeping every link the payload does not name.</summary>
+    public async Task UpdateAsync(FoundRecord current, JsonObject payload, CancellationToken cancellationToken)
+    {
+        var body = await UpdateBodyAsync(current, payload, cancellationToken).ConfigureAwait(false);
+        // Customers take PATCH; companies and KObjects only have PUT, which merges like PATCH without replace=true.
+        var method = _target.Kind == "customer" ? new HttpMethod("PATCH") : HttpMethod.Put;
+        await _client.SendAsync(method, $"{_target.CollectionPath}/{Uri.EscapeDataString(current.Id)}", body, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The body that updates <paramref name="current"/> with <paramref name="payload"/>. When the customer's company link
+    /// is needed but not known (an id from a state store, a search hit without it), the record is read first: one GET,
+    /// the only way to be sure an update without a company leaves the link alone.
+    /// </summary>
+    public async Task<JsonObject> UpdateBodyAsync(FoundRecord current, JsonObject payload, CancellationToken cancellationToken)
+    {
+        if (NeedsCompanyLink(_target, payload) && !current.CompanyKnown)
+            current = await ReadAsync(current.Id, cancellationToken).ConfigureAwait(false);
+        return UpdateBody(_target, payload, current);
+    }
+
+    /// <summary>True when an update of this payload must carry the customer's current company (the mapping names none).</summary>
+    public static bool NeedsCompanyLink(SyncTarget target, JsonObject payload) => target.Kind == "customer" && !payload.ContainsKey("company");
+
+    /// <summary>
+    /// The update body: only what the object's update schema accepts, and the customer's current company when the payload
+    /// names none, since Kustomer unlinks a customer's company when an update omits it (§4.2).
+    /// </summary>
+    /// <exception cref="ArgumentException">The link is needed and <paramref name="current"/> does not know it.</exception>
+    public static JsonObject UpdateBody(SyncTarget target, JsonObject payload, FoundRecord current)
+    {
+        var body = UpdatableBody(target, payload, forUpdate: true);
+        if (!NeedsCompanyLink(target, payload) || current.CompanyId is null && current.CompanyKnown) return body;
+        if (!current.CompanyKnown)
+            throw new ArgumentException($"The company link of customer {current.Id} is not known; read the record before updating it.", nameof(current));
+        if (ReferenceEquals(body, payload)) body = (JsonObject)payload.DeepClone();
+        body["company"] = current.CompanyId;
+        return body;
+    }
+
+    /// <summary>
+    /// The body the object's schema accepts. Updates drop what only a create takes: a KObject's owner (customer, company)
+    /// and a company's createdAt and importedAt (PUT /v1/companies rejects both, §5).
+    /// </summary>
+    public static JsonObject UpdatableBody(SyncTarget target, JsonObject payload, bool forUpdate)
+    {
+        var createOnly = !forUpdate ? Array.Empty<string>()
+            : target.Kind == "kobject" ? new[] { "customer", "company" }
+            : target.Kind == "company" ? new[] { "createdAt", "importedAt" }
+            : Array.Empty<string>();
+        if (!createOnly.Any(payload.ContainsKey)) return payload;
+        var body = (JsonObject)payload.DeepClone();
+        foreach (var field in createOnly) body.Remove(field);
+        return body;
+    }
+
+    /// <summary>
+    /// A create refused because a unique value is taken. Kustomer documents no status for it (§11): 409, or a 400/422
+    /// whose message says duplicate or already exists. The error never names the holder reliably.
+    /// </summary>
+    public static bool IsConflict(KustomerApiException ex) =>
+        ex.Status == HttpStatusCode.Conflict ||
+        (ex.Status == HttpStatusCode.BadRequest || (int)ex.Status == 422) &&
+        (Mentions(ex.Detail, "duplicate") || Mentions(ex.Detail, "already exist"));
+
+    /// <summary>
+    /// The id of the record that holds the value a conflict names (an email or external id at the error's pointer),
+    /// looked up by that value; null when the error names no such value or no record has it.
+    /// </summary>
+    public async Task<string?> FindHolderAsync(KustomerApiException conflict, JsonObject payload, CancellationToken cancellationToken)
+    {
+        var parts = (conflict.Pointer ?? "").Trim('/').Split('/');
+        var (keyName, value) = parts switch
+        {
+            ["externalId"] => ("ExternalId", payload["externalId"]),
+            ["emails", var index, "email"] when _target.Kind == "customer" && int.TryParse(index, out var i) && payload["emails"] is JsonArray emails && i < emails.Count
+                => ("Email", emails[i]?["email"]),
+            _ => ((string?)null, (JsonNode?)null),
+        };
+        if (keyName is null || value is not JsonValue text || !text.TryGetValue<string>(out var held)) return null;
+        var holder = await new RecordGateway(_client, _target, SyncKey.Parse(keyName, _target)).FindAsync(held, cancellationToken).ConfigureAwait(false);
+        return holder?.Id;
+    }
+
+    private static bool Mentions(string text, string word) => text.IndexOf(word, StringComparison.OrdinalIgnoreCase) >= 0;
 }

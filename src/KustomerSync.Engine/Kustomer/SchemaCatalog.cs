@@ -15,8 +15,9 @@ public static class SchemaCatalog
             response = await client.SendAsync(HttpMethod.Get, "metadata/" + Uri.EscapeDataString(target.MetadataResource), null,
                 RequestKind.Idempotent, cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
         }
-        catch (KustomerApiException ex) when (ex.Status == HttpStatusCode.Forbidden)
+        catch (KustomerApiException ex) when (ex.Status is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
         {
+            if (!await client.IsRefusedForRoleAsync(ex, cancellationToken).ConfigureAwait(false)) throw;
             // Without a metadata role the custom attributes are still writable; their types then come from suffixes.
             return new ObjectSchema(target, Array.Empty<FieldSpec>(), customAttributesKnown: false);
         }
@@ -34,7 +35,7 @@ public static class SchemaCatalog
     /// and Id targets; with <paramref name="includeStandard"/> the standard writable fields the mapper accepts come first.
     /// Unlike <see cref="LoadAsync"/>, a key without a metadata role is an error here (there is nothing to list).
     /// </summary>
-    /// <exception cref="KustomerException">KustomerSync.MissingRole (403), KustomerSync.UnknownKlass (no such klass).</exception>
+    /// <exception cref="KustomerException">KustomerSync.MissingRole (403, or 401 from a good key), KustomerSync.UnknownKlass (no such klass).</exception>
     public static async Task<IReadOnlyList<KustomerAttribute>> ListAttributesAsync(KustomerClient client, SyncTarget target, bool includeStandard,
         string? destinationName, CancellationToken cancellationToken)
     {
@@ -44,8 +45,9 @@ public static class SchemaCatalog
             response = await client.SendAsync(HttpMethod.Get, "metadata/" + Uri.EscapeDataString(target.MetadataResource), null,
                 RequestKind.Idempotent, cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
         }
-        catch (KustomerApiException ex) when (ex.Status == HttpStatusCode.Forbidden)
+        catch (KustomerApiException ex) when (ex.Status is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
         {
+            if (!await client.IsRefusedForRoleAsync(ex, cancellationToken).ConfigureAwait(false)) throw;
             throw KlassCatalog.MissingRole($"read the custom attributes of {target.DisplayName} (GET /v1/metadata/{target.MetadataResource})", KustomerRoles.MetadataRead, ex);
         }
         var properties = response.IsNotFound ? null : response.DataAttributes?["properties"] as JsonObject;

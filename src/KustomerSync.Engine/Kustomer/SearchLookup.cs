@@ -7,6 +7,8 @@ namespace KustomerSync.Engine.Kustomer;
 /// Finds records by a custom attribute through POST /v1/customers/search. Kustomer gives no path lookup for custom
 /// attributes and machine users may search only about 100 times a minute, so lookups that arrive together are
 /// gathered (up to 20, the criteria limit, or for 20 ms) and sent as one search with an "or" of equals criteria.
+/// <para>Search sees only records updated in the last two years (§8), so a miss is not proof of absence;
+/// <see cref="MayMissDormantRecordsAsync"/> says whether the org has older records search cannot see.</para>
 /// </summary>
 public sealed class SearchLookup
 {
@@ -16,7 +18,8 @@ public sealed class SearchLookup
     private readonly SyncTarget _target;
     private readonly string _attribute;
     private readonly object _sync = new();
-    private List<(string Key, TaskCompletionSource<IReadOnlyList<string>> Answer)> _pending = new();
+    private List<(string Key, TaskCompletionSource<IReadOnlyList<FoundRecord>> Answer)> _pending = new();
+    private Task<bool>? _dormant;
 
     public SearchLookup(KustomerClient client, SyncTarget target, string attribute)
     {
@@ -25,11 +28,11 @@ public sealed class SearchLookup
         _attribute = attribute;
     }
 
-    /// <summary>The ids of the records whose attribute equals <paramref name="key"/> (normally none or one).</summary>
-    public Task<IReadOnlyList<string>> FindAsync(string key, CancellationToken cancellationToken)
+    /// <summary>The records whose attribute equals <paramref name="key"/> (normally none or one).</summary>
+    public Task<IReadOnlyList<FoundRecord>> FindAsync(string key, CancellationToken cancellationToken)
     {
-        var answer = new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        List<(string, TaskCompletionSource<IReadOnlyList<string>>)>? full = null;
+        var answer = new TaskCompletionSource<IReadOnlyList<FoundRecord>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        List<(string, TaskCompletionSource<IReadOnlyList<FoundRecord>>)>? full = null;
         bool first;
         lock (_sync)
         {
@@ -42,10 +45,49 @@ public sealed class SearchLookup
         return answer.Task;
     }
 
-    private List<(string, TaskCompletionSource<IReadOnlyList<string>>)> Take()
+    /// <summary>
+    /// True when the org may hold records of this object that search cannot see: asked once, through
+    /// POST /v1/customers/archive/search (which sees only records older than two years and cannot filter by custom
+    /// attributes), whether any record was last updated before the cutoff. A refused archive search counts as "may".
+    /// </summary>
+    public Task<bool> MayMissDormantRecordsAsync(CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            if (_dormant is null || _dormant.IsFaulted || _dormant.IsCanceled) _dormant = ProbeArchiveAsync(cancellationToken);
+            return _dormant;
+        }
+    }
+
+    private async Task<bool> ProbeArchiveAsync(CancellationToken cancellationToken)
+    {
+        // A day's margin: records about to leave search's reach during the run count as out of it already.
+        var cutoff = _client.Time.GetUtcNow().UtcDateTime.AddYears(-2).AddDays(1);
+        var body = new JsonObject
+        {
+            ["queryContext"] = _target.SearchContext,
+            ["and"] = new JsonArray(new JsonObject
+            {
+                [_target.SearchContext + "_updated_at"] = new JsonObject { ["lte"] = cutoff.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture) },
+            }),
+        };
+        try
+        {
+            var result = await _client.SendAsync(HttpMethod.Post, "customers/archive/search?page=1&pageSize=1", body, RequestKind.Search, cancellationToken).ConfigureAwait(false);
+            if (result.Body?["data"] is not JsonArray data)
+                throw new KustomerException("KustomerSync.UnexpectedResponse", "Kustomer answered the archive search without a list of records.");
+            return data.Count > 0;
+        }
+        catch (KustomerApiException ex) when ((int)ex.Status is >= 400 and < 500 and not 429)
+        {
+            return true;
+        }
+    }
+
+    private List<(string, TaskCompletionSource<IReadOnlyList<FoundRecord>>)> Take()
     {
         var batch = _pending;
-        _pending = new List<(string, TaskCompletionSource<IReadOnlyList<string>>)>();
+        _pending = new List<(string, TaskCompletionSource<IReadOnlyList<FoundRecord>>)>();
         return batch;
     }
 
@@ -53,17 +95,17 @@ public sealed class SearchLookup
     {
         try
         {
-            await Task.Delay(GatherWindow, cancellationToken).ConfigureAwait(false);
+            await Clock.Delay(_client.Time, GatherWindow, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
-        List<(string, TaskCompletionSource<IReadOnlyList<string>>)> batch;
+        List<(string, TaskCompletionSource<IReadOnlyList<FoundRecord>>)> batch;
         lock (_sync) batch = Take();
         if (batch.Count > 0) await SearchAsync(batch, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task SearchAsync(List<(string Key, TaskCompletionSource<IReadOnlyList<string>> Answer)> batch, CancellationToken cancellationToken)
+    private async Task SearchAsync(List<(string Key, TaskCompletionSource<IReadOnlyList<FoundRecord>> Answer)> batch, CancellationToken cancellationToken)
     {
         try
         {
@@ -74,22 +116,21 @@ public sealed class SearchLookup
                 ["queryContext"] = _target.SearchContext,
                 ["or"] = new JsonArray(keys.Select(k => (JsonNode)new JsonObject { [field] = new JsonObject { ["equals"] = k } }).ToArray()),
             };
-            var found = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            var found = new Dictionary<string, List<FoundRecord>>(StringComparer.Ordinal);
             for (var page = 1; ; page++)
             {
                 var result = await _client.SendAsync(HttpMethod.Post, $"customers/search?page={page}&pageSize=500", body, RequestKind.Search, cancellationToken).ConfigureAwait(false);
                 foreach (var record in result.DataList.OfType<JsonObject>())
                 {
                     var value = record["attributes"]?["custom"]?[_attribute]?.ToString();
-                    var id = record["id"]?.ToString();
-                    if (value is null || id is null) continue;
-                    if (!found.TryGetValue(value, out var ids)) found[value] = ids = new List<string>();
-                    ids.Add(id);
+                    if (value is null || FoundRecord.FromSearchHit(record) is not { } hit) continue;
+                    if (!found.TryGetValue(value, out var hits)) found[value] = hits = new List<FoundRecord>();
+                    hits.Add(hit);
                 }
                 if (result.Body?["links"]?["next"] is null || result.DataList.Count == 0) break;
             }
             foreach (var (key, answer) in batch)
-                answer.TrySetResult(found.TryGetValue(key, out var ids) ? ids : Array.Empty<string>());
+                answer.TrySetResult(found.TryGetValue(key, out var hits) ? hits : Array.Empty<FoundRecord>());
         }
         catch (Exception ex)
         {

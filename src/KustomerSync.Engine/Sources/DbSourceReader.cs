@@ -36,11 +36,15 @@ public enum DbPhase
 
 /// <summary>
 /// Streams rows from any ADO.NET provider: one reader, read forward, one row at a time, so memory does not grow
-/// with the result. Parameters are bound as real parameters, never spliced into the text.
+/// with the result. Parameters are bound as real parameters, never spliced into the text. Disposing it closes what a
+/// read left open (a read abandoned half-way): its own connection, or the data reader on the user's connection.
 /// </summary>
 public sealed class DbSourceReader : ISourceReader
 {
     private readonly DbSourceOptions _options;
+    private readonly object _gate = new();
+    private readonly List<IDisposable> _open = new();
+    private bool _disposed;
 
     public DbSourceReader(DbSourceOptions options)
     {
@@ -54,6 +58,8 @@ public sealed class DbSourceReader : ISourceReader
     {
         cancellationToken.ThrowIfCancellationRequested();
         var connection = _options.Connect();
+        DbDataReader? opened = null;
+        if (_options.OwnsConnection) Track(connection);
         try
         {
             if (connection.State != ConnectionState.Open)
@@ -94,6 +100,9 @@ public sealed class DbSourceReader : ISourceReader
                 throw Translate(ex, DbPhase.Execute, query);
             }
 
+            Track(opened = reader);
+            // A cancel that came before the command started is not seen by the driver.
+            cancellationToken.ThrowIfCancellationRequested();
             using (reader)
             {
                 var names = new string[reader.FieldCount];
@@ -119,15 +128,44 @@ public sealed class DbSourceReader : ISourceReader
                         throw Translate(ex, DbPhase.Read, query);
                     }
                     if (!more) yield break;
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return new SourceRow(columns, values);
                 }
             }
         }
         finally
         {
+            lock (_gate) _open.RemoveAll(item => ReferenceEquals(item, connection) || ReferenceEquals(item, opened));
             if (_options.OwnsConnection) connection.Dispose();
         }
     }
+
+    public void Dispose()
+    {
+        List<IDisposable> open;
+        lock (_gate)
+        {
+            _disposed = true;
+            open = _open.ToList();
+            _open.Clear();
+        }
+        foreach (var item in open) TryDispose(item);
+    }
+
+    private void Track(IDisposable item)
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _open.Add(item);
+                return;
+            }
+        }
+        TryDispose(item);
+        throw new ObjectDisposedException(nameof(DbSourceReader));
+    }
+
 
     private static object ToParameterValue(object? value) => value switch
     {
@@ -176,11 +214,11 @@ public sealed class DbSourceReader : ISourceReader
         }
     }
 
-    private static void TryDispose(DbConnection connection)
+    private static void TryDispose(IDisposable item)
     {
         try
         {
-            connection.Dispose();
+            item.Dispose();
         }
         catch (Exception)
         {

@@ -32,7 +32,8 @@ public static class SourceProviders
         return Aliases.TryGetValue(provider, out var alias) ? alias : null;
     }
 
-    public static ISourceReader Create(string provider, string connectionString, NetworkCredential? credential = null, HttpMessageHandler? handler = null)
+    /// <summary>A reader for the provider; the caller disposes it. <paramref name="handler"/> and <paramref name="time"/> are for tests.</summary>
+    public static ISourceReader Create(string provider, string connectionString, NetworkCredential? credential = null, HttpMessageHandler? handler = null, TimeProvider? time = null)
     {
         var name = Resolve(provider ?? "") ?? throw SourceErrors.Invalid(SourceErrors.UnknownProvider,
             $"Unknown provider '{provider}'. Known providers: {string.Join(", ", Names)} (also {string.Join(", ", Aliases.Keys)}); or pass an open ADO.NET connection with -Connection.");
@@ -43,11 +44,11 @@ public static class SourceProviders
             "Redshift" => DbProviders.Postgres(connectionString, credential, redshift: true),
             "MySql" => DbProviders.MySql(connectionString, credential),
             "Sqlite" => DbProviders.Sqlite(connectionString, credential),
-            "Snowflake" => new SnowflakeSource(RestSettings.Parse(name, connectionString, credential), handler),
-            "Databricks" => new DatabricksSource(RestSettings.Parse(name, connectionString, credential), handler),
-            "BigQuery" => new BigQuerySource(RestSettings.Parse(name, connectionString, credential), handler),
-            "Elasticsearch" => new ElasticsearchSource(RestSettings.Parse(name, connectionString, credential), handler),
-            "GoogleSheets" => new GoogleSheetsSource(RestSettings.Parse(name, connectionString, credential), handler),
+            "Snowflake" => new SnowflakeSource(RestSettings.Parse(name, connectionString, credential), handler, time),
+            "Databricks" => new DatabricksSource(RestSettings.Parse(name, connectionString, credential), handler, time),
+            "BigQuery" => new BigQuerySource(RestSettings.Parse(name, connectionString, credential), handler, time),
+            "Elasticsearch" => new ElasticsearchSource(RestSettings.Parse(name, connectionString, credential), handler, time),
+            "GoogleSheets" => new GoogleSheetsSource(RestSettings.Parse(name, connectionString, credential), handler, time),
             _ => throw new InvalidOperationException(name),
         };
     }

@@ -89,7 +89,7 @@ internal sealed class SqlStateStore : IStateStore
             foreach (var statement in migrations[v]) Execute(connection, tx, statement);
             using var record = Command(connection, tx, $"INSERT INTO {Dialect.Table("schema_version")} (version, applied_at) VALUES (@v, @t)");
             StateDialect.Add(record, "@v", v + 1, DbType.Int32);
-            Dialect.AddTime(record, "@t", DateTime.UtcNow);
+            Dialect.AddTime(record, "@t", Options.Time.GetUtcNow().UtcDateTime);
             record.ExecuteNonQuery();
         }
     }

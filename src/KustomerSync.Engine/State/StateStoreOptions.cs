@@ -39,6 +39,12 @@ public sealed class StateStoreOptions
     /// <summary>Per-row outcomes are kept for this many most recent runs of each sync; older runs keep only their summary.</summary>
     public int KeepRowOutcomesForRuns { get; set; } = 30;
 
+    /// <summary>
+    /// The clock of leases, heartbeats and flushes, and of the times recorded when the caller passes none. Every
+    /// process sharing a store must see roughly the same time; tests pass a fake one and advance it.
+    /// </summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>Seconds a statement may take (and SQLite waits for a busy file).</summary>
     public int CommandTimeoutSeconds { get; set; } = 60;
 
@@ -51,6 +57,7 @@ public sealed class StateStoreOptions
         if (LeaseTimeout <= TimeSpan.Zero)
             throw new StateException(StateErrors.InvalidArgument, "LeaseTimeout must be positive.");
         if (FlushBatchSize < 1) throw new StateException(StateErrors.InvalidArgument, "FlushBatchSize must be at least 1.");
+        if (Time is null) throw new StateException(StateErrors.InvalidArgument, "The state store's clock (Time) is not set.");
     }
 
     internal StateStoreOptions Clone() => (StateStoreOptions)MemberwiseClone();

@@ -53,7 +53,7 @@ namespace KustomerSync.Engine.State;
 /// heartbeat). A live holder makes Open throw StateLocked naming the sync, the holder and since when. The session renews
 /// the heartbeat every <see cref="StateStoreOptions.HeartbeatInterval"/>; a lease whose heartbeat is older than
 /// <see cref="StateStoreOptions.LeaseTimeout"/> belongs to a dead process and is taken over (its unfinished runs are
-/// marked Failed). Times are the clients' UTC clocks, so machines sharing a store need roughly synchronised clocks.</para>
+/// marked Failed). Times come from <see cref="StateStoreOptions.Time"/> (the client's UTC clock), so machines sharing a store need roughly synchronised clocks.</para>
 /// </remarks>
 public sealed class SyncState : IDisposable
 {
@@ -69,8 +69,8 @@ public sealed class SyncState : IDisposable
     private readonly HashSet<long> _openRuns = new();
     private Dictionary<string, StateOp> _ops = new(StringComparer.Ordinal);
     private List<OutcomeOp> _outcomes = new();
-    private Timer? _heartbeat;
-    private Timer? _flushTimer;
+    private ITimer? _heartbeat;
+    private ITimer? _flushTimer;
     private int _flushScheduled;
     private volatile bool _leaseLost;
     private volatile Exception? _lastWriteError;
@@ -121,9 +121,9 @@ public sealed class SyncState : IDisposable
             if (options.LoadEntries) state.Entries = state.LoadEntries();
             var o = store.Options;
             if (o.HeartbeatInterval > TimeSpan.Zero && o.HeartbeatInterval != Timeout.InfiniteTimeSpan)
-                state._heartbeat = new Timer(_ => state.Beat(), null, o.HeartbeatInterval, o.HeartbeatInterval);
+                state._heartbeat = o.Time.CreateTimer(_ => state.Beat(), null, o.HeartbeatInterval, o.HeartbeatInterval);
             if (o.FlushInterval > TimeSpan.Zero && o.FlushInterval != Timeout.InfiniteTimeSpan)
-                state._flushTimer = new Timer(_ => state.ScheduleFlush(), null, o.FlushInterval, o.FlushInterval);
+                state._flushTimer = o.Time.CreateTimer(_ => state.ScheduleFlush(), null, o.FlushInterval, o.FlushInterval);
             return state;
         }
         catch
@@ -164,11 +164,11 @@ public sealed class SyncState : IDisposable
     /// while the last attempt failed, and the pushed-down diff returns it).
     /// </summary>
     public void Fail(string key, string error, string? kustomerId = null, DateTime? atUtc = null) =>
-        Queue(Stored(key), new StateOp(OpKind.Fail, kustomerId, null, null, Truncate(error), atUtc ?? DateTime.UtcNow));
+        Queue(Stored(key), new StateOp(OpKind.Fail, kustomerId, null, null, Truncate(error), atUtc ?? UtcNow()));
 
     /// <summary>Pushed-down diff only: the row came out as changed in SQL but its payload was unchanged; store its source hash so SQL skips it next time.</summary>
     public void RecordSourceHash(string key, string sourceHash) =>
-        Queue(Stored(key), new StateOp(OpKind.SourceHash, null, null, sourceHash, null, DateTime.UtcNow));
+        Queue(Stored(key), new StateOp(OpKind.SourceHash, null, null, sourceHash, null, UtcNow()));
 
     /// <summary>Queues the outcome of one row of a run for the run history.</summary>
     public void RecordOutcome(long runId, UpsertResult result) =>
@@ -500,7 +500,7 @@ public sealed class SyncState : IDisposable
     private void AcquireLease()
     {
         var d = _store.Dialect;
-        var now = DateTime.UtcNow;
+        var now = UtcNow();
         _store.Guard("opened", () =>
         {
             using var connection = _store.Connect();
@@ -585,7 +585,7 @@ public sealed class SyncState : IDisposable
             var d = _store.Dialect;
             using var connection = _store.Connect();
             using var command = _store.Command(connection, null, $"UPDATE {d.Table("sync")} SET lease_heartbeat_at = @now WHERE sync_name = @s AND lease_token = @tok");
-            d.AddTime(command, "@now", DateTime.UtcNow);
+            d.AddTime(command, "@now", UtcNow());
             StateDialect.AddText(command, "@s", SyncName);
             StateDialect.AddText(command, "@tok", _token);
             if (command.ExecuteNonQuery() == 0) _leaseLost = true;
@@ -639,6 +639,8 @@ public sealed class SyncState : IDisposable
         }
     }
 
+    private DateTime UtcNow() => _store.Options.Time.GetUtcNow().UtcDateTime;
+
     private static string Truncate(string text) => text.Length <= MaxMessage ? text : text.Substring(0, MaxMessage - 1) + "…";
 
     /// <summary>
@@ -670,7 +672,7 @@ public sealed class SyncState : IDisposable
                 using var fail = _store.Command(connection, null,
                     $"UPDATE {d.Table("run")} SET status = @st, ended_at = @now, message = @msg WHERE run_id = @r AND status = @running");
                 StateDialect.AddText(fail, "@st", nameof(SyncRunStatus.Failed));
-                d.AddTime(fail, "@now", DateTime.UtcNow);
+                d.AddTime(fail, "@now", UtcNow());
                 StateDialect.AddText(fail, "@msg", "The run ended without recording its summary.");
                 StateDialect.Add(fail, "@r", runId, DbType.Int64);
                 StateDialect.AddText(fail, "@running", nameof(SyncRunStatus.Running));

@@ -5,7 +5,8 @@ namespace KustomerSync.Engine.Sync;
 /// <summary>
 /// Writes one mapped record: look its key up, then update or create as the behaviour allows. A create whose answer
 /// was lost, or that collided with a record created meanwhile, is resolved by looking the key up again, so a retry
-/// never makes a duplicate.
+/// never makes a duplicate. A key that search may not see (a custom attribute on records older than two years) is
+/// created only when its absence is proven or the options allow creating on a search miss.
 /// </summary>
 public sealed class UpsertExecutor
 {
@@ -47,7 +48,7 @@ public sealed class UpsertExecutor
             {
                 try
                 {
-                    return await UpdateExistingAsync(result, knownId, record, cancellationToken).ConfigureAwait(false);
+                    return await UpdateExistingAsync(result, FoundRecord.ById(knownId), record, cancellationToken).ConfigureAwait(false);
                 }
                 catch (KustomerApiException gone) when (gone.Status == System.Net.HttpStatusCode.NotFound)
                 {
@@ -55,10 +56,18 @@ public sealed class UpsertExecutor
                     result.KustomerId = null;
                 }
             }
-            var id = await _records.FindIdAsync(record.Key, cancellationToken).ConfigureAwait(false);
-            if (id is not null) return await UpdateExistingAsync(result, id, record, cancellationToken).ConfigureAwait(false);
+            var found = await _records.FindAsync(record.Key, cancellationToken).ConfigureAwait(false);
+            if (found is not null) return await UpdateExistingAsync(result, found, record, cancellationToken).ConfigureAwait(false);
             if (_options.Behavior == SyncBehavior.UpdateOnly)
-                return RowResults.Fail(result, "KustomerSync.RecordNotFound", $"No {_options.Target.DisplayName} has {_options.Key.DisplayName} '{record.Key}', and -Behavior UpdateOnly does not create records.", null);
+                return RowResults.Fail(result, "KustomerSync.RecordNotFound", $"No {_options.Target.DisplayName} " +
+                    (await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false) ? "" : "that search can see (records updated in the last two years) ") +
+                    $"has {_options.Key.DisplayName} '{record.Key}', and -Behavior UpdateOnly does not create records.", null);
+            if (!_options.CreateOnSearchMiss && !await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false))
+                return RowResults.Fail(result, "KustomerSync.KeyNotProvablyAbsent",
+                    $"Row {record.Input.Row} (key '{record.Key}'): no {_options.Target.DisplayName} that search can see has {_options.Key.DisplayName} '{record.Key}', " +
+                    $"but Kustomer's search sees only records updated in the last two years and this org has older {_options.Target.DisplayName} records, " +
+                    "so the record may exist and was not created (a duplicate could not be ruled out). Match by ExternalId or Email, keep a state store " +
+                    "that knows the record's id, or allow creating on a search miss when no older record can hold the key.", _options.Key.FieldPath);
             if (_options.WhatIf) return RowResults.Done(result, UpsertStatus.WouldCreate, null);
             return await CreateAsync(result, record, cancellationToken).ConfigureAwait(false);
         }
@@ -72,8 +81,9 @@ public sealed class UpsertExecutor
         }
     }
 
-    private async Task<UpsertResult> UpdateExistingAsync(UpsertResult result, string id, MappedRecord record, CancellationToken cancellationToken)
+    private async Task<UpsertResult> UpdateExistingAsync(UpsertResult result, FoundRecord current, MappedRecord record, CancellationToken cancellationToken)
     {
+        var id = current.Id;
         result.KustomerId = id;
         if (_options.Behavior == SyncBehavior.CreateOnly)
         {
@@ -82,7 +92,7 @@ public sealed class UpsertExecutor
         }
         if (_options.WhatIf) return RowResults.Done(result, UpsertStatus.WouldUpdate, id);
         result.Attempts++;
-        await _records.UpdateAsync(id, record.Payload, cancellationToken).ConfigureAwait(false);
+        await _records.UpdateAsync(current, record.Payload, cancellationToken).ConfigureAwait(false);
         return RowResults.Done(result, UpsertStatus.Updated, id);
     }
 
@@ -93,27 +103,29 @@ public sealed class UpsertExecutor
             result.Attempts++;
             try
             {
-                var id = await _records.CreateAsync(record.Payload, cancellationToken).ConfigureAwait(false);
+                var id = await _records.CreateAsync(record.Payload, _options.Backfill, cancellationToken).ConfigureAwait(false);
                 return RowResults.Done(result, UpsertStatus.Created, id);
             }
             catch (KustomerOutcomeUnknownException lost)
             {
                 // The create may have been applied: look before posting again.
-                var id = await _records.FindIdAsync(record.Key, cancellationToken).ConfigureAwait(false);
-                if (id is not null) return RowResults.Done(result, UpsertStatus.Created, id);
+                var found = await _records.FindAsync(record.Key, cancellationToken).ConfigureAwait(false);
+                if (found is not null) return RowResults.Done(result, UpsertStatus.Created, found.Id);
                 if (result.Attempts >= _options.MaxCreateAttempts)
                     return RowResults.Fail(result, lost.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): Kustomer did not confirm the create after {result.Attempts} attempts ({lost.Message}).", null);
             }
             catch (KustomerApiException conflict) when (RecordGateway.IsConflict(conflict))
             {
                 // A race on the same key: someone created it meanwhile, so this row becomes an update.
-                var id = await _records.FindIdAsync(record.Key, cancellationToken).ConfigureAwait(false);
-                if (id is not null && _options.Behavior != SyncBehavior.CreateOnly)
-                    return await UpdateExistingAsync(result, id, record, cancellationToken).ConfigureAwait(false);
-                if (id is not null)
-                    return RowResults.Done(result, UpsertStatus.Unchanged, id);
-                var holder = conflict.ExistingId is null ? "" : $" (held by record {conflict.ExistingId})";
-                return RowResults.Fail(result, conflict.ErrorId, $"Row {record.Input.Row} (key '{record.Key}'): {conflict.Detail}{holder}.", RowResults.FieldFromPointer(conflict.Pointer));
+                var found = await _records.FindAsync(record.Key, cancellationToken).ConfigureAwait(false);
+                if (found is not null && _options.Behavior != SyncBehavior.CreateOnly)
+                    return await UpdateExistingAsync(result, found, record, cancellationToken).ConfigureAwait(false);
+                if (found is not null)
+                    return RowResults.Done(result, UpsertStatus.Unchanged, found.Id);
+                // Another record holds some other unique value; Kustomer's error does not reliably say which (§11).
+                var holder = await _records.FindHolderAsync(conflict, record.Payload, cancellationToken).ConfigureAwait(false);
+                return RowResults.Fail(result, "KustomerSync.Conflict", $"Row {record.Input.Row} (key '{record.Key}'): {conflict.Detail}" +
+                    (holder is null ? "" : $" (held by record {holder})") + ".", RowResults.FieldFromPointer(conflict.Pointer));
             }
         }
     }

@@ -21,4 +21,11 @@ public sealed class UpsertOptions
     public bool AllowBulk { get; set; } = true;
     /// <summary>A last partial batch smaller than this goes through the single-record path.</summary>
     public int BulkMinimum { get; set; } = 20;
+    /// <summary>
+    /// Create on a custom-attribute key that search did not find even when the org has records older than two years,
+    /// which search cannot see (one of them may hold the key). Off: such rows fail with KustomerSync.KeyNotProvablyAbsent.
+    /// </summary>
+    public bool CreateOnSearchMiss { get; set; }
+    /// <summary>Created records carry importedAt (a backfill): KObjects so marked are exempt from 120 creates a minute per customer.</summary>
+    public bool Backfill { get; set; }
 }

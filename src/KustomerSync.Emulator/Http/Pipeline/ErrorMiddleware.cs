@@ -1,3 +1,4 @@
+using KustomerSync.Emulator.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace KustomerSync.Emulator.Http.Pipeline;
@@ -5,9 +6,9 @@ namespace KustomerSync.Emulator.Http.Pipeline;
 /// <summary>
 /// Turns <see cref="ApiException"/>s and unexpected failures into §11 error bodies, and gives
 /// bodiless 4xx/5xx answers (routing 404/405) an error body too. Response headers already set
-/// (x-ratelimit-*) are kept.
+/// (x-ratelimit-*) are kept. Duplicate errors are answered as the options say (<see cref="ApiException.ForClient"/>).
 /// </summary>
-public sealed class ErrorMiddleware
+public sealed class ErrorMiddleware(LiveOptions options)
 {
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -17,7 +18,7 @@ public sealed class ErrorMiddleware
         }
         catch (ApiException e) when (!context.Response.HasStarted)
         {
-            await JsonResponses.WriteErrorAsync(context, e);
+            await JsonResponses.WriteErrorAsync(context, e.ForClient(options.Current));
             return;
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)

@@ -6,8 +6,9 @@ namespace KustomerSync.Engine.Sources.Rest;
 
 /// <summary>
 /// BigQuery through jobs.query then getQueryResults: POST /bigquery/v2/projects/{project}/queries with named
-/// parameters (@name), polling until jobComplete, pages followed by pageToken one at a time, and jobs.cancel on
-/// Ctrl+C or timeout.
+/// parameters (@name), polling until jobComplete, pages followed by pageToken one at a time and checked against
+/// totalRows at the end, and jobs.cancel on Ctrl+C or timeout. A service account's token asks for the bigquery scope:
+/// jobs.query does not accept bigquery.readonly (what the account may read is still bounded by its IAM roles).
 /// Connection string: Project=my-project;ServiceAccountKeyFile=/keys/sa.json;[Location=EU;PageSize=10000]
 /// — or AccessToken=... (or -Credential's password) instead of the key file; Endpoint=https://... overrides the URL.
 /// </summary>
@@ -18,8 +19,8 @@ public sealed class BigQuerySource : GoogleSource
     private readonly string? _location;
     private readonly int _pageSize;
 
-    public BigQuerySource(RestSettings settings, HttpMessageHandler? handler = null)
-        : base(settings, handler, "https://www.googleapis.com/auth/bigquery.readonly", allowApiKey: false)
+    public BigQuerySource(RestSettings settings, HttpMessageHandler? handler = null, TimeProvider? time = null)
+        : base(settings, handler, time, "https://www.googleapis.com/auth/bigquery", allowApiKey: false)
     {
         _endpoint = settings.Endpoint("https://bigquery.googleapis.com");
         _project = settings.Get("Project", "ProjectId") ?? KeyProject ?? throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
@@ -91,7 +92,7 @@ public sealed class BigQuerySource : GoogleSource
             body["queryParameters"] = Parameters(query.Parameters);
         }
 
-        var reply = Send(() => Request(HttpMethod.Post, $"/bigquery/v2/projects/{Uri.EscapeDataString(_project)}/queries", body, cancellationToken), cancellationToken);
+        var reply = Send(() => Request(HttpMethod.Post, $"/bigquery/v2/projects/{Uri.EscapeDataString(_project)}/queries", body, cancellationToken), "the answer to jobs.query", cancellationToken);
         // Read before the reply is checked: it is used only once the query has started.
         var jobId = StringOf(Property(reply.Root, "jobReference") ?? default, "jobId");
         var statement = new RunningStatement(query, $"job {jobId}",
@@ -99,8 +100,8 @@ public sealed class BigQuerySource : GoogleSource
             poll: () => Request(HttpMethod.Get, ResultsPath(jobId ?? "", null), null, cancellationToken),
             cancel: () => Cancel(jobId))
         {
-            Started = r => { if (!r.Ok) throw Failure(r, GoogleError(r.Root), "running the query"); },
-            Polled = r => { if (!r.Ok) throw Failure(r, GoogleError(r.Root), "waiting for the query"); },
+            Started = r => { if (!r.Ok) throw GoogleFailure(r, "running the query"); },
+            Polled = r => { if (!r.Ok) throw GoogleFailure(r, "waiting for the query"); },
             Finished = r =>
             {
                 if (Property(r.Root, "errors") is { ValueKind: JsonValueKind.Array } errors && errors.GetArrayLength() > 0)
@@ -116,17 +117,29 @@ public sealed class BigQuerySource : GoogleSource
         using (first)
         {
             var columns = new ResultColumns(Property(Property(first.Root, "schema") ?? default, "fields"), Converter);
+            var totalRows = LongOf(first.Root, "totalRows");
             var token = StringOf(first.Root, "pageToken");
-            foreach (var row in RowsOf(first.Root, columns)) yield return row;
-            first.Dispose();
-            while (!string.IsNullOrEmpty(token) && jobId is not null)
+            long total = 0;
+            foreach (var row in RowsOf(first.Root, columns))
             {
-                var pageToken = token;
-                using var page = SendOrCancel(() => Request(HttpMethod.Get, ResultsPath(jobId, pageToken), null, cancellationToken), () => Cancel(jobId), cancellationToken);
-                if (!page.Ok) throw Failure(page, GoogleError(page.Root), "fetching a result page");
-                token = StringOf(page.Root, "pageToken");
-                foreach (var row in RowsOf(page.Root, columns)) yield return row;
+                total++;
+                yield return row;
             }
+            first.Dispose();
+            for (var number = 2; !string.IsNullOrEmpty(token); number++)
+            {
+                if (jobId is null) throw ReadFailed("the first page of the result has a pageToken but no jobReference to fetch the next page with");
+                var pageToken = token;
+                using var page = SendOrCancel(() => Request(HttpMethod.Get, ResultsPath(jobId, pageToken), null, cancellationToken), $"page {number} of job {jobId}", () => Cancel(jobId), cancellationToken);
+                if (!page.Ok) throw GoogleFailure(page, "fetching a result page");
+                token = StringOf(page.Root, "pageToken");
+                foreach (var row in RowsOf(page.Root, columns))
+                {
+                    total++;
+                    yield return row;
+                }
+            }
+            CheckCount($"The result of job {jobId}", totalRows, total);
         }
     }
 

@@ -6,7 +6,8 @@ namespace KustomerSync.Engine.Sources.Rest;
 /// <summary>
 /// Databricks SQL through the Statement Execution API: POST /api/2.0/sql/statements with named parameters (:name),
 /// a personal access token, wait_timeout then polling, JSON_ARRAY INLINE chunks followed by next_chunk_internal_link
-/// one at a time, and POST .../cancel on Ctrl+C or timeout.
+/// one at a time (each checked against its row_count, the whole against the manifest's total_row_count and
+/// total_chunk_count), and POST .../cancel on Ctrl+C or timeout.
 /// Connection string: Host=adb-123.4.azuredatabricks.net;WarehouseId=abc123;Token=dapi...;[Catalog=main;Schema=default]
 /// (Endpoint=https://... is the same as Host; the token may also come as -Credential's password).
 /// </summary>
@@ -16,7 +17,7 @@ public sealed class DatabricksSource : RestSource
     private readonly string _warehouse;
     private readonly string _token;
 
-    public DatabricksSource(RestSettings settings, HttpMessageHandler? handler = null) : base(settings, handler)
+    public DatabricksSource(RestSettings settings, HttpMessageHandler? handler = null, TimeProvider? time = null) : base(settings, handler, time)
     {
         _endpoint = settings.Endpoint(null);
         _warehouse = settings.Require("the SQL warehouse id, from its connection details", "WarehouseId", "Warehouse", "warehouse_id");
@@ -72,7 +73,7 @@ public sealed class DatabricksSource : RestSource
         if (Settings.Get("Schema") is { } schema) body["schema"] = schema;
         if (query.Parameters.Count > 0) body["parameters"] = Parameters(query.Parameters);
 
-        var reply = Send(() => Request(HttpMethod.Post, "/api/2.0/sql/statements", body), cancellationToken);
+        var reply = Send(() => Request(HttpMethod.Post, "/api/2.0/sql/statements", body), "the answer to the statement", cancellationToken);
         var id = StringOf(reply.Root, "statement_id");
         var statement = new RunningStatement(query, $"statement {id}",
             running: r => State(r.Root) is "PENDING" or "RUNNING",
@@ -80,7 +81,7 @@ public sealed class DatabricksSource : RestSource
             cancel: () => Cancel(id))
         {
             // The statement has no server-side timeout that could answer first, so no grace beyond -CommandTimeout.
-            Deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t : DateTime.MaxValue,
+            Deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? UtcNow + t : DateTime.MaxValue,
             Started = r => { if (!r.Ok) throw Failure(r, ErrorMessage(r.Root), "running the statement"); },
             Polled = r => { if (!r.Ok) throw Failure(r, ErrorMessage(r.Root), "polling the statement"); },
             Finished = r =>
@@ -101,21 +102,55 @@ public sealed class DatabricksSource : RestSource
     {
         using (first)
         {
-            var manifest = Property(first.Root, "manifest") ?? throw SourceErrors.Query("Databricks answered without a result manifest.");
+            var manifest = Property(first.Root, "manifest") ?? throw ReadFailed($"the answer to statement {id} has no result manifest");
+            if (Property(manifest, "truncated") is { ValueKind: JsonValueKind.True })
+                throw ReadFailed($"statement {id} succeeded, but its manifest says the result was truncated (a row or byte limit)");
             var columns = new ResultColumns(Property(Property(manifest, "schema") ?? default, "columns"), column => Converter(StringOf(column, "type_name") ?? "STRING"));
-            var result = Property(first.Root, "result");
-            var next = result is { } r ? StringOf(r, "next_chunk_internal_link") : null;
-            if (result is { } firstChunk)
-                foreach (var row in columns.ArrayRows(firstChunk, "data_array")) yield return row;
-            first.Dispose();
-            while (!string.IsNullOrEmpty(next))
+            var totalRows = LongOf(manifest, "total_row_count");
+            var totalChunks = LongOf(manifest, "total_chunk_count");
+            // The manifest may list each chunk with its row count.
+            var listed = new Dictionary<long, long?>();
+            if (Property(manifest, "chunks") is { ValueKind: JsonValueKind.Array } chunks)
+                foreach (var c in chunks.EnumerateArray())
+                    if (LongOf(c, "chunk_index") is { } i) listed[i] = LongOf(c, "row_count");
+            long total = 0;
+            long index = 0;
+            var chunk = Property(first.Root, "result");
+            Reply? page = null;
+            try
             {
-                var link = next!;
-                using var page = SendOrCancel(() => Request(HttpMethod.Get, link, null), () => Cancel(id), cancellationToken);
-                if (!page.Ok) throw Failure(page, ErrorMessage(page.Root), "fetching a result chunk");
-                next = StringOf(page.Root, "next_chunk_internal_link");
-                foreach (var row in columns.ArrayRows(page.Root, "data_array")) yield return row;
+                while (chunk is { } current)
+                {
+                    if (index == 0 && Property(current, "chunk_index") is null && Property(current, "data_array") is null) break; // an empty result
+                    var at = LongOf(current, "chunk_index") ?? index;
+                    if (at != index) throw ReadFailed($"chunk {index} of statement {id} was expected, but chunk {at} came");
+                    long read = 0;
+                    foreach (var row in columns.ArrayRows(current, "data_array"))
+                    {
+                        read++;
+                        yield return row;
+                    }
+                    CheckCount($"Chunk {index} of statement {id}", LongOf(current, "row_count") ?? (listed.TryGetValue(index, out var listedCount) ? listedCount : null), read);
+                    total += read;
+                    index++;
+                    var next = StringOf(current, "next_chunk_internal_link");
+                    page?.Dispose();
+                    page = null;
+                    if (string.IsNullOrEmpty(next)) break;
+                    var what = $"chunk {index}{(totalChunks is null ? "" : $" of {totalChunks}")} of statement {id}";
+                    page = SendOrCancel(() => Request(HttpMethod.Get, next!, null), what, () => Cancel(id), cancellationToken);
+                    if (!page.Ok) throw Failure(page, ErrorMessage(page.Root), "fetching a result chunk");
+                    chunk = page.Root;
+                }
             }
+            finally
+            {
+                page?.Dispose();
+            }
+            // An empty result has no chunk at all, and a manifest that says 0 chunks.
+            if (totalChunks is { } expected && expected != index)
+                throw ReadFailed($"the manifest of statement {id} lists {expected} chunks, but only {index} arrived (the link to chunk {index} was missing)");
+            CheckCount($"The result of statement {id}", totalRows, total);
         }
     }
 

@@ -7,19 +7,23 @@ namespace KustomerSync.Engine.Sources.Rest;
 /// <summary>
 /// Elasticsearch (and OpenSearch where compatible) through the SQL API: POST /_sql?format=json with positional
 /// params (?), pages followed by cursor one at a time, and the cursor closed (POST /_sql/close) when reading stops
-/// early. Basic auth (User/Password or -Credential) or an API key (ApiKey=base64 or id:key).
-/// Connection string: Endpoint=https://es.example.com:9200;ApiKey=...;[FetchSize=1000]
+/// early. Basic auth (User/Password or -Credential) or an API key (ApiKey=base64 or id:key). The cursor is kept for
+/// PageTimeout seconds between pages (Elasticsearch's default, 45 s, is shorter than a slow pipeline may take to
+/// consume one page).
+/// Connection string: Endpoint=https://es.example.com:9200;ApiKey=...;[FetchSize=1000;PageTimeout=600]
 /// </summary>
 public sealed class ElasticsearchSource : RestSource
 {
     private readonly Uri _endpoint;
     private readonly string? _authorization;
     private readonly int _fetchSize;
+    private readonly int _pageTimeout;
 
-    public ElasticsearchSource(RestSettings settings, HttpMessageHandler? handler = null) : base(settings, handler)
+    public ElasticsearchSource(RestSettings settings, HttpMessageHandler? handler = null, TimeProvider? time = null) : base(settings, handler, time)
     {
         _endpoint = settings.Endpoint(null);
         _fetchSize = settings.GetInt(1000, "FetchSize", "PageSize");
+        _pageTimeout = settings.GetInt(600, "PageTimeout");
         var apiKey = settings.Get("ApiKey", "Api Key");
         if (apiKey is not null)
         {
@@ -71,10 +75,11 @@ public sealed class ElasticsearchSource : RestSource
             ["query"] = query.Query,
             ["fetch_size"] = _fetchSize,
             ["time_zone"] = "Z",
+            ["page_timeout"] = $"{_pageTimeout}s",
         };
         if (query.CommandTimeout is { } timeout && timeout > TimeSpan.Zero) body["request_timeout"] = $"{(long)Math.Ceiling(timeout.TotalSeconds)}s";
         if (parameters.Count > 0) body["params"] = Parameters(parameters);
-        var reply = Send(() => Request("/_sql?format=json", body), cancellationToken);
+        var reply = Send(() => Request("/_sql?format=json", body), "the first page of the result", cancellationToken);
         try
         {
             if (!reply.Ok) throw EsFailure(reply, "running the query");
@@ -96,14 +101,15 @@ public sealed class ElasticsearchSource : RestSource
             {
                 var columns = new ResultColumns(Property(first.Root, "columns"), column => Converter(StringOf(column, "type") ?? "keyword"));
                 cursor = StringOf(first.Root, "cursor");
-                foreach (var row in columns.ArrayRows(first.Root, "rows")) yield return row;
-                while (!string.IsNullOrEmpty(cursor))
+                foreach (var row in columns.ArrayRows(RequireRows(first, "the first page"), "rows")) yield return row;
+                for (var number = 2; !string.IsNullOrEmpty(cursor); number++)
                 {
                     var current = cursor!;
-                    using var page = Send(() => Request("/_sql?format=json", new Dictionary<string, object?> { ["cursor"] = current }), cancellationToken);
+                    var what = $"page {number} of the result";
+                    using var page = Send(() => Request("/_sql?format=json", new Dictionary<string, object?> { ["cursor"] = current }), what, cancellationToken);
                     if (!page.Ok) throw EsFailure(page, "fetching the next page");
                     cursor = StringOf(page.Root, "cursor");
-                    foreach (var row in columns.ArrayRows(page.Root, "rows")) yield return row;
+                    foreach (var row in columns.ArrayRows(RequireRows(page, what), "rows")) yield return row;
                 }
             }
         }
@@ -117,6 +123,10 @@ public sealed class ElasticsearchSource : RestSource
             }
         }
     }
+
+    /// <summary>Every page of an _sql answer has a rows array (empty at the end): one without it is not a page.</summary>
+    private JsonElement RequireRows(Reply page, string what) =>
+        Property(page.Root, "rows") is { ValueKind: JsonValueKind.Array } ? page.Root : throw ReadFailed($"{what} has no rows array");
 
     /// <summary>How a cell of an Elasticsearch SQL type becomes a value.</summary>
     public static Func<JsonElement, object?> Converter(string type) => type.ToLowerInvariant() switch

@@ -20,8 +20,8 @@ public sealed class GoogleSheetsSource : GoogleSource
     private readonly string _spreadsheet;
     private readonly int _pageSize;
 
-    public GoogleSheetsSource(RestSettings settings, HttpMessageHandler? handler = null)
-        : base(settings, handler, "https://www.googleapis.com/auth/spreadsheets.readonly", allowApiKey: true)
+    public GoogleSheetsSource(RestSettings settings, HttpMessageHandler? handler = null, TimeProvider? time = null)
+        : base(settings, handler, time, "https://www.googleapis.com/auth/spreadsheets.readonly", allowApiKey: true)
     {
         _endpoint = settings.Endpoint("https://sheets.googleapis.com");
         _spreadsheet = settings.Require("the id in the sheet's URL: docs.google.com/spreadsheets/d/<id>/", "SpreadsheetId", "Spreadsheet", "Id");
@@ -98,9 +98,9 @@ public sealed class GoogleSheetsSource : GoogleSource
 
         // The sheet's row count bounds the paging (blank rows in the middle do not end the read).
         int rowCount;
-        using (var meta = Send(() => Get($"/v4/spreadsheets/{id}?fields=sheets.properties", cancellationToken), cancellationToken))
+        using (var meta = Send(() => Get($"/v4/spreadsheets/{id}?fields=sheets.properties", cancellationToken), "the spreadsheet's sheet list", cancellationToken))
         {
-            if (!meta.Ok) throw Failure(meta, GoogleError(meta.Root), "opening the spreadsheet");
+            if (!meta.Ok) throw GoogleFailure(meta, "opening the spreadsheet");
             var sheet = Property(meta.Root, "sheets") is { ValueKind: JsonValueKind.Array } sheets
                 ? sheets.EnumerateArray().Select(s => Property(s, "properties") ?? default)
                     .FirstOrDefault(p => string.Equals(StringOf(p, "title"), range.Sheet, StringComparison.OrdinalIgnoreCase))
@@ -121,9 +121,10 @@ public sealed class GoogleSheetsSource : GoogleSource
         for (var from = range.FirstRow; from <= lastRow; from += _pageSize)
         {
             var to = (int)Math.Min((long)from + _pageSize - 1, lastRow);
-            var a1 = Uri.EscapeDataString(range.Rows(from, to));
-            using var page = Send(() => Get($"/v4/spreadsheets/{id}/values/{a1}?majorDimension=ROWS&valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=FORMATTED_STRING", cancellationToken), cancellationToken);
-            if (!page.Ok) throw Failure(page, GoogleError(page.Root), "reading the range");
+            var rows = range.Rows(from, to);
+            var a1 = Uri.EscapeDataString(rows);
+            using var page = Send(() => Get($"/v4/spreadsheets/{id}/values/{a1}?majorDimension=ROWS&valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption=FORMATTED_STRING", cancellationToken), $"the range {rows}", cancellationToken);
+            if (!page.Ok) throw GoogleFailure(page, "reading the range");
             if (Property(page.Root, "values") is not { ValueKind: JsonValueKind.Array } values) continue;
             foreach (var row in values.EnumerateArray())
             {

@@ -5,7 +5,9 @@ namespace KustomerSync.Engine.Sources.Rest;
 /// <summary>
 /// Google APIs' authentication, shared by BigQuery and Google Sheets: an access token as it is
 /// (AccessToken=... or -Credential's password), or a service-account key file (ServiceAccountKeyFile=...) whose
-/// private key signs a JWT exchanged at the key's token_uri (JWT bearer grant) for an access token.
+/// private key signs a JWT exchanged at the key's token_uri (JWT bearer grant) for an access token with the scope the
+/// API needs. That token lives an hour: it is renewed two minutes before it expires, and once more on a 401, so a
+/// long read does not fail at minute 60.
 /// </summary>
 public abstract class GoogleSource : RestSource
 {
@@ -15,7 +17,7 @@ public abstract class GoogleSource : RestSource
     private string? _token;
     private DateTime _tokenExpires;
 
-    protected GoogleSource(RestSettings settings, HttpMessageHandler? handler, string scope, bool allowApiKey) : base(settings, handler)
+    protected GoogleSource(RestSettings settings, HttpMessageHandler? handler, TimeProvider? time, string scope, bool allowApiKey) : base(settings, handler, time)
     {
         _scope = scope;
         var keyFile = settings.Get("ServiceAccountKeyFile", "KeyFile", "CredentialsFile", "Credentials");
@@ -46,8 +48,8 @@ public abstract class GoogleSource : RestSource
     private string? AccessToken(CancellationToken cancellationToken)
     {
         if (_account is null) return _accessToken;
-        if (_token is not null && DateTime.UtcNow < _tokenExpires) return _token;
-        var now = DateTime.UtcNow;
+        if (_token is not null && UtcNow < _tokenExpires) return _token;
+        var now = UtcNow;
         string assertion;
         using (var rsa = Jwt.LoadRsaPrivateKey(_account.PrivateKeyPem, null, Provider, "service account key's private_key"))
         {
@@ -72,7 +74,7 @@ public abstract class GoogleSource : RestSource
                 }),
             };
             return request;
-        }, cancellationToken);
+        }, "the token endpoint's answer", cancellationToken);
         var token = StringOf(reply.Root, "access_token");
         if (!reply.Ok || token is null)
         {
@@ -86,14 +88,44 @@ public abstract class GoogleSource : RestSource
         return token;
     }
 
-    /// <summary>The standard Google error body: {"error": {"code", "message", "status", "errors": [...]}}.</summary>
-    protected static string? GoogleError(JsonElement root)
+    protected override bool RenewCredentials()
+    {
+        if (_account is null || _token is null) return false;
+        _token = null;
+        return true;
+    }
+
+    /// <summary>
+    /// The stable error for a failed Google reply. Besides 401/403, a bad API key is an authentication failure: Google
+    /// answers it 400 INVALID_ARGUMENT with the reason API_KEY_INVALID (or another API_KEY_* reason) in error.details.
+    /// </summary>
+    protected SourceException GoogleFailure(Reply reply, string doing)
+    {
+        var reasons = Reasons(reply.Root).ToList();
+        var apiKey = reasons.Any(r => r.StartsWith("API_KEY_", StringComparison.Ordinal) || r is "keyInvalid" or "keyExpired");
+        var scope = reasons.Contains("ACCESS_TOKEN_SCOPE_INSUFFICIENT") ? $" The token lacks the scope {_scope}." : "";
+        var message = GoogleError(reply.Root);
+        return Failure(reply, message is null ? null : message + scope, doing, authentication: apiKey);
+    }
+
+    /// <summary>The standard Google error body: {"error": {"code", "message", "status", "errors": [...], "details": [...]}}.</summary>
+    private static string? GoogleError(JsonElement root)
     {
         var error = Property(root, "error");
         if (error is not { ValueKind: JsonValueKind.Object } e) return error is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
         var message = StringOf(e, "message");
-        var reason = Property(e, "errors") is { ValueKind: JsonValueKind.Array } list && list.GetArrayLength() > 0 ? StringOf(list[0], "reason") : StringOf(e, "status");
+        var reason = Reasons(root).FirstOrDefault() ?? StringOf(e, "status");
         return reason is null ? message : $"{message} ({reason})";
+    }
+
+    /// <summary>The reasons of an error body, the specific ones (google.rpc.ErrorInfo in details) first, then the legacy errors[].reason.</summary>
+    private static IEnumerable<string> Reasons(JsonElement root)
+    {
+        var error = Property(root, "error") ?? default;
+        foreach (var list in new[] { "details", "errors" })
+            if (Property(error, list) is { ValueKind: JsonValueKind.Array } items)
+                foreach (var item in items.EnumerateArray())
+                    if (StringOf(item, "reason") is { } reason) yield return reason;
     }
 
     private sealed class ServiceAccount

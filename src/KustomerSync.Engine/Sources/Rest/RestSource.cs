@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -6,21 +7,36 @@ using System.Text.Json;
 namespace KustomerSync.Engine.Sources.Rest;
 
 /// <summary>
-/// What the HTTPS providers share: one HttpClient, requests that honour Ctrl+C and a per-request timeout, JSON
-/// bodies read one page at a time, retries of 429/503 with Retry-After, and failures turned into the stable source
-/// errors with every secret masked.
+/// What the HTTPS providers share: one HttpClient (owned, disposed with the reader), requests that honour Ctrl+C and
+/// a per-request timeout, JSON bodies read one page at a time and decompressed whatever the server chose (gzip,
+/// deflate, brotli), retries of 429/503 with Retry-After, one retry with fresh credentials on a 401 where the reader
+/// mints its own token, and failures turned into the stable source errors with every secret masked. A 2xx answer
+/// whose body cannot be read is an error naming what was being read, never an empty page.
 /// </summary>
-public abstract class RestSource : ISourceReader, IDisposable
+public abstract class RestSource : ISourceReader
 {
-    private static readonly TimeSpan[] RetryDelays = { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(8) };
+    // Up to about a minute in all: Google's read quotas are per minute and say nothing of when to come back.
+    private static readonly TimeSpan[] RetryDelays =
+    {
+        TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(16), TimeSpan.FromSeconds(32),
+    };
+    private static readonly TimeSpan LongestRetryAfter = TimeSpan.FromMinutes(5);
+#if NET
+    private const string Encodings = "gzip, deflate, br";
+#else
+    private const string Encodings = "gzip, deflate";
+#endif
     private readonly HttpClient _http;
 
-    protected RestSource(RestSettings settings, HttpMessageHandler? handler)
+    protected RestSource(RestSettings settings, HttpMessageHandler? handler, TimeProvider? time)
     {
         Settings = settings;
+        Time = time ?? TimeProvider.System;
+        // Decompression is done here, not by the handler, so that it holds whatever handler is given.
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         _http.Timeout = System.Threading.Timeout.InfiniteTimeSpan;
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("KustomerSync", "0.1"));
+        _http.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Encoding", Encodings);
         RequestTimeout = TimeSpan.FromSeconds(settings.GetInt(120, "RequestTimeout"));
         PollInterval = TimeSpan.FromMilliseconds(settings.GetInt(1000, "PollIntervalMs"));
     }
@@ -31,18 +47,24 @@ public abstract class RestSource : ISourceReader, IDisposable
     protected SecretMask Mask => Settings.Mask;
     protected TimeSpan RequestTimeout { get; }
 
+    /// <summary>The clock of deadlines, token lifetimes, polls and retry waits.</summary>
+    protected TimeProvider Time { get; }
+
+    protected DateTime UtcNow => Time.GetUtcNow().UtcDateTime;
+
     /// <summary>How often a running statement is polled.</summary>
     public TimeSpan PollInterval { get; set; }
 
     /// <summary>When a statement still running is given up (and cancelled): -CommandTimeout, plus the same again (at most 30 s) for the server's own timeout to answer first.</summary>
-    protected static DateTime Deadline(SourceQuery query) =>
-        query.CommandTimeout is { } t && t > TimeSpan.Zero ? DateTime.UtcNow + t + TimeSpan.FromSeconds(Math.Min(30, t.TotalSeconds)) : DateTime.MaxValue;
+    protected DateTime Deadline(SourceQuery query) =>
+        query.CommandTimeout is { } t && t > TimeSpan.Zero ? UtcNow + t + TimeSpan.FromSeconds(Math.Min(30, t.TotalSeconds)) : DateTime.MaxValue;
 
     public abstract IEnumerable<SourceRow> Read(SourceQuery query, CancellationToken cancellationToken);
 
+    /// <summary>Closes the HTTP connections this reader opened.</summary>
     public void Dispose() => _http.Dispose();
 
-    /// <summary>A response: its status and its JSON body (null when the body is empty or not JSON).</summary>
+    /// <summary>A response: its status and its JSON body (for an error status, null when the body is empty or not JSON).</summary>
     protected sealed class Reply : IDisposable
     {
         public Reply(HttpStatusCode status, JsonDocument? json, string? text)
@@ -60,17 +82,23 @@ public abstract class RestSource : ISourceReader, IDisposable
         public void Dispose() => Json?.Dispose();
     }
 
-    /// <summary>Sends a request (built anew for each retry) and reads the JSON reply; network failures become ConnectionFailed.</summary>
-    protected Reply Send(Func<HttpRequestMessage> build, CancellationToken cancellationToken) =>
-        SendAsync(build, cancellationToken).GetAwaiter().GetResult();
+    /// <summary>
+    /// Sends a request (built anew for each retry) and reads the JSON reply; <paramref name="what"/> names what is
+    /// being read ("partition 2 of statement 01ab...") in the errors. Network failures become ConnectionFailed; a 2xx
+    /// answer whose body is empty, cannot be decompressed or is not JSON becomes ReadFailed.
+    /// </summary>
+    protected Reply Send(Func<HttpRequestMessage> build, string what, CancellationToken cancellationToken) =>
+        SendAsync(build, what, cancellationToken).GetAwaiter().GetResult();
 
-    private async Task<Reply> SendAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken)
+    private async Task<Reply> SendAsync(Func<HttpRequestMessage> build, string what, CancellationToken cancellationToken)
     {
+        var renewed = false;
         for (var attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var request = build();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // The per-request timeout guards a real socket, so it runs on the real clock.
             timeout.CancelAfter(RequestTimeout);
             HttpResponseMessage response;
             try
@@ -79,7 +107,7 @@ public abstract class RestSource : ISourceReader, IDisposable
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw SourceErrors.TimedOut($"{Provider} at {Target} did not answer within {RequestTimeout.TotalSeconds:0} s (RequestTimeout).");
+                throw SourceErrors.TimedOut($"{Provider} at {Target} did not answer within {RequestTimeout.TotalSeconds:0} s (RequestTimeout) while reading {what}.");
             }
             catch (HttpRequestException ex)
             {
@@ -91,37 +119,143 @@ public abstract class RestSource : ISourceReader, IDisposable
             {
                 if ((response.StatusCode == (HttpStatusCode)429 || response.StatusCode == HttpStatusCode.ServiceUnavailable) && attempt < RetryDelays.Length)
                 {
-                    var delay = response.Headers.RetryAfter?.Delta ?? RetryDelays[attempt];
-                    if (delay > TimeSpan.FromSeconds(60)) delay = TimeSpan.FromSeconds(60);
-                    await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                    await WaitAsync(RetryWait(response, attempt), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
+                if (response.StatusCode == HttpStatusCode.Unauthorized && !renewed && RenewCredentials())
+                {
+                    // A token this reader minted expired early or was refused: mint a new one, once.
+                    renewed = true;
+                    continue;
+                }
+                byte[] bytes;
                 try
                 {
-                    var bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                    JsonDocument? json = null;
-                    string? text = null;
-                    if (bytes.Length > 0)
-                    {
-                        try
-                        {
-                            json = JsonDocument.Parse(bytes);
-                        }
-                        catch (JsonException)
-                        {
-                            text = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 2000));
-                        }
-                    }
-                    return new Reply(response.StatusCode, json, text);
+                    bytes = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    throw SourceErrors.Connection($"The connection to {Provider} at {Target} broke while reading a response: {Mask.Mask(ex.Message)}");
+                    throw ReadFailed($"the connection broke while reading {what}: {Mask.Mask(ex.Message)}");
                 }
+                var ok = (int)response.StatusCode is >= 200 and < 300;
+                try
+                {
+                    bytes = Decompress(bytes, response.Content.Headers.ContentEncoding, what);
+                }
+                catch (SourceException) when (!ok)
+                {
+                    bytes = Array.Empty<byte>(); // an unreadable error body: the status still says what happened
+                }
+                JsonDocument? json = null;
+                string? text = null;
+                if (bytes.Length > 0)
+                {
+                    try
+                    {
+                        json = JsonDocument.Parse(bytes);
+                    }
+                    catch (JsonException ex)
+                    {
+                        if (ok) throw ReadFailed($"{what} is not readable JSON ({Mask.Mask(ex.Message)})");
+                        text = Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, 2000));
+                    }
+                }
+                else if (ok)
+                {
+                    throw ReadFailed($"{what} came with an empty body");
+                }
+                return new Reply(response.StatusCode, json, text);
             }
         }
     }
+
+    /// <summary>How long to wait before retrying a 429 or 503: the server's Retry-After (seconds or a date), else the next back-off step.</summary>
+    private TimeSpan RetryWait(HttpResponseMessage response, int attempt)
+    {
+        var retryAfter = response.Headers.RetryAfter;
+        var wait = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - Time.GetUtcNow() : RetryDelays[attempt]);
+        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        if (wait > LongestRetryAfter)
+            throw SourceErrors.Query($"{Provider} at {Target} is busy and asks to come back in {wait.TotalMinutes:0} minutes ({(int)response.StatusCode}, Retry-After); run again later.");
+        return wait;
+    }
+
+    /// <summary>
+    /// Drops a token this reader minted itself (a key-pair JWT, a service-account access token) so that the next
+    /// request mints a fresh one; false when the credentials are the user's own and cannot be renewed here.
+    /// </summary>
+    protected virtual bool RenewCredentials() => false;
+
+    /// <summary>A 2xx answer that could not be read, or fewer rows than announced: never taken for an empty or short page.</summary>
+    protected SourceException ReadFailed(string detail) =>
+        new(SourceErrors.ReadFailed, SourceFailure.QueryFailed, $"{Provider} at {Target}: {detail}. The read stops here rather than return fewer rows than the result has.");
+
+    /// <summary>Checks the rows read against the count the service announced for them (nothing to check when it announced none).</summary>
+    protected void CheckCount(string what, long? announced, long read)
+    {
+        if (announced is { } expected && expected != read)
+            throw ReadFailed($"{what} was announced with {expected:N0} rows, but {read:N0} arrived");
+    }
+
+    /// <summary>A whole number given as a JSON number or as a string of digits (Google sends int64 as strings).</summary>
+    protected static long? LongOf(JsonElement element, string name) => Property(element, name) switch
+    {
+        { ValueKind: JsonValueKind.Number } n when n.TryGetInt64(out var value) => value,
+        { ValueKind: JsonValueKind.String } s when long.TryParse(s.GetString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) => value,
+        _ => null,
+    };
+
+    /// <summary>Undoes the Content-Encoding the server applied (last applied first), whether or not it was asked for.</summary>
+    private byte[] Decompress(byte[] bytes, ICollection<string> encodings, string what)
+    {
+        foreach (var encoding in encodings.Reverse())
+        {
+            var name = encoding.Trim().ToLowerInvariant();
+            if (name is "" or "identity") continue;
+            try
+            {
+                using var input = new MemoryStream(bytes);
+                using Stream decoder = name switch
+                {
+                    "gzip" or "x-gzip" => new GZipStream(input, CompressionMode.Decompress),
+                    "deflate" => Deflate(input, bytes),
+#if NET
+                    "br" => new BrotliStream(input, CompressionMode.Decompress),
+#endif
+                    _ => throw ReadFailed($"{what} is encoded as '{encoding}', which this build cannot decode (it asks for {Encodings})"),
+                };
+                using var output = new MemoryStream();
+                decoder.CopyTo(output);
+                bytes = output.ToArray();
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                throw ReadFailed($"{what} is compressed as {name} but could not be decompressed ({ex.Message})");
+            }
+        }
+        return bytes;
+    }
+
+    /// <summary>HTTP "deflate" is zlib-wrapped (RFC 1950), though some servers send raw deflate: the header tells which.</summary>
+    private static Stream Deflate(MemoryStream input, byte[] bytes)
+    {
+        var zlib = bytes.Length >= 2 && (bytes[0] & 0x0F) == 8 && ((bytes[0] << 8) | bytes[1]) % 31 == 0;
+#if NET
+        return zlib ? new ZLibStream(input, CompressionMode.Decompress) : new DeflateStream(input, CompressionMode.Decompress);
+#else
+        if (zlib) input.Position = 2; // the Adler-32 trailer after the deflate data is left unread
+        return new DeflateStream(input, CompressionMode.Decompress);
+#endif
+    }
+
+    /// <summary>Waits on the injected clock; throws when the user cancels.</summary>
+    protected Task WaitAsync(TimeSpan delay, CancellationToken cancellationToken) =>
+#if NET
+        Task.Delay(delay, Time, cancellationToken);
+#else
+        Time.Delay(delay, cancellationToken);
+#endif
 
     protected static HttpRequestMessage Json(HttpMethod method, Uri uri, object? body)
     {
@@ -132,12 +266,13 @@ public abstract class RestSource : ISourceReader, IDisposable
         return request;
     }
 
-    /// <summary>The stable error for a failed reply: 401/403 authentication, 408/504 timeout, other statuses the server's message.</summary>
-    protected SourceException Failure(Reply reply, string? serverMessage, string doing)
+    /// <summary>The stable error for a failed reply: 401/403 (or <paramref name="authentication"/>) authentication, 408/504 timeout, other statuses the server's message.</summary>
+    protected SourceException Failure(Reply reply, string? serverMessage, string doing, bool authentication = false)
     {
         var message = Mask.Mask(serverMessage ?? reply.Text ?? reply.Status.ToString());
         return (int)reply.Status switch
         {
+            _ when authentication => SourceErrors.Authentication($"{Provider} at {Target} refused the credentials ({(int)reply.Status}): {message}"),
             401 or 403 => SourceErrors.Authentication($"{Provider} at {Target} refused the credentials ({(int)reply.Status}): {message}"),
             408 or 504 => SourceErrors.TimedOut($"{Provider} at {Target} timed out {doing}: {message}"),
             _ => SourceErrors.Query($"{Provider} {doing} failed ({(int)reply.Status}): {message}"),
@@ -169,7 +304,6 @@ public abstract class RestSource : ISourceReader, IDisposable
             Running = running;
             Poll = poll;
             Cancel = cancel;
-            Deadline = RestSource.Deadline(query);
         }
 
         public SourceQuery Query { get; }
@@ -178,7 +312,8 @@ public abstract class RestSource : ISourceReader, IDisposable
         public Func<Reply, bool> Running { get; }
         public Func<HttpRequestMessage> Poll { get; }
         public Action Cancel { get; }
-        public DateTime Deadline { get; init; }
+        /// <summary>When it is given up; by default <see cref="RestSource.Deadline"/>.</summary>
+        public DateTime? Deadline { get; init; }
         /// <summary>Checks the first reply; throws when the statement did not start.</summary>
         public Action<Reply>? Started { get; init; }
         /// <summary>Checks each poll's reply; throws when polling failed.</summary>
@@ -196,19 +331,20 @@ public abstract class RestSource : ISourceReader, IDisposable
     /// </summary>
     protected Reply AwaitFinished(Reply reply, RunningStatement statement, CancellationToken cancellationToken)
     {
+        var deadline = statement.Deadline ?? Deadline(statement.Query);
         try
         {
             statement.Started?.Invoke(reply);
             while (statement.Running(reply))
             {
-                if (DateTime.UtcNow > statement.Deadline)
+                if (UtcNow > deadline)
                 {
                     statement.Cancel();
                     throw SourceErrors.TimedOut($"The {Provider} {statement.Name} did not finish within -CommandTimeout {statement.Query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
                 }
                 if (statement.PauseBetweenPolls) Pause(cancellationToken);
                 reply.Dispose();
-                reply = Send(statement.Poll, cancellationToken);
+                reply = Send(statement.Poll, $"the status of {statement.Name}", cancellationToken);
                 statement.Polled?.Invoke(reply);
             }
             statement.Finished?.Invoke(reply);
@@ -228,11 +364,11 @@ public abstract class RestSource : ISourceReader, IDisposable
     }
 
     /// <summary>Fetches more of a finished statement's result; on Ctrl+C the statement is cancelled before giving up.</summary>
-    protected Reply SendOrCancel(Func<HttpRequestMessage> build, Action cancel, CancellationToken cancellationToken)
+    protected Reply SendOrCancel(Func<HttpRequestMessage> build, string what, Action cancel, CancellationToken cancellationToken)
     {
         try
         {
-            return Send(build, cancellationToken);
+            return Send(build, what, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -283,7 +419,7 @@ public abstract class RestSource : ISourceReader, IDisposable
     }
 
     /// <summary>Waits before the next poll; throws when the user cancels.</summary>
-    protected void Pause(CancellationToken cancellationToken) => Task.Delay(PollInterval, cancellationToken).GetAwaiter().GetResult();
+    protected void Pause(CancellationToken cancellationToken) => WaitAsync(PollInterval, cancellationToken).GetAwaiter().GetResult();
 
     protected static string Authority(Uri? uri) => uri is null ? "?" : $"{uri.Host}:{uri.Port}";
 

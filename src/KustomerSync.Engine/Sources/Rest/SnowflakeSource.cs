@@ -6,8 +6,9 @@ namespace KustomerSync.Engine.Sources.Rest;
 
 /// <summary>
 /// Snowflake through its SQL API v2: POST /api/v2/statements with positional bindings (?), key-pair JWT or OAuth
-/// token, 202 answers polled until done, result partitions fetched one at a time (GET ...?partition=N), and the
-/// statement cancelled (POST .../cancel) on Ctrl+C or timeout.
+/// token, 202 answers polled until done, result partitions fetched one at a time (GET ...?partition=N; Snowflake
+/// gzips every partition after the first), each checked against its announced row count and the whole against
+/// numRows, and the statement cancelled (POST .../cancel) on Ctrl+C or timeout.
 /// Connection string: Account=myorg-myaccount;User=SYNC_USER;PrivateKeyFile=/keys/rsa_key.p8;[PrivateKeyPassphrase=...;]
 /// Warehouse=WH;Database=DB;Schema=PUBLIC;Role=R  — or Token=... (OAuth) instead of the key; Endpoint=https://... overrides the URL.
 /// </summary>
@@ -22,7 +23,7 @@ public sealed class SnowflakeSource : RestSource
     private string? _jwt;
     private DateTime _jwtExpires;
 
-    public SnowflakeSource(RestSettings settings, HttpMessageHandler? handler = null) : base(settings, handler)
+    public SnowflakeSource(RestSettings settings, HttpMessageHandler? handler = null, TimeProvider? time = null) : base(settings, handler, time)
     {
         _account = settings.Get("Account") ?? "";
         var defaultUrl = _account.Length == 0 ? null : $"https://{_account.ToLowerInvariant().Replace('_', '-')}.snowflakecomputing.com";
@@ -72,7 +73,7 @@ public sealed class SnowflakeSource : RestSource
     private (string Token, string Type) Authorization()
     {
         if (_keyFile is null) return (_oauthToken!, "OAUTH");
-        if (_jwt is null || DateTime.UtcNow > _jwtExpires)
+        if (_jwt is null || UtcNow > _jwtExpires)
         {
             string pem;
             try
@@ -84,12 +85,20 @@ public sealed class SnowflakeSource : RestSource
                 throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, $"The Snowflake private key file '{_keyFile}' could not be read: {ex.Message}");
             }
             using var rsa = Jwt.LoadRsaPrivateKey(pem, _passphrase, "Snowflake", "private key file");
-            var now = DateTime.UtcNow;
+            var now = UtcNow;
             _jwt = CreateKeyPairJwt(rsa, _account, _user!, now);
             _jwtExpires = now.AddMinutes(50);
             Mask.Add(_jwt);
         }
         return (_jwt, "KEYPAIR_JWT");
+    }
+
+    /// <summary>A key-pair JWT is minted here (it lives an hour at most): a 401 mid-read gets a fresh one.</summary>
+    protected override bool RenewCredentials()
+    {
+        if (_keyFile is null || _jwt is null) return false;
+        _jwt = null;
+        return true;
     }
 
     private HttpRequestMessage Request(HttpMethod method, string path, object? body)
@@ -139,7 +148,7 @@ public sealed class SnowflakeSource : RestSource
         if (parameters.Count > 0) body["bindings"] = Bindings(parameters);
 
         var requestId = Guid.NewGuid().ToString();
-        var reply = Send(() => Request(HttpMethod.Post, $"/api/v2/statements?requestId={requestId}", body), cancellationToken);
+        var reply = Send(() => Request(HttpMethod.Post, $"/api/v2/statements?requestId={requestId}", body), "the answer to the statement", cancellationToken);
         var handle = StringOf(reply.Root, "statementHandle");
         var statement = new RunningStatement(query, $"statement {handle}",
             running: r => r.Status == System.Net.HttpStatusCode.Accepted,
@@ -155,19 +164,42 @@ public sealed class SnowflakeSource : RestSource
     {
         using (first)
         {
-            var meta = Property(first.Root, "resultSetMetaData") ?? throw SourceErrors.Query("Snowflake answered without resultSetMetaData.");
+            var meta = Property(first.Root, "resultSetMetaData") ?? throw ReadFailed($"the answer to statement {handle} has no resultSetMetaData");
             var columns = new ResultColumns(Property(meta, "rowType"),
                 column => Converter(StringOf(column, "type") ?? "text", Property(column, "scale")?.GetInt32() ?? 0));
-            var partitions = Property(meta, "partitionInfo") is { ValueKind: JsonValueKind.Array } info ? info.GetArrayLength() : 1;
-            foreach (var row in columns.ArrayRows(first.Root, "data")) yield return row;
+            // Each partition's announced row count, in order; a result without partitionInfo is one partition.
+            var announced = Property(meta, "partitionInfo") is { ValueKind: JsonValueKind.Array } info
+                ? info.EnumerateArray().Select(p => LongOf(p, "rowCount")).ToList()
+                : new List<long?> { null };
+            var numRows = LongOf(meta, "numRows");
+            // 391908: the result set is too large for one answer; the counts below tell whether it all arrived.
+            var tooLarge = StringOf(first.Root, "code") == "391908" ? " (Snowflake answered code 391908: the result set is too large)" : "";
+            long total = 0;
+            long read = 0;
+            foreach (var row in columns.ArrayRows(first.Root, "data"))
+            {
+                read++;
+                yield return row;
+            }
             first.Dispose();
-            for (var partition = 1; partition < partitions; partition++)
+            CheckCount($"Partition 0 of statement {handle}{tooLarge}", announced[0], read);
+            total += read;
+            for (var partition = 1; partition < announced.Count; partition++)
             {
                 var path = $"/api/v2/statements/{Uri.EscapeDataString(handle ?? "")}?partition={partition}";
-                using var page = SendOrCancel(() => Request(HttpMethod.Get, path, null), () => Cancel(handle), cancellationToken);
+                var what = $"partition {partition} of {announced.Count} of statement {handle}";
+                using var page = SendOrCancel(() => Request(HttpMethod.Get, path, null), what, () => Cancel(handle), cancellationToken);
                 if (!page.Ok) throw StatementFailure(page);
-                foreach (var row in columns.ArrayRows(page.Root, "data")) yield return row;
+                read = 0;
+                foreach (var row in columns.ArrayRows(page.Root, "data"))
+                {
+                    read++;
+                    yield return row;
+                }
+                CheckCount($"Partition {partition} of statement {handle}", announced[partition], read);
+                total += read;
             }
+            CheckCount($"The result of statement {handle}{tooLarge}", numRows, total);
         }
     }
 
