@@ -146,8 +146,9 @@ function Split-Paragraph {
         }
         if ($line -match '^\s*```') { & $flush; $verbatim = [System.Collections.Generic.List[string]]::new(); continue }
         if ($line -match '^\s*$') { & $flush; continue }
-        if ($line -match '^    \S' -and $current.Count -eq 0) {
-            # An indented block: keep consecutive indented lines together, verbatim.
+        if ($line -match '^ {4,}\S' -and $current.Count -eq 0) {
+            # An indented block: keep consecutive indented lines together, verbatim (deeper-indented continuation
+            # lines too, or a two-column table would be run together into one paragraph).
             if ($paragraphs.Count -gt 0 -and $paragraphs[$paragraphs.Count - 1].StartsWith('    ') -and $lastWasIndented) {
                 $paragraphs[$paragraphs.Count - 1] += "`n" + $line
             } else { $paragraphs.Add($line) }

@@ -39,7 +39,9 @@ public sealed class UpsertSummary
             ? $"{WouldCreate:N0} would be created, {WouldUpdate:N0} would be updated"
             : $"{Created:N0} created, {Updated:N0} updated";
         var ended = Cancelled ? ", stopped early" : WhatIf ? ", nothing written (WhatIf)" : "";
-        return $"{(Sync is null ? "" : Sync + ": ")}{Object} by {SyncKey}: {Total:N0} rows, {parts}, {Unchanged:N0} unchanged, {Invalid:N0} invalid, " +
+        // The default sync name ("Customer:ExternalId") would only repeat what follows.
+        var named = Sync is not null && Sync != $"{Object}:{SyncKey}";
+        return $"{(named ? Sync + ": " : "")}{Object} by {SyncKey}: {Total:N0} rows, {parts}, {Unchanged:N0} unchanged, {Invalid:N0} invalid, " +
             $"{Failed:N0} failed in {Elapsed.TotalSeconds:N1} s ({Requests:N0} requests{(RateLimited > 0 ? $", {RateLimited:N0} rate-limited" : "")}){ended}.";
     }
 

@@ -13,6 +13,7 @@ internal sealed class BulkClock : TimeProvider
 {
     private readonly FakeTimeProvider _fake = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly Channel<TimeSpan> _timers = Channel.CreateUnbounded<TimeSpan>();
+    private Task<TimeSpan>? _next;
 
     public BulkClock() => Silent = new SilentView(_fake);
 
@@ -42,10 +43,13 @@ internal sealed class BulkClock : TimeProvider
     {
         while (true)
         {
-            var next = _timers.Reader.ReadAsync().AsTask();
-            if (await Task.WhenAny(work, next) == work) return await work;
-            if (beforeEachStep is not null) await beforeEachStep();
-            _fake.Advance(await next);
+            // One read waits at a time, across calls: a read left waiting by an earlier run would take the next timer.
+            _next ??= _timers.Reader.ReadAsync().AsTask();
+            if (await Task.WhenAny(work, _next).ConfigureAwait(false) == work) return await work.ConfigureAwait(false);
+            var due = await _next.ConfigureAwait(false);
+            _next = null;
+            if (beforeEachStep is not null) await beforeEachStep().ConfigureAwait(false);
+            _fake.Advance(due);
         }
     }
 }

@@ -119,7 +119,7 @@ public class BulkPollingTests
 
         // The job may still create them, and Kustomer would take a second company with the same externalId.
         Assert.Equal(25, outcomes.Count);
-        Assert.All(outcomes, o => Assert.Equal("KustomerSync.BulkPending", o.Result.ErrorId));
+        Assert.All(outcomes, o => Assert.Equal("KustomerSync.BulkTimeout", o.Result.ErrorId));
         Assert.All(outcomes, o => Assert.Contains(o.Planned.Record.Key, o.Result.Message));
         Assert.Equal(0, (await GetAsync(server, "_emulator/state"))["companies"]!["count"]!.GetValue<int>());
     }

@@ -12,7 +12,8 @@ internal static class DatabaseTesting
     {
         var query = new SourceQuery(sql) { CommandTimeout = timeout ?? TimeSpan.FromSeconds(30) };
         foreach (var p in parameters ?? new()) query.Parameters[p.Key] = p.Value;
-        return SourceProviders.Create(provider, cs, credential).Read(query, token).ToList();
+        using var reader = SourceProviders.Create(provider, cs, credential);
+        return reader.Read(query, token).ToList();
     }
 
     public static object? Value(SourceRow row, string column) => row.Values[Array.IndexOf(row.Columns.Names, column)];

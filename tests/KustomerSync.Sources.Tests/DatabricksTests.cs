@@ -7,12 +7,19 @@ using Microsoft.AspNetCore.Http;
 
 namespace KustomerSync.Sources.Tests;
 
-/// <summary>The Databricks provider against a double of the SQL Statement Execution API 2.0.</summary>
+/// <summary>
+/// The Databricks provider against a double of the SQL Statement Execution API 2.0: PENDING/RUNNING polled, INLINE
+/// JSON_ARRAY chunks linked by next_chunk_internal_link, the manifest's total_row_count and total_chunk_count. The
+/// faults a proxy or a broken service can cause are asked for by name: "lossy" (chunk 1 short of its row_count),
+/// "unlinked" (chunk 1 has no link to chunk 2, which the manifest lists).
+/// </summary>
 public sealed class DatabricksTests : IDisposable
 {
     private const string Token = "dapi-Secret-Token-0042";
+    private readonly VirtualTime _time = new();
     private readonly DoubleServer _double;
     private readonly ConcurrentDictionary<string, int> _polls = new();
+    private readonly TaskCompletionSource _foreverPolled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DatabricksTests()
     {
@@ -26,13 +33,16 @@ public sealed class DatabricksTests : IDisposable
                 var statement = body.GetProperty("statement").GetString()!;
                 if (statement.StartsWith("selec ", StringComparison.Ordinal))
                     return Results.Json(new { statement_id = "s-err", status = new { state = "FAILED", error = new { error_code = "BAD_REQUEST", message = "[PARSE_SYNTAX_ERROR] Syntax error at or near 'selec'. SQLSTATE: 42601" } } });
-                var id = statement.Contains("forever") ? "s-forever" : statement.Contains("slow") ? "s-slow" : "s-1";
-                return id == "s-1" ? Results.Json(Succeeded(id)) : Results.Json(new { statement_id = id, status = new { state = "PENDING" } });
+                var id = new[] { "forever", "slow", "lossy", "unlinked" }.FirstOrDefault(statement.Contains) is { } kind ? "s-" + kind : "s-1";
+                return id is "s-forever" or "s-slow" ? Results.Json(new { statement_id = id, status = new { state = "PENDING" } }) : Results.Json(Succeeded(id));
             });
             app.MapGet("/api/2.0/sql/statements/{id}", (string id) =>
-                id == "s-forever" || _polls.AddOrUpdate(id, 1, (_, c) => c + 1) < 2
+            {
+                if (id == "s-forever") _foreverPolled.TrySetResult();
+                return id == "s-forever" || _polls.AddOrUpdate(id, 1, (_, c) => c + 1) < 2
                     ? Results.Json(new { statement_id = id, status = new { state = "RUNNING" } })
-                    : Results.Json(Succeeded(id)));
+                    : Results.Json(Succeeded(id));
+            });
             app.MapGet("/api/2.0/sql/statements/{id}/result/chunks/{index:int}", (string id, int index) => Results.Json(Chunk(id, index)));
             app.MapPost("/api/2.0/sql/statements/{id}/cancel", () => Results.Json(new { }));
         });
@@ -77,16 +87,20 @@ public sealed class DatabricksTests : IDisposable
             1 => new[] { new[] { "3", "1", "false", "c", "2024-03-01T00:00:00Z", "[]", "0" }, new[] { "4", "1", "false", "d", "2024-03-01T00:00:00Z", "[]", "0" } },
             _ => new[] { new[] { "5", "1", "false", "e", "2024-03-01T00:00:00Z", "[]", "0" } },
         };
-        return index < 2
-            ? new { chunk_index = index, row_offset = index * 2, row_count = data.Length, data_array = data, next_chunk_index = (int?)(index + 1), next_chunk_internal_link = (string?)$"/api/2.0/sql/statements/{id}/result/chunks/{index + 1}" }
-            : new { chunk_index = index, row_offset = 4, row_count = 1, data_array = data, next_chunk_index = (int?)null, next_chunk_internal_link = (string?)null };
+        var count = data.Length;
+        if (id == "s-lossy" && index == 1) data = data[..1];
+        var last = index == 2 || (id == "s-unlinked" && index == 1);
+        return !last
+            ? new { chunk_index = index, row_offset = index * 2, row_count = count, data_array = data, next_chunk_index = (int?)(index + 1), next_chunk_internal_link = (string?)$"/api/2.0/sql/statements/{id}/result/chunks/{index + 1}" }
+            : new { chunk_index = index, row_offset = index * 2, row_count = count, data_array = data, next_chunk_index = (int?)null, next_chunk_internal_link = (string?)null };
     }
 
-    private static List<SourceRow> Read(string cs, string sql, Dictionary<string, object?>? parameters = null, NetworkCredential? credential = null, TimeSpan? timeout = null, CancellationToken token = default)
+    private List<SourceRow> Read(string cs, string sql, Dictionary<string, object?>? parameters = null, NetworkCredential? credential = null, TimeSpan? timeout = null, CancellationToken token = default)
     {
         var query = new SourceQuery(sql) { CommandTimeout = timeout ?? TimeSpan.FromSeconds(30) };
         foreach (var p in parameters ?? new()) query.Parameters[p.Key] = p.Value;
-        return SourceProviders.Create("Databricks", cs, credential).Read(query, token).ToList();
+        using var reader = SourceProviders.Create("Databricks", cs, credential, time: _time);
+        return reader.Read(query, token).ToList();
     }
 
     [Fact]
@@ -144,17 +158,36 @@ public sealed class DatabricksTests : IDisposable
     [Fact]
     public async Task Double_cancellation_and_timeout_cancel_the_statement()
     {
-        // Cancel once the statement is being polled (its id known), however slow the machine is at getting there.
+        // Cancel once the statement is being polled (its id known), whenever that is.
         using var cts = new CancellationTokenSource();
-        var canceller = Task.Run(async () =>
-        {
-            while (!_double.Requests.ToArray().Any(r => r.Method == "GET" && r.PathAndQuery.StartsWith("/api/2.0/sql/statements/s-forever", StringComparison.Ordinal))) await Task.Delay(20);
-            cts.Cancel();
-        });
-        Assert.ThrowsAny<OperationCanceledException>(() => Read(Cs + ";Token=" + Token, "select forever", token: cts.Token));
-        await canceller;
+        var read = Task.Run(() => Read(Cs + ";Token=" + Token, "select forever", token: cts.Token));
+        await _foreverPolled.Task;
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+        // The deadline runs on the injected clock, which the polls' pauses move on.
         var timeout = Assert.Throws<SourceException>(() => Read(Cs + ";Token=" + Token, "select forever", timeout: TimeSpan.FromSeconds(1)));
         Assert.Equal(SourceErrors.Timeout, timeout.ErrorId);
         Assert.Equal(2, _double.Requests.Count(r => r.PathAndQuery == "/api/2.0/sql/statements/s-forever/cancel"));
+    }
+
+    [Theory]
+    [InlineData("select lossy", "Chunk 1 of statement s-lossy was announced with 2 rows, but 1 arrived")]
+    [InlineData("select unlinked", "the manifest of statement s-unlinked lists 3 chunks, but only 2 arrived")]
+    public void Double_a_chunk_short_of_its_rows_or_missing_fails_naming_it(string sql, string expected)
+    {
+        var ex = Assert.Throws<SourceException>(() => Read(Cs + ";Token=" + Token, sql));
+        Assert.Equal(SourceErrors.ReadFailed, ex.ErrorId);
+        Assert.Contains(expected, ex.Message);
+        Assert.DoesNotContain(Token, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public void Double_compressed_answers_are_read_whether_or_not_they_were_asked_for(string encoding)
+    {
+        _double.Encoding = encoding;
+        Assert.Equal(5, Read(Cs + ";Token=" + Token, "select slow").Count);
     }
 }

@@ -8,7 +8,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace KustomerSync.Sources.Tests;
 
-/// <summary>The Elasticsearch provider against a double of the _sql API (format=json, cursors, close, errors).</summary>
+/// <summary>
+/// The Elasticsearch provider against a double of the _sql API (format=json, cursors, close, errors); a query naming
+/// "rowless" gets a 200 page without its rows array from a proxy.
+/// </summary>
 public sealed class ElasticsearchTests : IDisposable
 {
     private const string ApiKey = "es-Secret-ApiKey-123==";
@@ -32,6 +35,7 @@ public sealed class ElasticsearchTests : IDisposable
                         : Results.Json(new { rows = new[] { new object?[] { 4, "d", null, false, "2024-03-01T00:00:00.000Z", 1.0 } } });
                 }
                 var query = body.GetProperty("query").GetString()!;
+                if (query.Contains("rowless")) return Results.Json(new { columns = new object[] { new { name = "id", type = "long" } } });
                 if (query.StartsWith("selec ", StringComparison.Ordinal))
                     return DoubleServer.Json(400, new { error = new { root_cause = new[] { new { type = "parsing_exception", reason = "line 1:1: mismatched input 'selec' expecting {'(', 'DESCRIBE', 'EXPLAIN', 'SELECT', 'SHOW'}" } }, type = "parsing_exception", reason = "line 1:1: mismatched input 'selec'" }, status = 400 });
                 return Results.Json(new
@@ -51,7 +55,8 @@ public sealed class ElasticsearchTests : IDisposable
     {
         var query = new SourceQuery(sql);
         foreach (var p in parameters ?? Array.Empty<KeyValuePair<string, object?>>()) query.Parameters[p.Key] = p.Value;
-        return SourceProviders.Create("Elasticsearch", cs, credential).Read(query, default).Take(take).ToList();
+        using var reader = SourceProviders.Create("Elasticsearch", cs, credential);
+        return reader.Read(query, default).Take(take).ToList();
     }
 
     [Fact]
@@ -72,6 +77,8 @@ public sealed class ElasticsearchTests : IDisposable
         Assert.Equal(2, first.GetProperty("fetch_size").GetInt32());
         Assert.Equal(0, first.GetProperty("params")[0].GetInt32());
         Assert.Equal("x", first.GetProperty("params")[1].GetString());
+        // Elasticsearch's default page_timeout (45 s) is shorter than a slow pipeline may take over one page.
+        Assert.Equal("600s", first.GetProperty("page_timeout").GetString());
         Assert.DoesNotContain(_double.Requests, r => r.PathAndQuery == "/_sql/close"); // read to the end: nothing to close
     }
 
@@ -95,5 +102,23 @@ public sealed class ElasticsearchTests : IDisposable
         Assert.DoesNotContain("Es-Wrong-Secret-6", bad.Message);
         var missing = Assert.Throws<SourceException>(() => Read($"Endpoint={_double.Url};ApiKey={ApiKey}", "SELECT ? , ?", new[] { KeyValuePair.Create<string, object?>("a", 1) }));
         Assert.Equal(SourceErrors.MissingParameter, missing.ErrorId);
+    }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public void Double_compressed_answers_are_read_whether_or_not_they_were_asked_for(string encoding)
+    {
+        _double.Encoding = encoding;
+        Assert.Equal(4, Read($"Endpoint={_double.Url};ApiKey={ApiKey}", "SELECT 1").Count);
+    }
+
+    [Fact]
+    public void Double_a_page_without_rows_is_a_read_failure_not_an_empty_page()
+    {
+        var ex = Assert.Throws<SourceException>(() => Read($"Endpoint={_double.Url};ApiKey={ApiKey}", "SELECT rowless"));
+        Assert.Equal(SourceErrors.ReadFailed, ex.ErrorId);
+        Assert.Contains("the first page has no rows array", ex.Message);
     }
 }

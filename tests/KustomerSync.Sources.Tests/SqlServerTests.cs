@@ -24,10 +24,11 @@ public sealed class SqlServerTests
         Assert.Equal("KustomerSync", builder.ApplicationName);
         Assert.Equal("crm", builder.InitialCatalog);
 
-        var reader = SourceProviders.Create("AzureSql", "Server=tcp:acme.database.windows.net,1433;Database=crm", new NetworkCredential("u", "Sql-Secret-1"));
+        using var reader = SourceProviders.Create("AzureSql", "Server=tcp:acme.database.windows.net,1433;Database=crm", new NetworkCredential("u", "Sql-Secret-1"));
         Assert.Equal("SqlServer", reader.Provider);
         Assert.Equal("tcp:acme.database.windows.net,1433", reader.Target);
-        Assert.Equal("myhost,1433", SourceProviders.Create("SqlServer", "Server=myhost;Database=x").Target);
+        using var other = SourceProviders.Create("SqlServer", "Server=myhost;Database=x");
+        Assert.Equal("myhost,1433", other.Target);
     }
 
     [Fact]
@@ -42,8 +43,8 @@ public sealed class SqlServerTests
     public void Unreachable_server_names_host_and_port()
     {
         var port = TestServers.ClosedPort();
-        var ex = Assert.Throws<SourceException>(() => SourceProviders.Create("SqlServer", $"Server=tcp:127.0.0.1,{port};User ID=sa;Password=Sql-Secret-3;Connect Timeout=3;Encrypt=false")
-            .Read(new SourceQuery("select 1"), default).ToList());
+        using var reader = SourceProviders.Create("SqlServer", $"Server=tcp:127.0.0.1,{port};User ID=sa;Password=Sql-Secret-3;Connect Timeout=3;Encrypt=false");
+        var ex = Assert.Throws<SourceException>(() => reader.Read(new SourceQuery("select 1"), default).ToList());
         Assert.Equal(SourceErrors.ConnectionFailed, ex.ErrorId);
         Assert.Contains($"127.0.0.1,{port}", ex.Message);
         Assert.DoesNotContain("Sql-Secret-3", ex.Message);
@@ -66,7 +67,8 @@ public sealed class SqlServerTests
         query.Parameters["a"] = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.FromHours(2));
         query.Parameters["@b"] = null;
 
-        var rows = SourceProviders.ForConnection(connection).Read(query, default).ToList();
+        using var reader = SourceProviders.ForConnection(connection);
+        var rows = reader.Read(query, default).ToList();
 
         var command = connection.LastCommand!;
         Assert.Equal("@a", command.Parameters[0].ParameterName);
@@ -83,14 +85,59 @@ public sealed class SqlServerTests
         Assert.All(rows[1].Values.Skip(1), Assert.Null);
     }
 
+    [Fact]
+    public void Disposing_the_reader_closes_what_an_abandoned_read_left_open()
+    {
+        var table = new DataTable();
+        table.Columns.Add("id", typeof(int));
+        for (var i = 0; i < 3; i++) table.Rows.Add(i);
+
+        // Its own connection: closed.
+        var owned = new DoubleConnection(table, ConnectionState.Closed);
+        var reader = new DbSourceReader(new DbSourceOptions("Double", "double-server", () => owned));
+        using (var enumerator = reader.Read(new SourceQuery("select id from t"), default).GetEnumerator())
+        {
+            Assert.True(enumerator.MoveNext());
+            reader.Dispose(); // the caller stops (an error, Ctrl+C) without finishing the enumeration first
+            Assert.Equal(ConnectionState.Closed, owned.State);
+            Assert.True(owned.WasDisposed);
+        }
+
+        // The user's connection: it stays open, but the data reader on it is closed, so the connection can be used again.
+        var theirs = new DoubleConnection(table);
+        var onTheirs = SourceProviders.ForConnection(theirs);
+        using (var enumerator = onTheirs.Read(new SourceQuery("select id from t"), default).GetEnumerator())
+        {
+            Assert.True(enumerator.MoveNext());
+            onTheirs.Dispose();
+            Assert.Equal(ConnectionState.Open, theirs.State);
+            Assert.False(theirs.WasDisposed);
+            Assert.True(theirs.LastReader!.IsClosed);
+        }
+    }
+
     /// <summary>An open connection whose commands answer with a DataTable's reader and record their parameters.</summary>
     private sealed class DoubleConnection : DbConnection
     {
         private readonly DataTable _table;
-        private ConnectionState _state = ConnectionState.Open;
+        private ConnectionState _state;
 
-        public DoubleConnection(DataTable table) => _table = table;
+        public DoubleConnection(DataTable table, ConnectionState state = ConnectionState.Open)
+        {
+            _table = table;
+            _state = state;
+        }
+
         public DoubleCommand? LastCommand { get; private set; }
+        public DbDataReader? LastReader => LastCommand?.LastReader;
+        public bool WasDisposed { get; private set; }
+
+        protected override void Dispose(bool disposing)
+        {
+            WasDisposed = true;
+            _state = ConnectionState.Closed;
+            base.Dispose(disposing);
+        }
 
         [System.Diagnostics.CodeAnalysis.AllowNull]
         public override string ConnectionString { get; set; } = "Server=double;Password=Double-Secret";
@@ -126,6 +173,7 @@ public sealed class SqlServerTests
         public override object? ExecuteScalar() => null;
         public override void Prepare() { }
         protected override DbParameter CreateDbParameter() => new SqlParameter();
-        protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => _table.CreateDataReader();
+        public DbDataReader? LastReader { get; private set; }
+        protected override DbDataReader ExecuteDbDataReader(CommandBehavior behavior) => LastReader = _table.CreateDataReader();
     }
 }

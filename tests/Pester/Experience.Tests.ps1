@@ -243,8 +243,11 @@ Describe 'Ctrl+C (issue 13, item 7)' {
                         Invoke-KustomerUpsert -Object Customer -StatePath $State -ThrottleLimit 4 -NoBulk
                 }).AddArgument($env:KUSTOMERSYNC_MODULE_PATH).AddArgument($script:Slow.BaseUri).AddArgument($state)
             $handle = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state?items=false').customers.count -lt 10 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            # Stop once the run is under way, however long it takes to get there (a run that ends first is a failure).
+            while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state?items=false').customers.count -lt 10) {
+                if ($handle.IsCompleted) { throw "The run ended before it could be stopped: $($ps.Streams.Error | Out-String)" }
+                Start-Sleep -Milliseconds 200
+            }
             $ps.Stop()
         } finally {
             $ps.Dispose()
@@ -305,11 +308,23 @@ Describe 'The scheduled-task script (issue 13, item 9)' {
         # A home of its own, so Install writes where this test can look and nothing of the user's is touched.
         $script:Home9 = Join-Path $script:Work9 'home'
         New-Item -ItemType Directory -Path $script:Home9 | Out-Null
-        $script:Env9 = @{ HOME = $script:Home9; USERPROFILE = $script:Home9; PSModulePath = ''; KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key' }
+        # NuGet's cache stays where it is, should Install have to build.
+        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+        $script:Env9 = @{ HOME = $script:Home9; USERPROFILE = $script:Home9; PSModulePath = ''; NUGET_PACKAGES = $packages; KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key' }
     }
     AfterAll { Remove-Item $script:Work9 -Recurse -Force -ErrorAction SilentlyContinue }
 
     It 'Install puts the module where Import-Module KustomerSync finds it' {
+        # Install builds when the sources are newer than out/, which would replace the module under the suites still
+        # to run: only a current build is installed here.
+        $built = (Get-ChildItem $env:KUSTOMERSYNC_MODULE_PATH -Recurse -File -ErrorAction SilentlyContinue |
+                Measure-Object -Property LastWriteTimeUtc -Maximum).Maximum
+        $changed = Get-ChildItem (Join-Path $script:Repo 'src'), (Join-Path $script:Repo 'module'), (Join-Path $script:Repo 'docs/cmdlets') -Recurse -File |
+            Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' -and $_.LastWriteTimeUtc -gt $built } | Select-Object -First 1
+        if ($env:KUSTOMERSYNC_MODULE_PATH -notlike "$script:Repo*" -or $changed) {
+            Set-ItResult -Skipped -Because "the module under test is not this checkout's current build ($($changed.FullName) is newer)"
+            return
+        }
         $install = Invoke-Pwsh @('-File', './build.ps1', '-Task', 'Install') $script:Env9
         $install.ExitCode | Should -Be 0 -Because "$($install.Output)$($install.Errors)"
         $found = Invoke-Pwsh @('-Command', 'Import-Module KustomerSync; (Get-Module KustomerSync).ModuleBase') $script:Env9
@@ -331,7 +346,9 @@ Describe 'The scheduled-task script (issue 13, item 9)' {
 "@ | Set-Content $good
         $script = (Resolve-Path (Join-Path $script:Repo 'module/examples/Invoke-ScheduledSync.ps1')).Path
         $log = Join-Path $script:Work9 'sync.log.jsonl'
-        $run = Invoke-Pwsh @('-File', $script, '-Path', $good, '-LogPath', $log) $script:Env9
+        # The module under test, found by name as a scheduled task finds an installed one.
+        $found = @{ PSModulePath = (Split-Path $env:KUSTOMERSYNC_MODULE_PATH) + [System.IO.Path]::PathSeparator + $env:PSModulePath; KUSTOMERSYNC_EXPERIENCE_KEY = 'emulator-key' }
+        $run = Invoke-Pwsh @('-File', $script, '-Path', $good, '-LogPath', $log) $found
         $run.ExitCode | Should -Be 2
         $rejected = @(($run.Output + $run.Errors) -split "`r?`n" | Where-Object { $_ -like 'REJECTED*' })
         $rejected.Count | Should -Be 1
@@ -340,7 +357,7 @@ Describe 'The scheduled-task script (issue 13, item 9)' {
 
         $broken = Join-Path $script:Work9 'broken.sync.psd1'
         (Get-Content $good -Raw).Replace($db, (Join-Path $script:Work9 'missing/none.db') + ';Mode=ReadOnly') | Set-Content $broken
-        $failed = Invoke-Pwsh @('-File', $script, '-Path', $broken, '-LogPath', $log) $script:Env9
+        $failed = Invoke-Pwsh @('-File', $script, '-Path', $broken, '-LogPath', $log) $found
         $failed.ExitCode | Should -Be 1
         $entries = @(Get-Content $log | ConvertFrom-Json)
         $entries.Count | Should -Be 2
@@ -378,5 +395,74 @@ Describe '-Verbose and -Debug narrate the run (issue 13, item 8)' {
         ($debug | Where-Object { $_ -match '^POST /v1/customers \([\d,]+ bytes\) -> 20\d ' }) | Should -Not -BeNullOrEmpty
         ($debug | Where-Object { $_ -match '^GET /v1/customers/externalId=d-1 -> 404 ' }) | Should -Not -BeNullOrEmpty
         ($debug -join "`n") | Should -Not -Match 'emulator-key'
+    }
+}
+
+Describe 'Smaller things a new admin meets (issue 13, item 10)' {
+    It 'offers only attributes that can hold a key after -SyncKey' {
+        $line = 'Invoke-KustomerUpsert -Object Customer -Destination experience -SyncKey '
+        $texts = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $texts | Should -Contain 'tierStr'
+        $texts | Should -Contain 'lifetimeValueNum'
+        $texts | Should -Not -Contain 'optInBool'
+        $texts | Should -Not -Contain 'lastOrderAt'
+        $texts | Should -Not -Contain 'websiteUrl'
+    }
+
+    It 'shows a run''s duration and its whole reason at 100 columns' {
+        $started = [DateTime]::UtcNow.AddMinutes(-5)
+        $run = [KustomerSync.SyncRunInfo]@{ Sync = 'customers'; RunId = 7; Started = $started; Ended = $started.AddSeconds(75); Status = 'Failed'; Total = 300
+            Created = 10; Failed = 290; Message = 'Kustomer could not be reached for 3 rows in a row, each after all its attempts, so the run stopped.' }
+        $lines = ($run | Out-String -Width 100) -split "`r?`n"
+        ($lines | Where-Object { $_.Length -gt 100 }) | Should -BeNullOrEmpty
+        $lines | Where-Object { $_ -match '^\s*7\s+\S+ \S+\s+00:01:15\s+Failed\s+300\s+10\s+290\s+\S' } | Should -Not -BeNullOrEmpty
+        $body = $lines | Select-Object -Skip ([array]::FindIndex([string[]]$lines, [Predicate[string]] { param($l) $l -match '^-----' }) + 1)
+        $shown = ($body | Where-Object { $_.Length -gt 73 } | ForEach-Object { $_.Substring(73).Trim() }) -join ' '
+        $shown | Should -Be $run.Message
+        ($lines -join "`n") | Should -Match 'Sync: customers'
+    }
+
+    It 'shows a destination''s whole base URI and key source at 100 columns' {
+        $key = ConvertTo-SecureString 'view-test-key' -AsPlainText -Force
+        $d = [KustomerSync.KustomerDestination]::new('acme-eu', 'acme', [uri]'https://acme.api.prod2.kustomerapp.com/', 'EU', $key, 'Environment variable KUSTOMER_API_KEY_PRODUCTION')
+        $text = $d | Out-String -Width 100
+        ($text -split "`r?`n" | Where-Object { $_.Length -gt 100 }) | Should -BeNullOrEmpty
+        $text | Should -Match 'https://acme\.api\.prod2\.kustomerapp\.com/'
+        ($text -replace '\s+', '') | Should -Match 'EnvironmentvariableKUSTOMER_API_KEY_PRODUCTION'
+    }
+
+    It 'lists a key''s roles one a line in Test-KustomerConnection''s view' {
+        $result = [KustomerSync.ConnectionTestResult]@{ Destination = 'acme'; BaseUri = [uri]'https://acme.api.kustomerapp.com/'; Succeeded = $true; TokenName = 'sync key'
+            Roles = @('org.admin.klass.read', 'org.user.kobject.read', 'org.admin.metadata.read', 'org.admin.search.read', 'org.user.customer.write') }
+        $lines = ($result | Out-String -Width 100) -split "`r?`n"
+        foreach ($role in $result.Roles) { $lines | Where-Object { $_ -match "^(Roles\s+:\s+|\s+)$([regex]::Escape($role))\s*$" } | Should -Not -BeNullOrEmpty }
+    }
+
+    It 'keeps the line breaks of an indented table in Get-Help -Full' {
+        $lines = (Get-Help Invoke-KustomerSync -Full | Out-String -Width 200) -split "`r?`n"
+        $at = [array]::FindIndex([string[]]$lines, [Predicate[string]] { param($l) $l -match '^\s+Source\s+Provider; ConnectionString \| ConnectionStringEnvironmentVariable \|\s*$' })
+        $at | Should -BeGreaterThan 0
+        $lines[$at + 1] | Should -Match '^\s+ConnectionStringAutomationVariable \| ConnectionStringSecret; UserName with\s*$'
+    }
+
+    It 'has online help for every cmdlet' {
+        Get-Command -Module KustomerSync -CommandType Cmdlet | ForEach-Object { $_.HelpUri | Should -BeLike "https://*/docs/cmdlets/$($_.Name).md" }
+    }
+
+    It 'rejects a company name under 3 characters before any request, naming the column once' {
+        $before = Get-Writes $script:Emulator.BaseUri
+        $result = [pscustomobject]@{ externalId = 'co-short'; name = 'AB' } |
+            Invoke-KustomerUpsert -Object Company -Destination experience -WarningAction SilentlyContinue 6>$null
+        $result.Status | Should -Be 'Invalid'
+        $result.ErrorId | Should -Be 'KustomerSync.InvalidValue'
+        $result.Message | Should -Be "Row 1 (key 'co-short'): column 'name' 'AB' is 2 characters long; Kustomer needs at least 3."
+        Get-Writes $script:Emulator.BaseUri | Should -Be $before
+    }
+
+    It 'says so when Connect-KustomerDestination succeeds' {
+        $said = @(Connect-KustomerDestination -BaseUri $script:Emulator.BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY -Name said 6>&1)
+        $said.Count | Should -Be 1
+        "$($said[0].MessageData)" | Should -BeLike "Connected 'said' (http://127.0.0.1:*): key * with * roles, * ms."
+        Disconnect-KustomerDestination -Name said
     }
 }

@@ -36,9 +36,9 @@ $serverVariables = [ordered]@{ Postgres = 'KUSTOMERSYNC_TEST_POSTGRES'; MariaDB 
 $skips = foreach ($test in $result.Skipped) {
     $tags = @($test.Tag)
     for ($block = $test.Block; $block; $block = $block.Parent) { $tags += $block.Tag }
-    $server = $serverVariables.Keys | Where-Object { $tags -contains $_ } | Select-Object -First 1
-    if ($server) { "needs $server ($($serverVariables[$server]) is not set)" }
-    elseif ($test.ErrorRecord.Count) { $test.ErrorRecord[0].Exception.Message -replace '^is skipped, because ', '' }
+    $server = $serverVariables.Keys | Where-Object { $tags -contains $_ -and -not [Environment]::GetEnvironmentVariable($serverVariables[$_]) } | Select-Object -First 1
+    if ($test.ErrorRecord.Count) { $test.ErrorRecord[0].Exception.Message -replace '^is skipped, because ', '' }
+    elseif ($server) { "needs $server ($($serverVariables[$server]) is not set)" }
     else { "no reason given ($(Split-Path $test.ScriptBlock.File -Leaf): $($test.ExpandedPath))" }
 }
 

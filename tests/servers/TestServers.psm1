@@ -28,12 +28,21 @@ function Invoke-AsUser {
     if ($User) { Invoke-Quiet runuser @('-u', $User, '--', 'sh', '-c', $line) } else { Invoke-Quiet sh @('-c', $line) }
 }
 
-function Get-OwnerStamp {
-    # This process, in a form a later run can check: a pid alone may have been reused.
-    param([int] $ProcessId)
-    $process = Get-Process -Id $ProcessId -ErrorAction SilentlyContinue
-    if (-not $process) { return $null }
-    "$ProcessId $($process.StartTime.ToUniversalTime().Ticks)"
+function Test-ServerFolderInUse {
+    # The run that made a folder holds its 'owner' file open with an exclusive lock until it stops; the kernel drops
+    # that lock when the process dies, however it dies. A run of an earlier version of this module wrote only its
+    # pid there and held no lock, so a live pid also counts.
+    param([System.IO.DirectoryInfo] $Folder)
+    $ownerFile = Join-Path $Folder.FullName 'owner'
+    if (-not (Test-Path -LiteralPath $ownerFile)) { return $Folder.CreationTimeUtc -gt [DateTime]::UtcNow.AddHours(-1) } # being made
+    try {
+        $probe = [System.IO.File]::Open($ownerFile, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::None)
+    } catch [System.IO.IOException], [System.UnauthorizedAccessException] {
+        return $true
+    }
+    try { $text = [System.IO.StreamReader]::new($probe).ReadToEnd() } finally { $probe.Dispose() }
+    $ownerPid = 0
+    [int]::TryParse(($text.Trim() -split ' ')[0], [ref] $ownerPid) -and $ownerPid -gt 0 -and $null -ne (Get-Process -Id $ownerPid -ErrorAction SilentlyContinue)
 }
 
 function Remove-StaleServerFolders {
@@ -41,14 +50,7 @@ function Remove-StaleServerFolders {
     # Folders of runs still alive (another clone testing on this machine) are left alone.
     param([string] $Base, [string] $PostgresBin)
     foreach ($folder in Get-ChildItem -LiteralPath $Base -Directory -Filter "$script:Prefix*" -ErrorAction SilentlyContinue) {
-        $ownerFile = Join-Path $folder.FullName 'owner'
-        if (Test-Path -LiteralPath $ownerFile) {
-            $owner = (Get-Content -LiteralPath $ownerFile -Raw).Trim()
-            $ownerPid = [int]($owner -split ' ')[0]
-            if ((Get-OwnerStamp $ownerPid) -eq $owner) { continue }
-        } elseif ($folder.CreationTimeUtc -gt [DateTime]::UtcNow.AddHours(-1)) {
-            continue # just being made by another run
-        }
+        if (Test-ServerFolderInUse $folder) { continue }
         $pgData = Join-Path $folder.FullName 'postgres/data'
         if ($PostgresBin -and (Test-Path -LiteralPath (Join-Path $pgData 'postmaster.pid'))) {
             try {
@@ -186,8 +188,11 @@ function Start-TestServers {
     $runFolder = Join-Path $base ($script:Prefix + [System.IO.Path]::GetRandomFileName().Replace('.', ''))
     New-Item -ItemType Directory -Path $runFolder | Out-Null
     Invoke-Quiet chmod @($(if ($asRoot) { '755' } else { '700' }), $runFolder)
-    Set-Content -LiteralPath (Join-Path $runFolder 'owner') -Value (Get-OwnerStamp $PID)
-    $script:Session = [pscustomobject]@{ Folder = $runFolder; Started = [System.Collections.Generic.List[object]]::new() }
+    $lock = [System.IO.File]::Open((Join-Path $runFolder 'owner'), [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::ReadWrite, [System.IO.FileShare]::None)
+    $stamp = [System.Text.Encoding]::ASCII.GetBytes("$PID")
+    $lock.Write($stamp, 0, $stamp.Length)
+    $lock.Flush()
+    $script:Session = [pscustomobject]@{ Folder = $runFolder; Lock = $lock; Started = [System.Collections.Generic.List[object]]::new() }
     Write-Host "Test servers' folder: $runFolder (removed when the tests end)" -ForegroundColor DarkGray
 
     $strict = $env:CI -eq 'true'
@@ -202,7 +207,7 @@ function Start-TestServers {
         if (-not $entry.Installed) {
             $missing.Add($entry)
             if ($strict) { $problems.Add("CI=true and $($entry.Name) is not installed ($($entry.Hint)).") }
-            Write-Host "$($entry.Name) not installed ($($entry.Hint)): its tests are skipped$(if ($strict) { ', which CI=true counts as a failure' })." -ForegroundColor Yellow
+            Write-Host "$($entry.Name) not installed ($($entry.Hint)): $(if ($strict) { 'a failure under CI=true' } else { 'its tests are skipped' })." -ForegroundColor Yellow
             continue
         }
         $server = [pscustomobject]@{ Name = $entry.Name; Variable = $entry.Variable; Value = $null; Where = $null; Stop = $null }
@@ -234,6 +239,7 @@ function Stop-TestServers {
         [Environment]::SetEnvironmentVariable($server.Variable, $null)
     }
     Remove-Item -LiteralPath $script:Session.Folder -Recurse -Force -ErrorAction SilentlyContinue
+    $script:Session.Lock.Dispose()
     $left = if (Test-Path -LiteralPath $script:Session.Folder) { "; could not remove $($script:Session.Folder)" } else { "; removed $($script:Session.Folder)" }
     Write-Host "Test servers stopped: $(if ($stopped) { @($stopped) -join ', ' } else { 'none were running' })$left" -ForegroundColor DarkGray
     $script:Session = $null

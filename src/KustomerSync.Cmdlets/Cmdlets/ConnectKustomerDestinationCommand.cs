@@ -9,7 +9,7 @@ namespace KustomerSync.Cmdlets;
 /// <summary>
 /// <para type="synopsis">Registers a Kustomer organization as a sync destination for this session.</para>
 /// </summary>
-[Cmdlet(VerbsCommunications.Connect, "KustomerDestination", DefaultParameterSetName = OrganizationSet)]
+[Cmdlet(VerbsCommunications.Connect, "KustomerDestination", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Connect-KustomerDestination.md", DefaultParameterSetName = OrganizationSet)]
 [OutputType(typeof(KustomerDestination))]
 public sealed class ConnectKustomerDestinationCommand : KustomerCmdlet
 {
@@ -74,11 +74,13 @@ public sealed class ConnectKustomerDestinationCommand : KustomerCmdlet
 
         var destination = new KustomerDestination(Name ?? organization, organization, baseUri, Region ?? (ParameterSetName == BaseUriSet ? "custom" : "org host"), key, source);
         var client = new KustomerClient(baseUri, key);
+        var checkedKey = "the key was not checked (-SkipConnectionTest)";
         if (!SkipConnectionTest)
         {
             try
             {
                 var test = Await(ConnectionTester.TestAsync(client, destination.Name, Cancellation));
+                checkedKey = $"key '{test.TokenName}' with {test.Roles.Length} roles, {test.LatencyMs} ms";
                 WriteVerbose($"Connected to {baseUri.Host} as '{test.TokenName}' with {test.Roles.Length} roles in {test.LatencyMs} ms. {test.Message}");
             }
             catch (Exception ex) when (ex is KustomerException)
@@ -89,6 +91,7 @@ public sealed class ConnectKustomerDestinationCommand : KustomerCmdlet
         }
         DestinationRegistry.Current.Add(destination, client);
         if (PassThru) WriteObject(destination);
+        else WriteHostLine($"Connected '{destination.Name}' ({destination.BaseUri.GetLeftPart(UriPartial.Authority)}){(destination.IsDefault ? ", the default destination" : "")}: {checkedKey}.", "KustomerSync:Connected");
     }
 
     private (SecureString Key, string Source) ReadKey()

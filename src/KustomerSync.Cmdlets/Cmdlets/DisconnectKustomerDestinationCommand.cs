@@ -4,7 +4,7 @@ using KustomerSync.Cmdlets.Session;
 namespace KustomerSync.Cmdlets;
 
 /// <summary>Removes registered Kustomer destinations from this session and forgets their keys.</summary>
-[Cmdlet(VerbsCommunications.Disconnect, "KustomerDestination", DefaultParameterSetName = "Name", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommunications.Disconnect, "KustomerDestination", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Disconnect-KustomerDestination.md", DefaultParameterSetName = "Name", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(void))]
 public sealed class DisconnectKustomerDestinationCommand : KustomerCmdlet
 {

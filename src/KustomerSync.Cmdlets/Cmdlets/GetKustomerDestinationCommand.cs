@@ -4,7 +4,7 @@ using KustomerSync.Cmdlets.Session;
 namespace KustomerSync.Cmdlets;
 
 /// <summary>Lists the Kustomer destinations registered in this session.</summary>
-[Cmdlet(VerbsCommon.Get, "KustomerDestination")]
+[Cmdlet(VerbsCommon.Get, "KustomerDestination", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Get-KustomerDestination.md")]
 [OutputType(typeof(KustomerDestination))]
 public sealed class GetKustomerDestinationCommand : KustomerCmdlet
 {

@@ -9,7 +9,7 @@ namespace KustomerSync.Cmdlets;
 /// type from the suffix, display name, enumeration), with -Standard also the standard writable fields; or with -Klasses
 /// the klasses of the org. Reads only.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "KustomerSchema", DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsCommon.Get, "KustomerSchema", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Get-KustomerSchema.md", DefaultParameterSetName = ObjectSet)]
 [OutputType(typeof(KustomerAttribute), ParameterSetName = new[] { ObjectSet })]
 [OutputType(typeof(KustomerKlass), ParameterSetName = new[] { KlassesSet })]
 public sealed class GetKustomerSchemaCommand : KustomerCmdlet

@@ -7,7 +7,7 @@ namespace KustomerSync.Cmdlets;
 /// Reads run history from a state store: the runs of a sync (newest last), or with -Rows the per-row outcomes of runs,
 /// filtered by status. Reads only: it never creates a store and never takes a sync's lease, so it works while a sync runs.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "KustomerSyncRun", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsCommon.Get, "KustomerSyncRun", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Get-KustomerSyncRun.md", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(SyncRunInfo), typeof(SyncRowOutcome))]
 public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
 {

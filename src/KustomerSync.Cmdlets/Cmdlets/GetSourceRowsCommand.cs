@@ -12,7 +12,7 @@ namespace KustomerSync.Cmdlets;
 /// whatever the result size. NULL becomes $null, dates are UTC, decimals are System.Decimal, JSON and array columns
 /// are strings. Passwords, tokens and keys never appear in output, verbose text or errors.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "SourceRows", DefaultParameterSetName = ProviderSet)]
+[Cmdlet(VerbsCommon.Get, "SourceRows", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Get-SourceRows.md", DefaultParameterSetName = ProviderSet)]
 [OutputType(typeof(PSObject))]
 public sealed class GetSourceRowsCommand : KustomerCmdlet
 {

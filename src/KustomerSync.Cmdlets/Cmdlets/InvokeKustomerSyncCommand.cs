@@ -16,7 +16,7 @@ namespace KustomerSync.Cmdlets;
 /// ($LASTEXITCODE always; the host's exit code with -ExitCode). The file is read as data with the PowerShell parser and
 /// never run; only Mapping values may be scriptblocks, compiled here because the engine has no PowerShell.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "KustomerSync", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "KustomerSync", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Invoke-KustomerSync.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(UpsertResult))]
 public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
 {

@@ -12,7 +12,7 @@ namespace KustomerSync.Cmdlets;
 /// summary as one host line and in -SummaryVariable; rejected rows are results (not also error records), with one
 /// warning counting them.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "KustomerUpsert", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "KustomerUpsert", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Invoke-KustomerUpsert.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(UpsertResult))]
 public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
 {

@@ -122,8 +122,12 @@ public abstract class KustomerCmdlet : PSCmdlet
     protected void WriteSummary(UpsertSummary summary, string? variableName)
     {
         if (!string.IsNullOrEmpty(variableName)) SessionState.PSVariable.Set(variableName!, summary);
-        WriteInformation(new HostInformationMessage { Message = summary.ToString() }, new[] { "PSHOST", "KustomerSync.Summary" });
+        WriteHostLine(summary.ToString(), "KustomerSync:Summary");
     }
+
+    /// <summary>A line for the person at the console (and the log), never on the output stream: shown like Write-Host.</summary>
+    protected void WriteHostLine(string text, string tag) =>
+        WriteInformation(new HostInformationMessage { Message = text }, new[] { "PSHOST", tag });
 
     /// <summary>A mapping that cannot fit the input or the object, with the PowerShell way to fix it.</summary>
     protected static ErrorRecord MappingError(MappingException exception, object? target) =>

@@ -4,7 +4,7 @@ using KustomerSync.Engine.Kustomer;
 namespace KustomerSync.Cmdlets;
 
 /// <summary>Checks a destination's API key: valid or not, roles held, what it can sync, latency, rate budget.</summary>
-[Cmdlet(VerbsDiagnostic.Test, "KustomerConnection")]
+[Cmdlet(VerbsDiagnostic.Test, "KustomerConnection", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Test-KustomerConnection.md")]
 [OutputType(typeof(ConnectionTestResult), typeof(bool))]
 public sealed class TestKustomerConnectionCommand : KustomerCmdlet
 {

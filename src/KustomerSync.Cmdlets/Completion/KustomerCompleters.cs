@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Runtime.CompilerServices;
+using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Cmdlets.Completion;
 
@@ -39,6 +41,11 @@ public sealed class ObjectCompleter : IArgumentCompleter
 /// </summary>
 public sealed class SyncKeyCompleter : IArgumentCompleter
 {
+    // Not inlined: engine types load only once the engine's load context is set up (see OrgCatalog).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool CanBeKey(string systemName) =>
+        !CustomAttributeTypes.TryFromSuffix(systemName, out var type) || type is not (FieldType.Bool or FieldType.DateTime or FieldType.Url);
+
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
@@ -52,7 +59,8 @@ public sealed class SyncKeyCompleter : IArgumentCompleter
             if (!isKObject && objectName.Length > 0)
             {
                 var fields = OrgCatalog.Fields(CompletionHelpers.BoundText(fakeBoundParameters, "Destination"), objectName);
-                items.AddRange(fields.Where(f => f.IsCustom).Select(f => new CompletionItem(f.Name, f.Tooltip)));
+                // A yes/no, a date or a URL cannot tell records apart: only attributes that can hold a key are offered.
+                items.AddRange(fields.Where(f => f.IsCustom && CanBeKey(f.Name)).Select(f => new CompletionItem(f.Name, f.Tooltip)));
             }
             var word = CompletionHelpers.Unquote(wordToComplete);
             // custom.tierStr is accepted as well as tierStr: match the typed prefix either way.

@@ -52,14 +52,17 @@ public static class OptionsParser
     /// <summary>Usage text for <c>--help</c>.</summary>
     public static string Usage()
     {
+        var width = Options.Max(o => o.Name.Length) + "  -- <value>  ".Length;
         var lines = new List<string>
         {
             "Usage: dotnet KustomerSync.Emulator.dll [--urls http://127.0.0.1:5123] [options]",
             "",
-            "  --config <path>".PadRight(34) + "JSON file with any of the options below (camelCase or kebab-case names)",
+            "  --config <path>".PadRight(width) + "JSON file with any of the options below (camelCase or kebab-case names)",
         };
-        foreach (var o in Options) lines.Add(("  --" + o.Name + " <value>").PadRight(34) + o.Help);
-        lines.Add("  --help".PadRight(34) + "this text");
+        foreach (var o in Options) lines.Add(("  --" + o.Name + " <value>").PadRight(width) + o.Help);
+        lines.Add("  --help".PadRight(width) + "this text");
+        lines.Add("");
+        lines.Add("All but urls, port, org, seed, metadata and keys can be changed at run time with PUT /_emulator/options.");
         return string.Join(Environment.NewLine, lines);
     }
 

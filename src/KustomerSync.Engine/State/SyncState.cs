@@ -53,7 +53,7 @@ namespace KustomerSync.Engine.State;
 /// heartbeat). A live holder makes Open throw StateLocked naming the sync, the holder and since when. The session renews
 /// the heartbeat every <see cref="StateStoreOptions.HeartbeatInterval"/>; a lease whose heartbeat is older than
 /// <see cref="StateStoreOptions.LeaseTimeout"/> belongs to a dead process and is taken over (its unfinished runs are
-/// marked Failed). Times are the clients' UTC clocks, so machines sharing a store need roughly synchronised clocks.</para>
+/// marked Failed). Times come from <see cref="StateStoreOptions.Time"/> (the client's UTC clock), so machines sharing a store need roughly synchronised clocks.</para>
 /// </remarks>
 public sealed class SyncState : IDisposable
 {

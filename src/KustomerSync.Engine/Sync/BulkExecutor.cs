@@ -367,7 +367,7 @@ public sealed class BulkExecutor
             work.Single.Add((planned, id));
             return;
         }
-        work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.BulkPending",
+        work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.BulkTimeout",
             $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): the bulk job creating this record did not finish within " +
             $"{_bulk.JobTimeout.TotalMinutes:0.#} minutes and may still create it, so it was not sent again; the next run finds it by its key.", null)));
     }

@@ -42,6 +42,8 @@ public sealed class FieldSpec
     public FieldType Type { get; }
     /// <summary>0 when Kustomer sets no length limit.</summary>
     public int MaxLength { get; }
+    /// <summary>More than 0: Kustomer takes no shorter value and no null (a company's name).</summary>
+    public int MinLength { get; init; }
     public string? DisplayName { get; }
     public bool IsCustom => Path.StartsWith("custom.", StringComparison.Ordinal);
     /// <summary>The attribute name without the custom. prefix.</summary>
@@ -159,7 +161,7 @@ public static class StandardFields
 
     private static readonly FieldSpec[] Company =
     {
-        new("externalId", FieldType.String, 256), new("name", FieldType.String, 256), new("avatarUrl", FieldType.Url),
+        new("externalId", FieldType.String, 256), new("name", FieldType.String, 256) { MinLength = 3 }, new("avatarUrl", FieldType.Url),
         new("email", FieldType.Email, 256, "default email (emails[0])"), new("phone", FieldType.Phone, 64, "default phone (phones[0])"),
         new("domain", FieldType.String, 256, "default domain (domains[0])"), new("employeeCount", FieldType.Number),
         new("defaultLang", FieldType.String, 100), new("tags", FieldType.Tags), new("createdAt", FieldType.DateTime),

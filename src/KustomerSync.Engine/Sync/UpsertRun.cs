@@ -324,9 +324,24 @@ public sealed class UpsertRun : IDisposable
         else foreach (var planned in batch) Dispatch(planned);
     }
 
+    /// <summary>Waits for a write slot; once the run is stopped the rows are settled as not written instead.</summary>
+    private bool TakeSlot(IEnumerable<PlannedRecord> rows)
+    {
+        try
+        {
+            _slots.Wait(_cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException ex)
+        {
+            foreach (var planned in rows) Settle(planned, Unfinished(planned, ex));
+            return false;
+        }
+    }
+
     private void Dispatch(PlannedRecord planned)
     {
-        _slots.Wait(_cancellationToken);
+        if (!TakeSlot(new[] { planned })) return;
         _ = Task.Run(async () =>
         {
             UpsertResult result;
@@ -345,7 +360,7 @@ public sealed class UpsertRun : IDisposable
 
     private void Dispatch(List<PlannedRecord> batch)
     {
-        _slots.Wait(_cancellationToken);
+        if (!TakeSlot(batch)) return;
         _ = Task.Run(async () =>
         {
             IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)> outcomes;

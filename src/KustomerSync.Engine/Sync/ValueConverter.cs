@@ -17,7 +17,8 @@ public static class ValueConverter
     {
         json = null;
         error = null;
-        if (value is null) return true;
+        if (value is null)
+            return field.MinLength == 0 || Fail($"is empty; Kustomer needs at least {field.MinLength} characters", out json, out error);
         switch (field.Type)
         {
             case FieldType.String:
@@ -71,6 +72,8 @@ public static class ValueConverter
         };
         if (field.MaxLength > 0 && text.Length > field.MaxLength)
             return Fail($"is {text.Length} characters long; Kustomer allows at most {field.MaxLength}", out json, out error);
+        if (text.Trim().Length < field.MinLength)
+            return Fail($"'{Short(text)}' is {text.Trim().Length} characters long; Kustomer needs at least {field.MinLength}", out json, out error);
         json = JsonValue.Create(text);
         error = null;
         return true;
