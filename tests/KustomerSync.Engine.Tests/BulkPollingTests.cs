@@ -81,6 +81,32 @@ public class BulkPollingTests
         Assert.Equal(1.5, (log.Sent.Last().At - log.Sent.First().At).TotalSeconds);
     }
 
+    [Fact]
+    public async Task A_poll_that_meets_only_server_errors_is_tried_again_at_the_next_poll()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 0 });
+        var clock = new BulkClock();
+        var log = new RequestLog(clock);
+        using var client = Client(server, log, clock);
+        var gateway = new BulkGateway(client, SyncTarget.Customer);
+        var armed = false;
+
+        // Before the first poll: every attempt the client makes at it (five) gets a 503.
+        var result = await clock.RunAsync(gateway.RunAsync(create: true, Items(3), CancellationToken.None), async () =>
+        {
+            if (armed) return;
+            armed = true;
+            await JobsFinishedAsync(server);
+            using var admin = server.CreateClient(EmulatorServer.AdminKey);
+            (await admin.PostAsync("_emulator/faults", new StringContent("{\"failNext\": 5, \"status\": 503}", System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        });
+
+        Assert.True(result.Complete);
+        Assert.All(result.ByClientRef.Values, r => Assert.True(r.Succeeded));
+        Assert.Equal(3, result.ByClientRef.Count);
+        Assert.Equal(7, log.Sent.Count); // the submit, five failed attempts at the first poll, the second poll
+    }
+
     private static async Task JobsFinishedAsync(EmulatorServer server)
     {
         while ((await GetAsync(server, "_emulator/state"))["bulkJobs"]!["items"]!.AsArray().Any(j => j!["attributes"]!["status"]!.GetValue<string>() != "complete"))

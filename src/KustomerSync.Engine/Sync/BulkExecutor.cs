@@ -368,7 +368,7 @@ public sealed class BulkExecutor
             return;
         }
         work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.BulkTimeout",
-            $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): the bulk job creating this record did not finish within " +
+            $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): the bulk job creating this record had not reported it within " +
             $"{_bulk.JobTimeout.TotalMinutes:0.#} minutes and may still create it, so it was not sent again; the next run finds it by its key.", null)));
     }
 
