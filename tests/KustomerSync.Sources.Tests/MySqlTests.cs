@@ -136,6 +136,7 @@ public sealed class MySqlTests
         {
             await side.OpenAsync();
             await using var wait = side.CreateCommand();
+            wait.CommandTimeout = 120; // only a guard against hanging if the query never shows up
             wait.CommandText = $"""
                 begin not atomic
                   while not exists (select 1 from information_schema.processlist where command = 'Query' and info like '%{marker}%' and id <> connection_id()) do

@@ -185,10 +185,12 @@ public sealed class PostgresTests
         {
             await side.OpenAsync();
             await using var wait = side.CreateCommand();
+            wait.CommandTimeout = 120; // only a guard against hanging if the query never shows up
             wait.CommandText = $"""
                 do $$ begin
                   while not exists (select from pg_stat_activity where state = 'active' and query like '%{marker}%' and pid <> pg_backend_pid()) loop
                     perform pg_sleep(0.01);
+                    perform pg_stat_clear_snapshot(); -- a transaction sees one snapshot of pg_stat_activity unless told to drop it
                   end loop;
                 end $$;
                 """;

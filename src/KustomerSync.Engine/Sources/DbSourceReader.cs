@@ -103,7 +103,8 @@ public sealed class DbSourceReader : ISourceReader
             Track(opened = reader);
             // A cancel that came before the command started is not seen by the driver.
             cancellationToken.ThrowIfCancellationRequested();
-            using (reader)
+            var finished = false;
+            try
             {
                 var names = new string[reader.FieldCount];
                 for (var i = 0; i < names.Length; i++) names[i] = reader.GetName(i);
@@ -127,10 +128,21 @@ public sealed class DbSourceReader : ISourceReader
                                 $"Reading column '{columns.Names[column]}' of the {Provider} result failed: {_options.Mask.Mask(ex.Message)}");
                         throw Translate(ex, DbPhase.Read, query);
                     }
-                    if (!more) yield break;
+                    if (!more)
+                    {
+                        finished = true;
+                        yield break;
+                    }
                     cancellationToken.ThrowIfCancellationRequested();
                     yield return new SourceRow(columns, values);
                 }
+            }
+            finally
+            {
+                // A read abandoned early (Select-Object -First): without a cancel, disposing the reader makes the driver
+                // read the rest of the result, however large.
+                if (!finished) TryCancel(command);
+                TryDispose(reader);
             }
         }
         finally
