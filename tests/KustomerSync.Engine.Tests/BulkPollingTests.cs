@@ -174,4 +174,36 @@ public class BulkPollingTests
         var names = ((JsonArray)(await GetAsync(server, "_emulator/state"))["companies"]!["items"]!).Select(c => c!["attributes"]!["name"]!.GetValue<string>());
         Assert.All(names, n => Assert.StartsWith("Renamed", n));
     }
+
+    /// <summary>Passes bulk submissions on, then loses their answers: the job exists, the client does not know it.</summary>
+    private sealed class LostBulkAnswers : DelegatingHandler
+    {
+        public LostBulkAnswers() : base(new SocketsHttpHandler()) { }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Method != HttpMethod.Post || !request.RequestUri!.AbsolutePath.EndsWith("/bulk", StringComparison.Ordinal)) return response;
+            response.Dispose();
+            return new HttpResponseMessage(System.Net.HttpStatusCode.BadGateway) { Content = new StringContent("") };
+        }
+    }
+
+    [Fact]
+    public async Task Company_creates_whose_bulk_answer_was_lost_are_not_sent_again()
+    {
+        var clock = new BulkClock();
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000, TimeProvider = clock.Silent });
+        using var client = new KustomerClient(server.BaseUri, SecretText.Protect(EmulatorServer.BulkKey),
+            new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50), Time = clock }, new LostBulkAnswers());
+        var options = Options("Company");
+        var batch = Enumerable.Range(1, 25).Select(i => Planned(i, $"co-{i}", new JsonObject { ["externalId"] = $"co-{i}", ["name"] = $"Company {i}" })).ToList();
+
+        var outcomes = await clock.RunAsync(Executor(client, options, new BulkGateway(client, options.Target)).ExecuteAsync(batch, CancellationToken.None));
+        clock.Advance(TimeSpan.FromSeconds(5));
+
+        // The job ran after all: sending the rows again would have made every company twice.
+        Assert.All(outcomes, o => Assert.Equal("KustomerSync.OutcomeUnknown", o.Result.ErrorId));
+        Assert.Equal(25, (await GetAsync(server, "_emulator/state"))["companies"]!["count"]!.GetValue<int>());
+    }
 }
