@@ -38,6 +38,9 @@ internal sealed class BulkClock : TimeProvider
         return timer;
     }
 
+    /// <summary>Moves the clock on by itself (for what the emulator does after the client stopped waiting).</summary>
+    public void Advance(TimeSpan by) => _fake.Advance(by);
+
     /// <summary>Runs <paramref name="work"/> to its end, moving the clock on to each wait it starts.</summary>
     public async Task<T> RunAsync<T>(Task<T> work, Func<Task>? beforeEachStep = null)
     {

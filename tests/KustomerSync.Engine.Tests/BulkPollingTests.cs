@@ -81,6 +81,32 @@ public class BulkPollingTests
         Assert.Equal(1.5, (log.Sent.Last().At - log.Sent.First().At).TotalSeconds);
     }
 
+    [Fact]
+    public async Task A_poll_that_meets_only_server_errors_is_tried_again_at_the_next_poll()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 0 });
+        var clock = new BulkClock();
+        var log = new RequestLog(clock);
+        using var client = Client(server, log, clock);
+        var gateway = new BulkGateway(client, SyncTarget.Customer);
+        var armed = false;
+
+        // Before the first poll: every attempt the client makes at it (five) gets a 503.
+        var result = await clock.RunAsync(gateway.RunAsync(create: true, Items(3), CancellationToken.None), async () =>
+        {
+            if (armed) return;
+            armed = true;
+            await JobsFinishedAsync(server);
+            using var admin = server.CreateClient(EmulatorServer.AdminKey);
+            (await admin.PostAsync("_emulator/faults", new StringContent("{\"failNext\": 5, \"status\": 503}", System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        });
+
+        Assert.True(result.Complete);
+        Assert.All(result.ByClientRef.Values, r => Assert.True(r.Succeeded));
+        Assert.Equal(3, result.ByClientRef.Count);
+        Assert.Equal(7, log.Sent.Count); // the submit, five failed attempts at the first poll, the second poll
+    }
+
     private static async Task JobsFinishedAsync(EmulatorServer server)
     {
         while ((await GetAsync(server, "_emulator/state"))["bulkJobs"]!["items"]!.AsArray().Any(j => j!["attributes"]!["status"]!.GetValue<string>() != "complete"))
@@ -147,5 +173,37 @@ public class BulkPollingTests
         Assert.All(outcomes, o => Assert.Equal(UpsertStatus.Updated, o.Result.Status));
         var names = ((JsonArray)(await GetAsync(server, "_emulator/state"))["companies"]!["items"]!).Select(c => c!["attributes"]!["name"]!.GetValue<string>());
         Assert.All(names, n => Assert.StartsWith("Renamed", n));
+    }
+
+    /// <summary>Passes bulk submissions on, then loses their answers: the job exists, the client does not know it.</summary>
+    private sealed class LostBulkAnswers : DelegatingHandler
+    {
+        public LostBulkAnswers() : base(new SocketsHttpHandler()) { }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Method != HttpMethod.Post || !request.RequestUri!.AbsolutePath.EndsWith("/bulk", StringComparison.Ordinal)) return response;
+            response.Dispose();
+            return new HttpResponseMessage(System.Net.HttpStatusCode.BadGateway) { Content = new StringContent("") };
+        }
+    }
+
+    [Fact]
+    public async Task Company_creates_whose_bulk_answer_was_lost_are_not_sent_again()
+    {
+        var clock = new BulkClock();
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000, TimeProvider = clock.Silent });
+        using var client = new KustomerClient(server.BaseUri, SecretText.Protect(EmulatorServer.BulkKey),
+            new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50), Time = clock }, new LostBulkAnswers());
+        var options = Options("Company");
+        var batch = Enumerable.Range(1, 25).Select(i => Planned(i, $"co-{i}", new JsonObject { ["externalId"] = $"co-{i}", ["name"] = $"Company {i}" })).ToList();
+
+        var outcomes = await clock.RunAsync(Executor(client, options, new BulkGateway(client, options.Target)).ExecuteAsync(batch, CancellationToken.None));
+        clock.Advance(TimeSpan.FromSeconds(5));
+
+        // The job ran after all: sending the rows again would have made every company twice.
+        Assert.All(outcomes, o => Assert.Equal("KustomerSync.OutcomeUnknown", o.Result.ErrorId));
+        Assert.Equal(25, (await GetAsync(server, "_emulator/state"))["companies"]!["count"]!.GetValue<int>());
     }
 }

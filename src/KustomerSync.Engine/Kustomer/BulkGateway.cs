@@ -108,8 +108,8 @@ public sealed class BulkGateway
     /// <summary>
     /// Submits items (updates carrying their id, and _clientRef where <see cref="TakesClientRef"/>) and waits for the
     /// job's batches. A create whose submission answer was lost raises <see cref="KustomerOutcomeUnknownException"/>; a
-    /// rejected request raises <see cref="KustomerApiException"/>. Once the job exists, nothing it did is lost: a job
-    /// that outlives <see cref="JobTimeout"/> or whose batches cannot be read comes back incomplete.
+    /// rejected request raises <see cref="KustomerApiException"/>. Once the job exists nothing is thrown: a job that
+    /// outlives <see cref="JobTimeout"/>, or whose batches cannot be read, comes back incomplete.
     /// </summary>
     public async Task<BulkJobResult> RunAsync(bool create, JsonArray items, CancellationToken cancellationToken)
     {
@@ -125,15 +125,18 @@ public sealed class BulkGateway
         {
             var left = deadline - time.GetUtcNow();
             if (left > TimeSpan.Zero) await Clock.Delay(time, delay < left ? delay : left, cancellationToken).ConfigureAwait(false);
-            BulkJobResult? result;
+            BulkJobResult result;
             try
             {
                 result = await ReadBatchesAsync(jobId, cancellationToken).ConfigureAwait(false);
             }
-            catch (KustomerException)
+            catch (KustomerException failed)
             {
-                // The job ran or will run regardless: its items go to the lookup-first path rather than being failed.
-                return new BulkJobResult();
+                // The job ran or will run regardless, so its items are not failed: they come back without a result. A
+                // server error, lost answer or spent rate budget may pass by the next poll; a refusal (no role, no job) will not.
+                if (failed is KustomerApiException { IsTransient: false, Status: not (HttpStatusCode)429 } || time.GetUtcNow() >= deadline)
+                    return new BulkJobResult();
+                result = new BulkJobResult();
             }
             if (result.Complete || time.GetUtcNow() >= deadline) return result;
             delay = delay + delay < MaxPollInterval ? delay + delay : MaxPollInterval;

@@ -279,9 +279,15 @@ public sealed class BulkExecutor
             await SubmitChunkAsync(create, items.GetRange(half, items.Count - half), work, duplicates, cancellationToken).ConfigureAwait(false);
             return;
         }
-        catch (KustomerOutcomeUnknownException)
+        catch (KustomerOutcomeUnknownException lost)
         {
-            work.Single.AddRange(items.Select(i => (i.Planned, i.Id)));
+            // The job may exist and still run. Sending its creates again is safe only where Kustomer refuses a second
+            // record with the key; companies and KObjects are reported instead, and the next run finds them by key.
+            if (!create || _keyIsUnique) work.Single.AddRange(items.Select(i => (i.Planned, i.Id)));
+            else
+                work.Done.AddRange(items.Select(i => (i.Planned, RowResults.Fail(RowResults.For(i.Planned.Record, _options), lost.ErrorId,
+                    $"Row {i.Planned.Record.Input.Row} (key '{i.Planned.Record.Key}'): the answer to the bulk request creating this record was lost, " +
+                    "so the job may still create it; it was not sent again.", null))));
             return;
         }
 
@@ -368,7 +374,7 @@ public sealed class BulkExecutor
             return;
         }
         work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.BulkTimeout",
-            $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): the bulk job creating this record did not finish within " +
+            $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): the bulk job creating this record had not reported it within " +
             $"{_bulk.JobTimeout.TotalMinutes:0.#} minutes and may still create it, so it was not sent again; the next run finds it by its key.", null)));
     }
 
