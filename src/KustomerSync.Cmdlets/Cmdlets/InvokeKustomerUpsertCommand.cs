@@ -119,6 +119,10 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             client.Log = EngineLog;
             _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation, binding, EngineLog));
         }
+        catch (KustomerException ex) when (ex.ErrorId == "KustomerSync.UnknownKlass")
+        {
+            throw Terminate(UnknownKlassError(ex, client, destination.Name, Object));
+        }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException)
         {
             throw Terminate(ex is MappingException m ? MappingError(m, Mapping) : ToErrorRecord(ex, ex is StateException ? (object?)StatePath ?? SyncName : destination.Name));
