@@ -466,3 +466,12 @@ Describe 'Smaller things a new admin meets (issue 13, item 10)' {
         Disconnect-KustomerDestination -Name said
     }
 }
+
+Describe 'An unknown klass (issue 13, item 10)' {
+    It 'suggests the closest klass of the organization' {
+        $caught = $null
+        try { [pscustomobject]@{ externalId = 'k-1' } | Invoke-KustomerUpsert -Object kobject.orders -Destination experience 6>$null } catch { $caught = $_ }
+        $caught.FullyQualifiedErrorId | Should -BeLike 'KustomerSync.UnknownKlass*'
+        "$caught" | Should -BeLike "*kobject.orders names no klass*(did you mean 'kobject.order'?)*"
+    }
+}

@@ -192,8 +192,9 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             else SuppressedErrors++;
         }
 
-        public void Progress(UpsertSummary summary, int inFlight) =>
-            _cmdlet.Progress(1, Activity, $"{_run.Definition.Name}: {summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected), {inFlight} in flight");
+        public void Progress(UpsertSummary summary, int inFlight, bool waitingForRateWindow) =>
+            _cmdlet.Progress(1, Activity, $"{_run.Definition.Name}: {summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected), {inFlight} in flight" +
+                (waitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
 
         public void Warning(string message) => _cmdlet.WriteWarning(_run.Redact(message));
 

@@ -119,6 +119,10 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             client.Log = EngineLog;
             _run = Await(UpsertRun.StartAsync(client, options, MappingRules(), SkipNull, Cancellation, binding, EngineLog));
         }
+        catch (KustomerException ex) when (ex.ErrorId == "KustomerSync.UnknownKlass")
+        {
+            throw Terminate(UnknownKlassError(ex, client, destination.Name, Object));
+        }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException)
         {
             throw Terminate(ex is MappingException m ? MappingError(m, Mapping) : ToErrorRecord(ex, ex is StateException ? (object?)StatePath ?? SyncName : destination.Name));
@@ -249,7 +253,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         var rate = summary.Total / Math.Max(0.001, TimeSpan.FromTicks(run.ElapsedTicks).TotalSeconds);
         var progress = new ProgressRecord(1, Activity, $"{summary.Total:N0} rows done, {rate:N0} rows/s ({summary.Created:N0} created, " +
             $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)" +
-            (_client?.WaitingForRateWindow == true ? ", waiting for Kustomer's rate window" : ""));
+            (run.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
         if (ExpectedRowCount > 0)
         {
             progress.PercentComplete = (int)Math.Min(100, summary.Total * 100 / ExpectedRowCount);

@@ -129,6 +129,27 @@ public abstract class KustomerCmdlet : PSCmdlet
     protected void WriteHostLine(string text, string tag) =>
         WriteInformation(new HostInformationMessage { Message = text }, new[] { "PSHOST", tag });
 
+    /// <summary>An unknown -Object kobject.&lt;klass&gt;, with the org's closest klasses (best effort: one more request).</summary>
+    internal ErrorRecord UnknownKlassError(KustomerException exception, KustomerClient client, string? destinationName, string objectName)
+    {
+        var record = ToErrorRecord(exception, objectName);
+        try
+        {
+            var klasses = Await(KlassCatalog.ListAsync(client, destinationName, Cancellation)).Select(k => "kobject." + k.Name).ToList();
+            var hint = NameSuggestions.DidYouMean(objectName, klasses);
+            record.ErrorDetails = new ErrorDetails($"-Object {objectName} names no klass of this organization{hint}. " +
+                (klasses.Count == 0 ? "It has none yet." : $"It has: {string.Join(", ", klasses.Take(10))}{(klasses.Count > 10 ? ", ..." : "")}."))
+            {
+                RecommendedAction = "Press Tab after -Object to complete a klass, or Get-KustomerSchema -Klasses to list them.",
+            };
+        }
+        catch (KustomerException)
+        {
+            // Listing the klasses needs a role the key may lack: the error as it stands still says what is wrong.
+        }
+        return record;
+    }
+
     /// <summary>A mapping that cannot fit the input or the object, with the PowerShell way to fix it.</summary>
     protected static ErrorRecord MappingError(MappingException exception, object? target) =>
         WithAction(new ErrorRecord(exception, "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, target),

@@ -34,7 +34,7 @@ public sealed class DefinitionRunOptions
 public interface IDefinitionRunObserver
 {
     void Result(UpsertResult result);
-    void Progress(UpsertSummary summary, int inFlight);
+    void Progress(UpsertSummary summary, int inFlight, bool waitingForRateWindow);
     void Warning(string message);
     void Verbose(string message);
 }
@@ -346,7 +346,7 @@ public sealed class DefinitionRun : IDisposable
             any = true;
             observer.Result(result);
         }
-        if (any) observer.Progress(run.Summary, run.InFlight);
+        if (any) observer.Progress(run.Summary, run.InFlight, run.WaitingForRateWindow);
     }
 
     private static object? At(object?[] values, int index) => index >= 0 ? values[index] : null;

@@ -164,12 +164,12 @@ public sealed class RecordMapper
         foreach (var rule in _explicit)
         {
             if (rule.Compute is null && ColumnIndex(names, rule.Column) < 0)
-                problems.Add($"'{rule.Target}' is mapped from the column '{rule.Column}', which the input does not have{Closest(rule.Column, names)}");
+                problems.Add($"'{rule.Target}' is mapped from the column '{rule.Column}', which the input does not have{NameSuggestions.DidYouMean(rule.Column, names)}");
         }
         if (PlanFor(names).KeySlot is null)
         {
             var keyNames = _key.Kind == SyncKeyKind.CustomAttribute ? new[] { _key.FieldPath, _key.Attribute! } : new[] { _key.FieldPath };
-            var near = keyNames.Select(k => Closest(k, names)).FirstOrDefault(c => c.Length > 0) ?? "";
+            var near = keyNames.Select(k => NameSuggestions.DidYouMean(k, names)).FirstOrDefault(c => c.Length > 0) ?? "";
             problems.Add($"no column fills the sync key {_key.FieldPath}: the input has no column named '{keyNames[keyNames.Length - 1]}' and the mapping names none for it{near}");
         }
         if (problems.Count == 0) return;
@@ -186,17 +186,6 @@ public sealed class RecordMapper
         var unsent = names.Where(n => !used.Contains(n)).ToList();
         return $"Mapping: {string.Join(", ", sent)}{(_skipNull ? "; null values are not sent" : "")}" +
             (unsent.Count > 0 ? $"; not sent: {string.Join(", ", unsent)}." : ".");
-    }
-
-    /// <summary>" (did you mean 'x'?)" with the input column closest to a name, or "" when none is close.</summary>
-    private static string Closest(string name, string[] names)
-    {
-        static string Bare(string text) => new string(text.Where(char.IsLetterOrDigit).ToArray()).ToLowerInvariant();
-        // 'plan_code' for 'Plan' is far by edit distance but plainly the same idea: containment counts as close.
-        var bare = Bare(name);
-        var best = names.Select(n => (n, d: Bare(n) is { Length: > 2 } b && (bare.Contains(b) || b.Contains(bare)) ? 1 : ObjectSchema.Distance(name, n)))
-            .Where(x => x.d <= Math.Max(2, name.Length / 3)).OrderBy(x => x.d).ThenBy(x => x.n, StringComparer.Ordinal).Take(2).Select(x => "'" + x.n + "'").ToList();
-        return best.Count == 0 ? "" : $" (did you mean {string.Join(" or ", best)}?)";
     }
 
     private static int ColumnIndex(string[] names, string column) =>

@@ -130,6 +130,9 @@ public sealed class UpsertRun : IDisposable
 
     public long Submitted => Interlocked.Read(ref _row);
 
+    /// <summary>True while a write waits for Kustomer's rate window to turn over (for progress).</summary>
+    public bool WaitingForRateWindow => _client.WaitingForRateWindow;
+
     /// <summary>Time since the run started, for rates shown while it runs.</summary>
     public long ElapsedTicks => _watch.Elapsed.Ticks;
 
