@@ -93,6 +93,45 @@ public class UpsertRunTests
     }
 
     [Fact]
+    public async Task WhatIf_checks_that_a_record_the_state_store_remembers_still_exists()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        using var client = Client(server);
+        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+        string[] names = { "externalId", "name" };
+        var path = Path.Combine(Path.GetTempPath(), $"whatif-{Guid.NewGuid():N}.db");
+        try
+        {
+            var store = State.StateStores.Sqlite(path);
+            var stateOptions = new State.SyncStateOptions("customers") { Object = "Customer", SyncKey = "ExternalId" };
+            string gone;
+            using (var state = store.Open(stateOptions))
+            {
+                var (_, created) = await RunAsync(client, options, new[] { (names, new object?[] { "w-1", "Ada" }), (names, new object?[] { "w-2", "Bea" }) },
+                    state: new UpsertStateBinding(state, false));
+                gone = created.Single(r => r.Key == "w-2").KustomerId!;
+            }
+            // Deleted in Kustomer after the sync: the state store still remembers its id.
+            using (var http = server.CreateClient(EmulatorServer.AdminKey))
+                (await http.DeleteAsync($"v1/customers/{gone}")).EnsureSuccessStatusCode();
+
+            List<UpsertResult> planned;
+            using (var state = store.Open(stateOptions))
+                (_, planned) = await RunAsync(client, new UpsertOptions(options.Target, options.Key) { WhatIf = true },
+                    new[] { (names, new object?[] { "w-1", "Ada Lovelace" }), (names, new object?[] { "w-2", "Bea Lovelace" }) },
+                    state: new UpsertStateBinding(state, false));
+
+            Assert.Equal(UpsertStatus.WouldUpdate, planned.Single(r => r.Key == "w-1").Status);
+            Assert.Equal(UpsertStatus.WouldCreate, planned.Single(r => r.Key == "w-2").Status);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Email_keys_match_case_insensitively_and_duplicates_in_a_run_are_invalid()
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });

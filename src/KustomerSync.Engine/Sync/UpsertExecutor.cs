@@ -48,7 +48,10 @@ public sealed class UpsertExecutor
             {
                 try
                 {
-                    return await UpdateExistingAsync(result, FoundRecord.ById(knownId), record, cancellationToken).ConfigureAwait(false);
+                    // A plan must not promise an update of a record that is gone: WhatIf reads the remembered record (a write
+                    // would find out by its 404).
+                    var current = _options.WhatIf ? await _records.ReadAsync(knownId, cancellationToken).ConfigureAwait(false) : FoundRecord.ById(knownId);
+                    return await UpdateExistingAsync(result, current, record, cancellationToken).ConfigureAwait(false);
                 }
                 catch (KustomerApiException gone) when (gone.Status == System.Net.HttpStatusCode.NotFound)
                 {
