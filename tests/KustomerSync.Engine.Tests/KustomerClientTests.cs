@@ -116,6 +116,54 @@ public class KustomerClientTests
     }
 
     [Fact]
+    public async Task A_probe_cancelled_while_it_waits_for_its_answer_does_not_hold_later_requests()
+    {
+        var customers = 0;
+        var handler = new ScriptedHandler(async (_, cancellationToken) =>
+        {
+            if (Interlocked.Increment(ref customers) == 2) await Task.Delay(Timeout.Infinite, cancellationToken);
+            return Answer(200, """{"data":{"id":"x"}}""", limit: 100, remaining: 99, reset: "1");
+        });
+        using var client = Client(handler);
+        await client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        // The window is over: this request probes the new one, and Ctrl+C (or a completion's budget) ends it unanswered.
+        using var cancel = new CancellationTokenSource();
+        var probe = client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, cancel.Token);
+        await handler.WaitForAsync(() => handler.Count("customers") == 2).WaitAsync(Safety);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => probe);
+
+        // The next request to the org goes without the clock moving: the cancelled probe gave its turn back.
+        await client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, CancellationToken.None).WaitAsync(Safety);
+        Assert.Equal(99, client.Gate.Remaining);
+    }
+
+    [Fact]
+    public async Task A_paced_request_cancelled_before_its_answer_gives_its_unit_back()
+    {
+        var customers = 0;
+        var handler = new ScriptedHandler(async (_, cancellationToken) =>
+        {
+            if (Interlocked.Increment(ref customers) == 2) await Task.Delay(Timeout.Infinite, cancellationToken);
+            return Answer(200, """{"data":{"id":"x"}}""", limit: 100, remaining: 10, reset: "60");
+        });
+        using var client = Client(handler);
+        await client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, CancellationToken.None);
+
+        using var cancel = new CancellationTokenSource();
+        var read = client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, cancel.Token);
+        await handler.WaitForAsync(() => handler.Count("customers") == 2).WaitAsync(Safety);
+        Assert.Equal(9, client.Gate.Remaining);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+
+        // Gates live as long as the process: a unit kept by every cancelled request would shrink the org's budget for good.
+        Assert.Equal(10, client.Gate.Remaining);
+    }
+
+    [Fact]
     public async Task Retries_after_a_server_error_wait_on_the_injected_clock()
     {
         var calls = 0;
@@ -177,11 +225,17 @@ public class KustomerClientTests
 /// <summary>Answers requests from a script, and records their paths.</summary>
 internal sealed class ScriptedHandler : HttpMessageHandler
 {
-    private readonly Func<HttpRequestMessage, HttpResponseMessage> _answer;
+    private readonly Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> _answer;
     private readonly ConcurrentQueue<string> _paths = new();
     private readonly SemaphoreSlim _arrived = new(0);
 
     public ScriptedHandler(Func<HttpRequestMessage, HttpResponseMessage> answer)
+        : this((request, _) => Task.FromResult(answer(request)))
+    {
+    }
+
+    /// <summary>A script that may hold an answer (until the request is cancelled, say); the request counts as arrived at once.</summary>
+    public ScriptedHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> answer)
     {
         _answer = answer;
     }
@@ -196,9 +250,9 @@ internal sealed class ScriptedHandler : HttpMessageHandler
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var response = _answer(request);
+        var response = _answer(request, cancellationToken);
         _paths.Enqueue(request.RequestUri!.AbsolutePath);
         _arrived.Release();
-        return Task.FromResult(response);
+        return response;
     }
 }

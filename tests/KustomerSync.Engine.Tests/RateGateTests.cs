@@ -10,14 +10,15 @@ public class RateGateTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
     [Fact]
-    public void Answers_without_budget_headers_do_not_hold_later_requests()
+    public async Task Answers_without_budget_headers_do_not_hold_later_requests()
     {
         var gate = new RateGate(_time);
         for (var i = 0; i < 50; i++)
         {
             // The probe must end with each answer: a stuck probe would hold the next request on the clock.
-            Assert.True(gate.WaitTurnAsync(CancellationToken.None).IsCompleted, $"request {i + 1} was held");
-            gate.Report(null, null, null);
+            var turn = gate.AcquireAsync(CancellationToken.None);
+            Assert.True(turn.IsCompleted, $"request {i + 1} was held");
+            (await turn).Report(null, null, null);
         }
     }
 
@@ -25,10 +26,9 @@ public class RateGateTests
     public async Task The_second_half_of_a_window_is_spread_over_the_time_left()
     {
         var gate = new RateGate(_time);
-        await gate.WaitTurnAsync(CancellationToken.None);
-        gate.Report(limit: 10, remaining: 9, resetSeconds: 2);
+        (await gate.AcquireAsync(CancellationToken.None)).Report(limit: 10, remaining: 9, resetSeconds: 2);
 
-        var turns = Enumerable.Range(0, 9).Select(_ => gate.WaitTurnAsync(CancellationToken.None)).ToList();
+        var turns = Enumerable.Range(0, 9).Select(_ => gate.AcquireAsync(CancellationToken.None)).ToList();
 
         // Four go at once (while more than half the budget is left), then the fifth's slot is now; the last four wait.
         Assert.All(turns.Take(5), t => Assert.True(t.IsCompleted));
@@ -42,10 +42,9 @@ public class RateGateTests
     public async Task After_a_429_nobody_sends_until_the_window_resets()
     {
         var gate = new RateGate(_time);
-        await gate.WaitTurnAsync(CancellationToken.None);
-        gate.ReportExhausted(resetSeconds: 0.5);
+        (await gate.AcquireAsync(CancellationToken.None)).ReportExhausted(resetSeconds: 0.5);
 
-        var next = gate.WaitTurnAsync(CancellationToken.None);
+        var next = gate.AcquireAsync(CancellationToken.None);
         _time.Advance(TimeSpan.FromMilliseconds(400));
         Assert.False(next.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(200));
@@ -56,13 +55,13 @@ public class RateGateTests
     public async Task A_late_answer_from_the_previous_window_does_not_shrink_the_new_one()
     {
         var gate = new RateGate(_time);
-        await gate.WaitTurnAsync(CancellationToken.None);
-        gate.Report(limit: 100, remaining: 99, resetSeconds: 0.2);
+        (await gate.AcquireAsync(CancellationToken.None)).Report(limit: 100, remaining: 99, resetSeconds: 0.2);
+        var late = await gate.AcquireAsync(CancellationToken.None); // sent in the old window
         _time.Advance(TimeSpan.FromMilliseconds(400));
 
-        await gate.WaitTurnAsync(CancellationToken.None); // the window is over: this request probes the new one
-        gate.Report(limit: 100, remaining: 1, resetSeconds: 0);   // sent in the old window, answered late
-        gate.Report(limit: 100, remaining: 99, resetSeconds: 5);  // the probe's answer
+        var probe = await gate.AcquireAsync(CancellationToken.None); // the window is over: this request probes the new one
+        late.Report(limit: 100, remaining: 1, resetSeconds: 0);      // answered late
+        probe.Report(limit: 100, remaining: 99, resetSeconds: 5);
 
         Assert.Equal(99, gate.Remaining);
     }
@@ -71,17 +70,30 @@ public class RateGateTests
     public async Task Without_a_reset_figure_a_jump_up_in_what_is_left_is_a_new_window()
     {
         var gate = new RateGate(_time);
-        await gate.WaitTurnAsync(CancellationToken.None);
-        gate.Report(limit: 100, remaining: 30, resetSeconds: null);
-        await gate.WaitTurnAsync(CancellationToken.None);
-        gate.Report(limit: 100, remaining: 29, resetSeconds: null);
+        (await gate.AcquireAsync(CancellationToken.None)).Report(limit: 100, remaining: 30, resetSeconds: null);
+        (await gate.AcquireAsync(CancellationToken.None)).Report(limit: 100, remaining: 29, resetSeconds: null);
         Assert.Equal(29, gate.Remaining);
 
         // Kustomer may leave x-ratelimit-reset out (§10): the window turned over when "remaining" rose.
         _time.Advance(TimeSpan.FromSeconds(20));
-        await gate.WaitTurnAsync(CancellationToken.None);
-        gate.Report(limit: 100, remaining: 98, resetSeconds: null);
+        (await gate.AcquireAsync(CancellationToken.None)).Report(limit: 100, remaining: 98, resetSeconds: null);
         Assert.Equal(98, gate.Remaining);
+    }
+
+    [Fact]
+    public async Task A_turn_cancelled_while_it_waits_for_its_slot_gives_its_unit_back()
+    {
+        var gate = new RateGate(_time);
+        (await gate.AcquireAsync(CancellationToken.None)).Report(limit: 10, remaining: 4, resetSeconds: 8);
+        await gate.AcquireAsync(CancellationToken.None); // paced, but its slot is now
+
+        using var cancel = new CancellationTokenSource();
+        var held = gate.AcquireAsync(cancel.Token);
+        Assert.False(held.IsCompleted);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => held);
+
+        Assert.Equal(3, gate.Remaining);
     }
 
     [Fact]
@@ -89,10 +101,9 @@ public class RateGateTests
     {
         var gate = RateGate.ForOwnBudget("test://" + Guid.NewGuid().ToString("N"), limit: 2, TimeSpan.FromMinutes(1), _time);
 
-        await gate.WaitTurnAsync(CancellationToken.None).WaitAsync(Safety);
-        gate.Report(limit: 1000, remaining: 999, resetSeconds: 30);
-        await gate.WaitTurnAsync(CancellationToken.None).WaitAsync(Safety);
-        var third = gate.WaitTurnAsync(CancellationToken.None);
+        (await gate.AcquireAsync(CancellationToken.None).WaitAsync(Safety)).Report(limit: 1000, remaining: 999, resetSeconds: 30);
+        await gate.AcquireAsync(CancellationToken.None).WaitAsync(Safety);
+        var third = gate.AcquireAsync(CancellationToken.None);
 
         _time.Advance(TimeSpan.FromSeconds(59));
         Assert.False(third.IsCompleted);
@@ -106,11 +117,11 @@ public class RateGateTests
     public async Task A_429_on_a_budget_of_its_own_holds_a_whole_window()
     {
         var gate = RateGate.ForOwnBudget("test://" + Guid.NewGuid().ToString("N"), limit: 100, TimeSpan.FromMinutes(1), _time);
-        await gate.WaitTurnAsync(CancellationToken.None);
+        var turn = await gate.AcquireAsync(CancellationToken.None);
         _time.Advance(TimeSpan.FromSeconds(50));
-        gate.ReportExhausted(resetSeconds: null);
+        turn.ReportExhausted(resetSeconds: null);
 
-        var next = gate.WaitTurnAsync(CancellationToken.None);
+        var next = gate.AcquireAsync(CancellationToken.None);
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.False(next.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(31));

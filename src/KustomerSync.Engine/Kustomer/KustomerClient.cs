@@ -129,8 +129,8 @@ public sealed class KustomerClient : IDisposable
         {
             attempt++;
             cancellationToken.ThrowIfCancellationRequested();
-            if (kind == RequestKind.Search) await _searchGate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
-            await WaitForBudgetAsync(cancellationToken).ConfigureAwait(false);
+            using var searchTurn = kind == RequestKind.Search ? await _searchGate.AcquireAsync(cancellationToken).ConfigureAwait(false) : null;
+            using var turn = await WaitForBudgetAsync(cancellationToken).ConfigureAwait(false);
             var sentAt = Time.GetTimestamp();
 
             using var request = new HttpRequestMessage(method, "v1/" + path.TrimStart('/'));
@@ -152,7 +152,7 @@ public sealed class KustomerClient : IDisposable
                 catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
                 {
                     if (Log is { DebugEnabled: true } log) log.Debug($"{method} /v1/{path.TrimStart('/')} -> no answer after {Time.GetElapsedTime(sentAt).TotalMilliseconds:0} ms (attempt {attempt}): {Redact(ex.Message)}");
-                    _gate.ReportNoAnswer();
+                    turn.ReportNoAnswer();
                     var reason = ex is OperationCanceledException ? $"no answer within {Options.RequestTimeout.TotalSeconds:0} s" : Redact(ex.Message);
                     if (kind == RequestKind.Create && ex is OperationCanceledException)
                         throw new KustomerOutcomeUnknownException(reason, ex);
@@ -169,16 +169,16 @@ public sealed class KustomerClient : IDisposable
                 var status = (int)response.StatusCode;
                 // Which budget a search answer's figures describe is undocumented (§8): they never lower the org budget,
                 // and the search budget is counted by its own gate.
-                if (kind == RequestKind.Search) _gate.ReportSpent();
+                if (kind == RequestKind.Search) turn.ReportSpent();
                 if (Log is { DebugEnabled: true } log)
                     log.Debug($"{method} /v1/{path.TrimStart('/')}{(payload is null ? "" : $" ({payload.Length:N0} bytes)")} -> {status} {response.StatusCode} in {Time.GetElapsedTime(sentAt).TotalMilliseconds:0} ms" +
                         (limit is null ? "" : $", {remaining} of {limit} requests left in the rate window") + (attempt > 1 ? $" (attempt {attempt})" : ""));
                 if (status == 429)
                 {
                     Interlocked.Increment(ref _rateLimited);
-                    if (kind == RequestKind.Search) _searchGate.ReportExhausted(reset);
-                    else if (remaining is > 0) _gate.Report(limit, remaining, reset);
-                    else _gate.ReportExhausted(reset);
+                    if (searchTurn is not null) searchTurn.ReportExhausted(reset);
+                    else if (remaining is > 0) turn.Report(limit, remaining, reset);
+                    else turn.ReportExhausted(reset);
                     if (++rateLimitedWaits > Options.MaxRateLimitWaits)
                         throw await ErrorAsync(response).ConfigureAwait(false);
                     attempt--;
@@ -189,7 +189,7 @@ public sealed class KustomerClient : IDisposable
                     continue;
                 }
 
-                if (kind != RequestKind.Search) _gate.Report(limit, remaining, reset);
+                if (kind != RequestKind.Search) turn.Report(limit, remaining, reset);
 
                 if (response.IsSuccessStatusCode || notFoundIsAnswer && response.StatusCode == HttpStatusCode.NotFound)
                 {
@@ -211,23 +211,33 @@ public sealed class KustomerClient : IDisposable
     public void Dispose() => _http.Dispose();
 
     /// <summary>The org budget's turn; a wait of a second or more is narrated, and a spent window shows in progress.</summary>
-    private async Task WaitForBudgetAsync(CancellationToken cancellationToken)
+    private async Task<RateGate.Turn> WaitForBudgetAsync(CancellationToken cancellationToken)
     {
         var (left, limit) = (_gate.Remaining, _gate.Limit);
         var spent = left is 0;
         var waitStarted = Time.GetTimestamp();
         if (spent) Interlocked.Increment(ref _waitingForWindow);
+        RateGate.Turn turn;
         try
         {
-            await _gate.WaitTurnAsync(cancellationToken).ConfigureAwait(false);
+            turn = await _gate.AcquireAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             if (spent) Interlocked.Decrement(ref _waitingForWindow);
         }
         var waited = Time.GetElapsedTime(waitStarted);
-        if (Log is { VerboseEnabled: true } log && waited >= TimeSpan.FromSeconds(1))
-            log.Verbose($"Waited {waited.TotalSeconds:N1} s for Kustomer's rate window ({left:N0} of {limit:N0} requests were left in it).");
+        try
+        {
+            if (Log is { VerboseEnabled: true } log && waited >= TimeSpan.FromSeconds(1))
+                log.Verbose($"Waited {waited.TotalSeconds:N1} s for Kustomer's rate window ({left:N0} of {limit:N0} requests were left in it).");
+        }
+        catch
+        {
+            turn.Dispose();
+            throw;
+        }
+        return turn;
     }
 
     private async Task BackoffAsync(int attempt, CancellationToken cancellationToken)

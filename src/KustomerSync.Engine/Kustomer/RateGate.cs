@@ -59,8 +59,11 @@ public sealed class RateGate
 
     private long Now => _time.GetElapsedTime(_started).Ticks;
 
-    /// <summary>Waits until one more request may be sent within the budget.</summary>
-    public async Task WaitTurnAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until one more request may be sent within the budget. The turn is reported once, with what the answer
+    /// said; disposed unreported (a send cancelled or failed on the way) it counts as a request that got no answer.
+    /// </summary>
+    public async Task<Turn> AcquireAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -81,7 +84,7 @@ public sealed class RateGate
                     {
                         _probing = true;
                         _unreported++;
-                        return;
+                        return new Turn(this);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
@@ -94,7 +97,7 @@ public sealed class RateGate
                         _previousWindowEnds = _windowEnds;
                         _unreported++;
                         _remaining = _limit.Value;
-                        return;
+                        return new Turn(this);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
@@ -108,7 +111,7 @@ public sealed class RateGate
                     else if (left * 2 > _limit.Value)
                     {
                         Take();
-                        return;
+                        return new Turn(this);
                     }
                     else
                     {
@@ -117,12 +120,22 @@ public sealed class RateGate
                         Take();
                         wait = slot - now;
                         reserved = true;
-                        if (wait <= 0) return;
+                        if (wait <= 0) return new Turn(this);
                     }
                 }
             }
-            await Clock.Delay(_time, TimeSpan.FromTicks(Math.Min(wait, TimeSpan.FromMinutes(2).Ticks)), cancellationToken).ConfigureAwait(false);
-            if (reserved) return;
+            try
+            {
+                await Clock.Delay(_time, TimeSpan.FromTicks(Math.Min(wait, TimeSpan.FromMinutes(2).Ticks)), cancellationToken).ConfigureAwait(false);
+            }
+            catch when (reserved)
+            {
+                // Cancelled before it was sent: the slot goes back (a budget of the gate's own keeps the unit spent,
+                // since its window may have turned over meanwhile).
+                lock (_sync) if (_ownWindow is null) _unreported = Math.Max(0, _unreported - 1);
+                throw;
+            }
+            if (reserved) return new Turn(this);
         }
     }
 
@@ -133,8 +146,8 @@ public sealed class RateGate
         else _remaining--;
     }
 
-    /// <summary>Takes in what an answer's headers said about the budget; every sent request reports once.</summary>
-    public void Report(int? limit, int? remaining, double? resetSeconds)
+    /// <summary>Takes in what an answer's headers said about the budget.</summary>
+    private void Report(int? limit, int? remaining, double? resetSeconds)
     {
         lock (_sync)
         {
@@ -168,7 +181,7 @@ public sealed class RateGate
     /// An answer whose figures are not this budget's (a search answer, for the org budget): the request still spent a
     /// unit, which is counted without taking the figures in.
     /// </summary>
-    public void ReportSpent()
+    private void ReportSpent()
     {
         lock (_sync)
         {
@@ -179,7 +192,7 @@ public sealed class RateGate
     }
 
     /// <summary>A 429: nobody sends until the window resets (a budget of the gate's own: for a whole window, unless told longer).</summary>
-    public void ReportExhausted(double? resetSeconds)
+    private void ReportExhausted(double? resetSeconds)
     {
         lock (_sync)
         {
@@ -195,13 +208,59 @@ public sealed class RateGate
         }
     }
 
-    /// <summary>A request that got no answer at all (network failure) still counts as reported.</summary>
-    public void ReportNoAnswer()
+    /// <summary>A request that got no answer at all (network failure, cancelled) still counts as reported.</summary>
+    private void ReportNoAnswer()
     {
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
             _probing = false;
         }
+    }
+
+    /// <summary>
+    /// One request's place in the budget, reported exactly once: by what its answer said, or, when it is disposed
+    /// unreported, as a request that got no answer. Gates live as long as the process, so a turn left unreported (a
+    /// Ctrl+C during a send) would otherwise hold the org's requests, a probe's for good. On a budget of the gate's
+    /// own the unit is spent when the turn is handed out, so only a 429 needs reporting there.
+    /// </summary>
+    public sealed class Turn : IDisposable
+    {
+        private readonly RateGate _gate;
+        private int _reported;
+
+        internal Turn(RateGate gate)
+        {
+            _gate = gate;
+        }
+
+        /// <summary>Takes in what the answer's headers said about the budget.</summary>
+        public void Report(int? limit, int? remaining, double? resetSeconds)
+        {
+            if (Claim()) _gate.Report(limit, remaining, resetSeconds);
+        }
+
+        /// <summary>An answer whose figures are not this budget's: the unit is counted, the figures are not taken in.</summary>
+        public void ReportSpent()
+        {
+            if (Claim()) _gate.ReportSpent();
+        }
+
+        /// <summary>A 429: nobody sends until the window resets.</summary>
+        public void ReportExhausted(double? resetSeconds)
+        {
+            if (Claim()) _gate.ReportExhausted(resetSeconds);
+        }
+
+        /// <summary>No answer came (network failure, timeout).</summary>
+        public void ReportNoAnswer()
+        {
+            if (Claim()) _gate.ReportNoAnswer();
+        }
+
+        /// <summary>Reports no answer unless the turn was reported.</summary>
+        public void Dispose() => ReportNoAnswer();
+
+        private bool Claim() => Interlocked.Exchange(ref _reported, 1) == 0;
     }
 }
