@@ -64,11 +64,14 @@ public class UpsertRunTests
     [Fact]
     public async Task A_tight_rate_limit_is_paced_without_losing_rows()
     {
-        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 40, RateWindowSeconds = 1 });
-        using var client = Client(server);
+        // One fake clock for the emulator's windows and the client's waits: pacing is judged without the wall clock.
+        var clock = new BulkClock();
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 40, RateWindowSeconds = 1, TimeProvider = clock.Silent });
+        using var client = new KustomerClient(server.BaseUri, SecretText.Protect(EmulatorServer.DefaultKey),
+            new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50), Time = clock });
         var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
 
-        var (summary, results) = await RunAsync(client, options, Customers(60, "rl-"));
+        var (summary, results) = await clock.RunAsync(Task.Run(() => RunAsync(client, options, Customers(60, "rl-"))));
 
         Assert.Equal(60, summary.Created);
         Assert.Equal(60, results.Count);

@@ -46,10 +46,12 @@ Describe 'Invoke-KustomerUpsert under a tight rate limit' {
     }
     AfterAll { Stop-KustomerEmulator $script:Limited }
 
-    It 'paces itself from the headers so that 429s stay rare, and loses nothing' {
+    # How few 429s the pacing draws is judged on a fake clock (UpsertRunTests.A_tight_rate_limit_is_paced_without_losing_rows):
+    # here the emulator's windows run on the wall clock, so only what cannot depend on timing is checked.
+    It 'keeps to a tight rate limit through the module and loses nothing' {
         New-Rows 80 'r-' | Invoke-KustomerUpsert -Object Customer -Destination limited -SummaryVariable summary | Out-Null
         $summary.Created | Should -Be 80
-        $summary.RateLimited | Should -BeLessOrEqual 2
+        $summary.Failed | Should -Be 0
         (Get-EmulatorJson $script:Limited.BaseUri '/_emulator/state').customers.count | Should -Be 80
     }
 }
