@@ -225,40 +225,6 @@ Describe 'Output (issue 13, item 6)' {
     }
 }
 
-Describe 'Ctrl+C (issue 13, item 7)' {
-    BeforeAll {
-        $script:Slow = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0', '--latency-ms', '100'
-    }
-    AfterAll { Stop-KustomerEmulator $script:Slow }
-
-    It 'records how far the run got in the run history' {
-        $state = Join-Path ([System.IO.Path]::GetTempPath()) "ctrlc-$([guid]::NewGuid().ToString('N')).db"
-        $ps = [powershell]::Create()
-        try {
-            $null = $ps.AddScript({
-                    param($ModulePath, $BaseUri, $State)
-                    Import-Module $ModulePath
-                    Connect-KustomerDestination -BaseUri $BaseUri -ApiKeyEnvironmentVariable KUSTOMERSYNC_EXPERIENCE_KEY
-                    1..2000 | ForEach-Object { [pscustomobject]@{ externalId = "c-$_"; name = "Slow $_" } } |
-                        Invoke-KustomerUpsert -Object Customer -StatePath $State -ThrottleLimit 4 -NoBulk
-                }).AddArgument($env:KUSTOMERSYNC_MODULE_PATH).AddArgument($script:Slow.BaseUri).AddArgument($state)
-            $handle = $ps.BeginInvoke()
-            # Stop once the run is under way, however long it takes to get there (a run that ends first is a failure).
-            while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state?items=false').customers.count -lt 10) {
-                if ($handle.IsCompleted) { throw "The run ended before it could be stopped: $($ps.Streams.Error | Out-String)" }
-                Start-Sleep -Milliseconds 200
-            }
-            $ps.Stop()
-        } finally {
-            $ps.Dispose()
-        }
-        $run = Get-KustomerSyncRun -StatePath $state | Select-Object -Last 1
-        $run.Status | Should -Be 'Cancelled'
-        $run.Message | Should -Match '^Stopped after [\d,]+ rows: [\d,]+ written, .*run again to continue\.$'
-        Remove-Item $state* -ErrorAction SilentlyContinue
-    }
-}
-
 Describe 'The emulator task as the README gives it (issue 13, item 5)' {
     BeforeAll {
         $script:Repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path

@@ -78,7 +78,7 @@ Describe 'Stopping a run' {
     }
     AfterAll { Stop-KustomerEmulator $script:Slow }
 
-    It 'stops cleanly on Ctrl+C, records the run as Cancelled and keeps what Kustomer confirmed' {
+    It 'stops cleanly on Ctrl+C, records the run as Cancelled with how far it got, and keeps what Kustomer confirmed' {
         $state = Join-Path ([System.IO.Path]::GetTempPath()) "stop-$([guid]::NewGuid().ToString('N')).db"
         $ps = [powershell]::Create()
         try {
@@ -102,6 +102,7 @@ Describe 'Stopping a run' {
         }
         $run = Get-KustomerSyncRun -StatePath $state | Select-Object -Last 1
         $run.Status | Should -Be 'Cancelled'
+        $run.Message | Should -Match '^Stopped after [\d,]+ rows: [\d,]+ written, .*run again to continue\.$'
         $created = (Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state').customers.count
         $created | Should -BeGreaterThan 0
         $created | Should -BeLessThan 2000
