@@ -425,9 +425,9 @@ end $$;
             # Waits for the first run to take the lease; the bound only keeps a broken run from hanging the suite.
             $giveUp = [DateTime]::UtcNow.AddMinutes(5)
             while (-not ((Test-Path $state) -and (Test-Running))) {
-                if ($first.HasExited) { throw "The first run ended before it started its query: $($stderr.GetAwaiter().GetResult())" }
                 if ([DateTime]::UtcNow -gt $giveUp) { throw 'The first run did not start within 5 minutes.' }
-                Start-Sleep -Milliseconds 200
+                # Between looks, wait on the first run itself: its end (a failure here) ends the wait at once.
+                if ($first.WaitForExit(200)) { throw "The first run ended before it started its query: $($stderr.GetAwaiter().GetResult())" }
             }
             $failure = { Invoke-KustomerSync -Path $def } | Should -Throw -PassThru
             $failure.FullyQualifiedErrorId | Should -BeLike 'KustomerSync.StateLocked*'

@@ -92,8 +92,8 @@ Describe 'Stopping a run' {
             $handle = $ps.BeginInvoke()
             # Stop once the run is under way, however long it takes to get there (a run that ends first is a failure).
             while ((Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state').customers.count -lt 10) {
-                if ($handle.IsCompleted) { throw "The run ended before it could be stopped: $($ps.Streams.Error | Out-String)" }
-                Start-Sleep -Milliseconds 200
+                # Between looks, wait on the run itself: its end (a failure here) ends the wait at once.
+                if ($handle.AsyncWaitHandle.WaitOne(200)) { throw "The run ended before it could be stopped: $($ps.Streams.Error | Out-String)" }
             }
             $ps.Stop()
             $handle.IsCompleted | Should -BeTrue
