@@ -125,7 +125,7 @@ public sealed class SnowflakeTests : IDisposable
             q.ParametersOrdered = false;
         }));
         Assert.Equal(ErrorIds.SourceInvalidParameter, unordered.ErrorId);
-        Assert.Contains("[ordered]", unordered.Message);
+        Assert.Contains("1, 2, 3", unordered.Message);
 
         // Keys named 1, 2 bind by number whatever their order.
         Read(KeyPair, "select ?, ?", configure: q =>
