@@ -1,7 +1,7 @@
 using System.Security;
 using KustomerSync.Engine.Diagnostics;
 
-namespace KustomerSync.Engine.Definitions;
+namespace KustomerSync.Engine.Runs.Definitions;
 
 /// <summary>A computed mapping value written as a scriptblock in the definition: its text only. The host compiles it.</summary>
 public sealed class DefinitionExpression
