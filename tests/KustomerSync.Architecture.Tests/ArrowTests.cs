@@ -14,9 +14,7 @@ public class ArrowTests
     {
         var ns = type.Namespace;
         if (ns is null || !(ns == "KustomerSync.Engine" || ns.StartsWith("KustomerSync.Engine.", StringComparison.Ordinal))) return null;
-        var part = ns.Length == "KustomerSync.Engine".Length ? "" : ns.Substring("KustomerSync.Engine.".Length).Split('.')[0];
-        // The .psd1 definitions are an application service of Runs/ (DESIGN §2), wherever their namespace is.
-        return part == "Definitions" ? "Runs" : part;
+        return ns.Length == "KustomerSync.Engine".Length ? "" : ns.Substring("KustomerSync.Engine.".Length).Split('.')[0];
     }
 
     public static TheoryData<string, string[]> Rules => new()
