@@ -124,7 +124,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
                     ? RunError(outcome.Message ?? "The sync failed.", outcome.ErrorId ?? ErrorIds.SyncFailed, definition.Name)
                     : ToErrorRecord(outcome.Error, definition.Name);
                 if (outcome.Error is not null && outcome.Message is not null && outcome.Message != outcome.Error.Message)
-                    error.ErrorDetails = new ErrorDetails(outcome.Message);
+                    error.ErrorDetails = new ErrorDetails(outcome.Message) { RecommendedAction = error.ErrorDetails?.RecommendedAction };
                 throw Terminate(error);
             }
             return outcome.ExitCode;

@@ -290,7 +290,6 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     protected override string? Advice(string errorId) => errorId switch
     {
         ErrorIds.InvalidMapping => "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.",
-        ErrorIds.RecordNotFound => "Use -Behavior UpdateOrCreate to create missing records.",
         _ => base.Advice(errorId),
     };
 
