@@ -1,6 +1,7 @@
 using System.Data;
 using System.Diagnostics;
 using System.Globalization;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.State;
 
@@ -70,7 +71,7 @@ internal sealed class StateLease : IDisposable
             {
                 StateDialect.AddText(read, "@s", SyncName);
                 using var reader = read.ExecuteReader();
-                if (!reader.Read()) throw new StateException(StateErrors.Unreadable, $"The state store {_store.Display} did not record the lease of sync '{SyncName}'.");
+                if (!reader.Read()) throw new StateException(ErrorIds.StateUnreadable, $"The state store {_store.Display} did not record the lease of sync '{SyncName}'.");
                 token = reader.IsDBNull(0) ? null : reader.GetString(0);
                 machine = reader.IsDBNull(1) ? null : reader.GetString(1);
                 pid = reader.IsDBNull(2) ? null : Convert.ToInt32(reader.GetValue(2), CultureInfo.InvariantCulture);
@@ -83,7 +84,7 @@ internal sealed class StateLease : IDisposable
             {
                 tx.Rollback();
                 var expires = beat + _store.Options.LeaseTimeout;
-                throw new StateException(StateErrors.Locked,
+                throw new StateException(ErrorIds.StateLocked,
                     $"The sync '{SyncName}' is already running: process {pid} on {machine} holds its lease since {Format(since)} (last heartbeat {Format(beat)}). " +
                     $"Two runs of one sync at once are refused. Wait for that run to end; if that process is gone, its lease expires at {Format(expires)} " +
                     $"(lease timeout {_store.Options.LeaseTimeout.TotalSeconds:0} s) and the next run proceeds.");
@@ -91,7 +92,7 @@ internal sealed class StateLease : IDisposable
             if (Differs(objectName, _options.Object) || Differs(syncKey, _options.SyncKey))
             {
                 tx.Rollback();
-                throw new StateException(StateErrors.Mismatch,
+                throw new StateException(ErrorIds.StateMismatch,
                     $"The sync '{SyncName}' is recorded in {_store.Display} for {objectName ?? "?"} keyed by {syncKey ?? "?"}, not {_options.Object ?? "?"} keyed by {_options.SyncKey ?? "?"}. " +
                     "Its stored ids and hashes belong to those records; give this sync another name (or use another state store).");
             }

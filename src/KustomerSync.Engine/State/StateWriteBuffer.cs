@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.State;
 
@@ -144,7 +145,7 @@ internal sealed class StateWriteBuffer : IDisposable
                 }
                 _lastWriteError = ex;
                 if (throwOnError)
-                    throw ex as StateException ?? new StateException(StateErrors.WriteFailed,
+                    throw ex as StateException ?? new StateException(ErrorIds.StateWriteFailed,
                         $"Could not write {ops.Count + outcomes.Count} state changes of sync '{_syncName}' to {_store.Display}: {ex.Message}", ex);
             }
         }

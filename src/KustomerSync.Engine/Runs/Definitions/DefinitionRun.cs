@@ -5,6 +5,7 @@ using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Runs.Definitions;
 
@@ -141,7 +142,7 @@ public sealed class DefinitionRun : IDisposable
         var stateConnection = d.State.ConnectionString ?? (stateCs is null ? null : SecretText.Reveal(stateCs.Secret));
         if (d.PushDown && sourceConnection is not null && stateConnection is not null && !SyncDefinitionParser.SameDatabase(sourceConnection, stateConnection))
             problems.Add(new DefinitionProblem("PushDown", "needs the state in the same database as the source, but the source and state connection strings name different hosts, ports or databases."));
-        if (problems.Count > 0) throw new DefinitionException(d.DefinitionPath, problems, "KustomerSync.SecretUnavailable");
+        if (problems.Count > 0) throw new DefinitionException(d.DefinitionPath, problems, ErrorIds.SecretUnavailable);
 
         NetworkCredential? credential = null;
         if (password is not null)
@@ -217,7 +218,7 @@ public sealed class DefinitionRun : IDisposable
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
         {
-            var id = ex switch { KustomerException k => k.ErrorId, StateException s => s.ErrorId, MappingException => "KustomerSync.InvalidMapping", _ => "KustomerSync.Cancelled" };
+            var id = ex is KustomerSyncException known ? known.ErrorId : ErrorIds.Cancelled;
             var message = Redact(ex.Message);
             RecordFailedStart(state, started, message);
             return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, id, message, ex);
@@ -275,7 +276,7 @@ public sealed class DefinitionRun : IDisposable
                 }
                 Take(run, observer);
                 if (state.LeaseLost)
-                    throw new StateException(StateErrors.Locked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
+                    throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -288,7 +289,7 @@ public sealed class DefinitionRun : IDisposable
         }
         catch (MappingException ex)
         {
-            (failureId, failureMessage, failure) = ("KustomerSync.InvalidMapping", Redact(ex.Message), ex);
+            (failureId, failureMessage, failure) = (ErrorIds.InvalidMapping, Redact(ex.Message), ex);
         }
         catch (StateException ex)
         {
@@ -297,7 +298,7 @@ public sealed class DefinitionRun : IDisposable
         catch (Exception ex) when (ex is not OutOfMemoryException && ex is not StackOverflowException)
         {
             // A computed mapping value that threw, or a provider failure that was not wrapped.
-            (failureId, failureMessage, failure) = ("KustomerSync.SourceReadFailed", Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
+            (failureId, failureMessage, failure) = (ErrorIds.SourceReadFailed, Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
         }
 
         run.Complete();
@@ -333,7 +334,7 @@ public sealed class DefinitionRun : IDisposable
         if (run.KeysLeft.Count > 0)
             observer.Warning($"{run.KeysLeft.Count} keys synced before are not in the source any more: {string.Join(", ", run.KeysLeft.Take(20))}{(run.KeysLeft.Count > 20 ? ", ..." : "")}.");
         if (failure is not null) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, failureId, failureMessage, failure);
-        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", run.StoppedMessage());
+        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, ErrorIds.Cancelled, run.StoppedMessage());
         if (run.FatalError is { } fatal) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, run.FatalErrorId, fatal);
         return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
     }
