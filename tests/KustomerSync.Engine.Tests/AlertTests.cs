@@ -187,7 +187,7 @@ public class AlertTests
 
         Assert.Equal(level, entry.Level);
         Assert.Equal(id, entry.EventId);
-        Assert.Contains("Get-KustomerSyncRun -Name 'customers' -RunId 42", entry.Text);
+        Assert.Contains("Run 42 in the run history of sync 'customers'", entry.Text);
     }
 
     private static IEnumerable<string> Strings(JsonNode? node) => node switch

@@ -21,7 +21,7 @@ public sealed record RunEventEntry(RunEventLevel Level, int EventId, string Text
         var lines = new List<string> { report.Headline + ".", report.CountsLine };
         if (report.Message is not null) lines.Add(report.Message);
         if (report.ErrorId is not null) lines.Add("ErrorId: " + report.ErrorId);
-        if (report.RunId is { } run) lines.Add($"Run {run} of sync '{report.Sync}' (Get-KustomerSyncRun -Name '{report.Sync}' -RunId {run}).");
+        if (report.RunId is { } run) lines.Add($"Run {run} in the run history of sync '{report.Sync}'.");
         if (report.RejectedKeys.Count > 0) lines.Add("Rejected keys: " + string.Join(", ", report.RejectedKeys) + (report.Rejected > report.RejectedKeys.Count ? ", ..." : ""));
         return new RunEventEntry(level, id, string.Join(Environment.NewLine, lines));
     }

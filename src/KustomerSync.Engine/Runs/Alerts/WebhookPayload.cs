@@ -30,7 +30,7 @@ public static class WebhookPayload
         yield return ("Object", r.Object);
         yield return ("Status", r.Refused ? "Refused" : r.Status.ToString());
         yield return ("Rows", r.CountsLine);
-        if (r.RunId is { } id) yield return ("Run", $"{id} (Get-KustomerSyncRun -Name '{r.Sync}' -RunId {id})");
+        if (r.RunId is { } id) yield return ("Run", $"{id} in the run history of sync '{r.Sync}'");
         yield return ("Started", r.StartedUtc.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture));
         yield return ("Took", $"{(r.EndedUtc - r.StartedUtc).TotalSeconds:N1} s");
         if (r.ErrorId is not null) yield return ("ErrorId", r.ErrorId);

@@ -5,7 +5,7 @@ namespace KustomerSync.Engine.Runs.Alerts;
 
 /// <summary>
 /// The Application event log of Windows, source KustomerSync. The source is registered on first use where the account
-/// may (registering needs an administrator once: <c>New-EventLog -LogName Application -Source KustomerSync</c>);
+/// may (registering needs an administrator once);
 /// where it may not, the entry is skipped and the reason returned.
 /// </summary>
 public sealed class WindowsRunEventLog : IRunEventLog
@@ -40,8 +40,8 @@ public sealed class WindowsRunEventLog : IRunEventLog
         }
         catch (Exception ex)
         {
-            return $"the event source {SourceName} is not registered and this account may not register it ({ex.GetType().Name}); " +
-                   $"an administrator can register it once with New-EventLog -LogName {LogName} -Source {SourceName}";
+            return $"the event source {SourceName} is not registered in the {LogName} log and this account may not register it ({ex.GetType().Name}); " +
+                   "an administrator can register it once";
         }
         try
         {
