@@ -322,6 +322,23 @@ internal sealed class SqlStateStore : IStateStore
         }
     }
 
+    /// <summary>Runs a write of one sync's state; driver and I/O failures become StateWriteFailed naming the sync and the store.</summary>
+    internal T GuardWrite<T>(string syncName, string what, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (StateException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is DbException or IOException or InvalidOperationException)
+        {
+            throw new StateException(StateErrors.WriteFailed, $"The state of sync '{syncName}' could not be {what} to {Display}: {ex.Message}", ex);
+        }
+    }
+
     internal StateException Unreadable(string what, Exception ex)
     {
         var hint = Dialect is SqliteStateDialect
