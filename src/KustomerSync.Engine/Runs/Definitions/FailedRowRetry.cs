@@ -1,3 +1,4 @@
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 
@@ -88,8 +89,8 @@ internal sealed class FailedRowRetry
             return;
         }
         // Only Kustomer's verdict on the row counts as a try: not an outage, a stop or a refused key.
-        var tried = result.ErrorId is not ("KustomerSync.ConnectionFailed" or "KustomerSync.NotAttempted" or "KustomerSync.OutcomeUnknown" or
-            "KustomerSync.Cancelled" or "KustomerSync.AuthenticationFailed" or "KustomerSync.MissingRole");
+        var tried = result.ErrorId is not (ErrorIds.ConnectionFailed or ErrorIds.NotAttempted or ErrorIds.OutcomeUnknown or
+            ErrorIds.Cancelled or ErrorIds.AuthenticationFailed or ErrorIds.MissingRole);
         var retried = sent.From is null ? 0 : sent.From.RetriedRuns + (tried ? 1 : 0);
         if (retried >= _maxRuns)
         {
