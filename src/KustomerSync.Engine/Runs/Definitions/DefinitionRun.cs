@@ -199,7 +199,7 @@ public sealed class DefinitionRun : IDisposable
         DateTime? last;
         try
         {
-            last = store.LastSuccessfulRunStart(d.Name);
+            last = KeepsFailedRows ? KeptRows.WatermarkStart(store, d.Name) : store.LastSuccessfulRunStart(d.Name);
         }
         catch (StateException ex)
         {
@@ -207,7 +207,7 @@ public sealed class DefinitionRun : IDisposable
         }
         var since = FullSync || last is null ? d.Source.FirstRunStart : last.Value;
         if (d.Source.UsesLastRunStart)
-            observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : "start of the last successful run")}).");
+            observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : KeepsFailedRows ? "start of the last run that succeeded or kept its failed rows" : "start of the last successful run")}).");
 
         var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill };
         UpsertRun run;
@@ -238,8 +238,14 @@ public sealed class DefinitionRun : IDisposable
         string? failureMessage = null;
         Exception? failure = null;
         var cancelled = false;
+        FailedRowRetry? retry = null;
         try
         {
+            if (KeepsFailedRows)
+            {
+                retry = FailedRowRetry.Load(state, d.State.RetryRuns);
+                observer = retry.Watch(observer);
+            }
             using var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
@@ -265,6 +271,7 @@ public sealed class DefinitionRun : IDisposable
                 if (keep is null)
                 {
                     run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
+                    retry?.Submitted(run.Submitted, names, values);
                 }
                 else
                 {
@@ -273,11 +280,14 @@ public sealed class DefinitionRun : IDisposable
                     var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt));
                     var sourceHash = At(all, sourceHashAt)?.ToString();
                     run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);
+                    retry?.Submitted(run.Submitted, names, values);
                 }
                 Take(run, observer);
                 if (state.LeaseLost)
                     throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
             }
+            var watched = observer;
+            retry?.SendKeptRows(run, () => Take(run, watched), _options.MakeSourceObject, watched.Verbose);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -306,6 +316,18 @@ public sealed class DefinitionRun : IDisposable
         {
             run.WaitForResult(TimeSpan.FromMilliseconds(200));
             Take(run, observer);
+        }
+
+        if (retry is not null && !_options.WhatIf)
+        {
+            try
+            {
+                if (retry.Save(run.Summary.RunId ?? 0) is { } givenUp) observer.Warning(givenUp);
+            }
+            catch (StateException ex) when (failure is null)
+            {
+                (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
+            }
         }
 
         if (run.UnmappedColumns.Count > 0)
@@ -353,6 +375,8 @@ public sealed class DefinitionRun : IDisposable
     private static object? At(object?[] values, int index) => index >= 0 ? values[index] : null;
 
     private bool PushesDown => _definition.PushDown && !FullSync;
+
+    private bool KeepsFailedRows => _definition.State.Watermark == StateWatermark.AdvanceAndRetry;
 
     private SourceQuery BuildQuery(IStateStore store, DateTime since, out bool pushedDown)
     {
