@@ -239,3 +239,63 @@ public class AlertTests
         }
     }
 }
+
+/// <summary>The notifier: the event log hears of every run, the webhook only of the runs the policy names.</summary>
+public class RunNotifierTests
+{
+    private sealed class FakeEventLog : IRunEventLog
+    {
+        public List<RunEventEntry> Entries { get; } = new();
+        public string? Refuse { get; init; }
+
+        public string? Write(RunReport report)
+        {
+            if (Refuse is not null) return Refuse;
+            Entries.Add(RunEventEntry.For(report));
+            return null;
+        }
+    }
+
+    private sealed class CountingHandler : HttpMessageHandler
+    {
+        public int Posts;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Posts);
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK));
+        }
+    }
+
+    private static RunReport Report(SyncRunStatus status) => new() { Sync = "customers", Object = "Customer", Status = status, Total = 10, Created = 10 };
+
+    [Fact]
+    public async Task A_successful_run_is_logged_but_not_posted_and_a_failed_one_is_both()
+    {
+        var log = new FakeEventLog();
+        var handler = new CountingHandler();
+        using var notifier = new RunNotifier(new WebhookAlerter(new Uri("https://hooks.slack.com/services/x"), handler: handler), new AlertPolicy(), log);
+
+        var ok = await notifier.NotifyAsync(Report(SyncRunStatus.Succeeded));
+        var failed = await notifier.NotifyAsync(Report(SyncRunStatus.Failed));
+
+        Assert.Equal(new Notification(false, null, true, null), ok);
+        Assert.Equal(new Notification(true, null, true, null), failed);
+        Assert.Equal(1, handler.Posts);
+        Assert.Equal(new[] { RunEventEntry.SucceededId, RunEventEntry.FailedId }, log.Entries.Select(e => e.EventId));
+    }
+
+    [Fact]
+    public async Task Where_there_is_no_event_log_the_reason_is_given_and_the_post_still_goes()
+    {
+        var handler = new CountingHandler();
+        using var notifier = new RunNotifier(new WebhookAlerter(new Uri("https://hooks.slack.com/services/x"), handler: handler), new AlertPolicy(),
+            new FakeEventLog { Refuse = "the event source KustomerSync is not registered" });
+
+        var n = await notifier.NotifyAsync(Report(SyncRunStatus.Failed));
+
+        Assert.True(n.Posted);
+        Assert.False(n.Logged);
+        Assert.Equal("the event source KustomerSync is not registered", n.EventLogSkipped);
+    }
+}

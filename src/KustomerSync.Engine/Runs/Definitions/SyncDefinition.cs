@@ -1,6 +1,7 @@
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Runs.Alerts;
 
 namespace KustomerSync.Engine.Runs.Definitions;
 
@@ -72,6 +73,17 @@ public sealed class StateDefinition
     }
 }
 
+/// <summary>Who hears of a run that nobody watches: a webhook (Teams, Slack, one's own) and, on Windows, the event log.</summary>
+public sealed class AlertsDefinition
+{
+    /// <summary>Where the webhook's URL comes from (it is a secret: its path is the webhook's credential); null for no posts.</summary>
+    public SecretReference? Webhook { get; internal set; }
+    public WebhookFormat Format { get; internal set; } = WebhookFormat.Auto;
+    public AlertPolicy Policy { get; internal set; } = new();
+    /// <summary>An Application event log entry per run on Windows (Alerts.EventLog, on by default).</summary>
+    public bool EventLog { get; internal set; } = true;
+}
+
 /// <summary>What '$LastRunStart' becomes after a run that rejected rows.</summary>
 public enum StateWatermark
 {
@@ -105,6 +117,7 @@ public sealed class SyncDefinition
     public bool SkipNull { get; internal set; }
     public int ThrottleLimit { get; internal set; } = 8;
     public StateDefinition State { get; } = new();
+    public AlertsDefinition Alerts { get; } = new();
     public bool FullSync { get; internal set; }
     public bool ReportKeysLeft { get; internal set; }
     public bool PushDown { get; internal set; }

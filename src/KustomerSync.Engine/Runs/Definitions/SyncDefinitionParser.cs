@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Runs.Alerts;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
@@ -21,7 +22,7 @@ public static class SyncDefinitionParser
     private static readonly string[] LastRunStartNames = { "$LastRunStart", "$LastSuccessfulRunStart" };
 
     private static readonly string[] RootSettings =
-        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill" };
+        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "Alerts" };
     private static readonly string[] SourceSettings =
     {
         "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
@@ -37,6 +38,9 @@ public static class SyncDefinitionParser
         "Path", "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
         "SecretVault", "Schema", "TablePrefix", "Watermark", "RetryRuns",
     };
+
+    private static readonly string[] AlertSettings =
+        { "WebhookEnvironmentVariable", "WebhookAutomationVariable", "WebhookSecret", "SecretVault", "Format", "RejectedShare", "OnSuccess", "EventLog" };
 
     /// <summary>Validates and builds; throws <see cref="DefinitionException"/> listing every problem.</summary>
     /// <param name="data">The file's top-level hashtable.</param>
@@ -71,10 +75,34 @@ public static class SyncDefinitionParser
         d.PushDown = p.Bool(root, "", "PushDown") ?? false;
         d.CreateOnSearchMiss = p.Bool(root, "", "CreateOnSearchMiss") ?? false;
         d.Backfill = p.Bool(root, "", "Backfill") ?? false;
+        ParseAlerts(p, p.Section(root, "Alerts", AlertSettings), d, host);
         CheckCombinations(p, root, d);
 
         if (p.Count > 0) throw new DefinitionException(definitionPath, p.List);
         return d;
+    }
+
+    private static void ParseAlerts(Problems p, IDictionary? alerts, SyncDefinition d, IDefinitionHost host)
+    {
+        if (alerts is null) return;
+        var a = d.Alerts;
+        var vault = p.String(alerts, "Alerts", "SecretVault");
+        var webhook = OneOf(p, alerts, "Alerts", host, vault, required: false, "the webhook URL",
+            ("WebhookEnvironmentVariable", SecretSource.EnvironmentVariable), ("WebhookAutomationVariable", SecretSource.AutomationVariable),
+            ("WebhookSecret", SecretSource.SecretManagement));
+        a.Webhook = webhook?.Secret;
+        var format = p.String(alerts, "Alerts", "Format");
+        if (format is not null)
+        {
+            if (Enum.TryParse<WebhookFormat>(format, ignoreCase: true, out var f) && Enum.IsDefined(typeof(WebhookFormat), f) && !int.TryParse(format, out _)) a.Format = f;
+            else p.Add("Alerts.Format", $"'{format}' is not a webhook format. Use Auto (the default: from the webhook's host), Teams, Slack or Json{Suggestion(format, Enum.GetNames(typeof(WebhookFormat)))}.");
+        }
+        var share = p.Share(alerts, "Alerts", "RejectedShare");
+        var onSuccess = p.Bool(alerts, "Alerts", "OnSuccess");
+        a.Policy = new AlertPolicy { RejectedShare = share ?? AlertPolicy.DefaultRejectedShare, OnSuccess = onSuccess ?? false };
+        a.EventLog = p.Bool(alerts, "Alerts", "EventLog") ?? a.EventLog;
+        if (a.Webhook is null && (format is not null || share is not null || onSuccess is not null))
+            p.Add("Alerts.WebhookEnvironmentVariable", "is missing: Alerts.Format, Alerts.RejectedShare and Alerts.OnSuccess describe webhook posts; name where the webhook's URL comes from (Alerts.WebhookEnvironmentVariable, Alerts.WebhookAutomationVariable or Alerts.WebhookSecret).");
     }
 
     private static void ParseTarget(Problems p, IDictionary? root, SyncDefinition d)
@@ -589,6 +617,16 @@ public static class SyncDefinitionParser
             var value = section[name];
             if (value is bool b) return b;
             Add(Full(sectionName, name), $"must be $true or $false, not {Describe(value)}.");
+            return null;
+        }
+
+        /// <summary>A share from 0 to 1 (0.05 is 5 %).</summary>
+        public double? Share(IDictionary? section, string sectionName, string name)
+        {
+            if (section is null || !section.Contains(name)) return null;
+            var value = section[name];
+            if (value is int or long or double or decimal or float && Convert.ToDouble(value, CultureInfo.InvariantCulture) is var share and >= 0 and <= 1) return share;
+            Add(Full(sectionName, name), $"must be a number from 0 to 1 (0.05 is 5 %), not {Describe(value)}.");
             return null;
         }
 
