@@ -54,6 +54,7 @@ public sealed class UpsertRun : IDisposable
     private long _row;
     private int _inFlight;
     private readonly IEngineLog? _log;
+    private readonly RateGate.Share _budget;
     private volatile string? _fatal;
     private volatile string? _fatalErrorId;
 
@@ -73,6 +74,7 @@ public sealed class UpsertRun : IDisposable
             _idleFlush = new Timer(_ => FlushIfIdle(), null, IdleFlush, IdleFlush);
         }
         _slots = new SemaphoreSlim(Math.Max(1, options.ThrottleLimit));
+        _budget = client.Gate.Hold(options.BudgetShare, options.MaxRequestsPerMinute);
         _seenKeys = new Dictionary<string, long>(options.Key.Comparer);
         _requestsAtStart = client.Requests;
         _rateLimitedAtStart = client.RateLimited;
@@ -256,6 +258,7 @@ public sealed class UpsertRun : IDisposable
         Summary.Retries = _client.Retries - _retriesAtStart;
         Summary.Cancelled = cancelled;
         Summary.Elapsed = _watch.Elapsed;
+        (Summary.RateLimit, Summary.RateBudget, Summary.RateUsed) = (_budget.Limit, _budget.Budget, _budget.PeakUsed);
         if (_state is not null)
         {
             if (_reportKeysLeft && !cancelled)
@@ -282,6 +285,7 @@ public sealed class UpsertRun : IDisposable
     public void Dispose()
     {
         _idleFlush?.Dispose();
+        _budget.Dispose();
         _writes.Dispose();
         _slots.Dispose();
         _resultSignal.Dispose();
