@@ -44,7 +44,7 @@ public class BudgetShareTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 40, RateWindowSeconds = 1, TimeProvider = clock.Silent });
         var log = new BudgetLog(clock);
         using var client = Client(server, clock, log);
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer)) { BudgetShare = 0.5 };
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { BudgetShare = 0.5 };
 
         var (summary, results) = await clock.RunAsync(Task.Run(() => RunAsync(client, options, Customers(60, "half-"))));
 
@@ -67,7 +67,7 @@ public class BudgetShareTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 40, RateWindowSeconds = 1, TimeProvider = clock.Silent });
         var log = new BudgetLog(clock);
         using var client = Client(server, clock, log);
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer)) { BudgetShare = 1, MaxRequestsPerMinute = 10 };
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { BudgetShare = 1, MaxRequestsPerMinute = 10 };
 
         var (summary, _) = await clock.RunAsync(Task.Run(() => RunAsync(client, options, Customers(20, "cap-"))));
 
@@ -86,12 +86,12 @@ public class BudgetShareTests
         using var wide = Client(server, clock, log);
         using var narrow = Client(server, clock, log);
         Assert.Same(wide.Gate, narrow.Gate);
-        var key = SyncKey.Parse("ExternalId", SyncTarget.Customer);
+        var key = RecordKey.Parse("ExternalId", KustomerObject.Customer);
 
         var both = Task.Run(async () =>
         {
-            var first = RunAsync(wide, new UpsertOptions(SyncTarget.Customer, key) { BudgetShare = 0.8 }, Customers(80, "wide-"));
-            var second = RunAsync(narrow, new UpsertOptions(SyncTarget.Customer, key) { BudgetShare = 0.25 }, Customers(20, "narrow-"));
+            var first = RunAsync(wide, new UpsertOptions(KustomerObject.Customer, key) { BudgetShare = 0.8 }, Customers(80, "wide-"));
+            var second = RunAsync(narrow, new UpsertOptions(KustomerObject.Customer, key) { BudgetShare = 0.25 }, Customers(20, "narrow-"));
             var narrowSummary = (await second).Summary;
             var narrowEnded = clock.GetUtcNow();
             return (Wide: (await first).Summary, Narrow: narrowSummary, NarrowEnded: narrowEnded);

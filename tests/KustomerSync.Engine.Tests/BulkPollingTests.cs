@@ -25,8 +25,8 @@ public class BulkPollingTests
 
     private static UpsertOptions Options(string obj)
     {
-        var target = SyncTarget.Parse(obj);
-        return new UpsertOptions(target, SyncKey.Parse("ExternalId", target));
+        var target = KustomerObject.Parse(obj);
+        return new UpsertOptions(target, RecordKey.Parse("ExternalId", target));
     }
 
     private static PlannedRecord Planned(int row, string key, JsonObject payload, string? knownId = null) =>
@@ -49,7 +49,7 @@ public class BulkPollingTests
         var clock = new BulkClock();
         var log = new RequestLog(clock);
         using var client = Client(server, log, clock);
-        var gateway = new BulkGateway(client, SyncTarget.Customer) { JobTimeout = TimeSpan.FromSeconds(30) };
+        var gateway = new BulkGateway(client, KustomerObject.Customer) { JobTimeout = TimeSpan.FromSeconds(30) };
 
         var result = await clock.RunAsync(gateway.RunAsync(create: true, Items(3), CancellationToken.None));
 
@@ -70,7 +70,7 @@ public class BulkPollingTests
         var clock = new BulkClock();
         var log = new RequestLog(clock);
         using var client = Client(server, log, clock);
-        var gateway = new BulkGateway(client, SyncTarget.Customer);
+        var gateway = new BulkGateway(client, KustomerObject.Customer);
 
         var result = await clock.RunAsync(gateway.RunAsync(create: true, Items(3), CancellationToken.None), () => JobsFinishedAsync(server));
 
@@ -88,7 +88,7 @@ public class BulkPollingTests
         var clock = new BulkClock();
         var log = new RequestLog(clock);
         using var client = Client(server, log, clock);
-        var gateway = new BulkGateway(client, SyncTarget.Customer);
+        var gateway = new BulkGateway(client, KustomerObject.Customer);
         var armed = false;
 
         // Before the first poll: every attempt the client makes at it (five) gets a 503.

@@ -20,7 +20,7 @@ public class BulkRunTests
         Enumerable.Range(1, count).Select(i => (new[] { "externalId", "name", "email", "tags" },
             new object?[] { $"b-{i}", $"Bulk {i}", $"b{i}@example.com", tags?.Invoke(i) ?? "synced" }));
 
-    private static UpsertOptions CustomerOptions() => new(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+    private static UpsertOptions CustomerOptions() => new(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
 
     /// <summary>An emulator and a client on one fake clock: job latency and the waits between polls take no real time.</summary>
     private sealed class Org : IAsyncDisposable
@@ -130,7 +130,7 @@ public class BulkRunTests
     {
         await using var org = await Org.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000, SearchRateLimit = 0 });
         var server = org.Server;
-        var options = new UpsertOptions(SyncTarget.Company, SyncKey.Parse("accountIdStr", SyncTarget.Company));
+        var options = new UpsertOptions(KustomerObject.Company, RecordKey.Parse("accountIdStr", KustomerObject.Company));
         var rows = Enumerable.Range(1, 60).Select(i => (new[] { "accountIdStr", "name" }, new object?[] { $"A-{i}", $"Company number {i}" }));
 
         var (first, _) = await org.RunAsync(options, rows);
@@ -171,8 +171,8 @@ public class BulkRunTests
     {
         await using var org = await Org.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000 });
         var server = org.Server;
-        var target = SyncTarget.Parse("kobject.order");
-        var options = new UpsertOptions(target, SyncKey.Parse("ExternalId", target));
+        var target = KustomerObject.Parse("kobject.order");
+        var options = new UpsertOptions(target, RecordKey.Parse("ExternalId", target));
         string Data(int kilobytes) => new JsonObject { ["blob"] = new string('d', kilobytes * 1024) }.ToJsonString();
         var rows = Enumerable.Range(1, 30).Select(i => (new[] { "externalId", "title", "data" },
             new object?[] { $"order-{i}", $"Order {i}", i == 1 ? Data(95) : i == 2 ? Data(120) : Data(1) }));
@@ -241,8 +241,8 @@ public class BulkRunTests
 
     private static UpsertOptions Options(string obj)
     {
-        var target = SyncTarget.Parse(obj);
-        return new UpsertOptions(target, SyncKey.Parse("ExternalId", target));
+        var target = KustomerObject.Parse(obj);
+        return new UpsertOptions(target, RecordKey.Parse("ExternalId", target));
     }
 
     [Theory]

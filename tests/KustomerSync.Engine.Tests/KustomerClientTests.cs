@@ -191,7 +191,7 @@ public class KustomerClientTests
         Assert.Equal("KustomerSync.MissingRole", error.ErrorId);
 
         // The paths that make do without metadata or the klass list treat it like a 403.
-        var schema = await SchemaCatalog.LoadAsync(client, SyncTarget.Customer, CancellationToken.None);
+        var schema = await SchemaCatalog.LoadAsync(client, KustomerObject.Customer, CancellationToken.None);
         Assert.False(schema.CustomAttributesKnown);
         var klasses = await Assert.ThrowsAsync<KustomerException>(() => KlassCatalog.ListAsync(client, null, CancellationToken.None));
         Assert.Equal("KustomerSync.MissingRole", klasses.ErrorId);
@@ -208,7 +208,7 @@ public class KustomerClientTests
         var error = await Assert.ThrowsAsync<KustomerApiException>(() =>
             client.SendAsync(HttpMethod.Get, "metadata/customer", null, RequestKind.Idempotent, CancellationToken.None));
         Assert.Equal("KustomerSync.AuthenticationFailed", error.ErrorId);
-        var load = await Assert.ThrowsAsync<KustomerApiException>(() => SchemaCatalog.LoadAsync(client, SyncTarget.Customer, CancellationToken.None));
+        var load = await Assert.ThrowsAsync<KustomerApiException>(() => SchemaCatalog.LoadAsync(client, KustomerObject.Customer, CancellationToken.None));
         Assert.Equal("KustomerSync.AuthenticationFailed", load.ErrorId);
     }
 

@@ -19,8 +19,8 @@ public class KustomerRulesTests
 {
     private static UpsertOptions Options(string obj, string key)
     {
-        var target = SyncTarget.Parse(obj);
-        return new UpsertOptions(target, SyncKey.Parse(key, target));
+        var target = KustomerObject.Parse(obj);
+        return new UpsertOptions(target, RecordKey.Parse(key, target));
     }
 
     private static async Task<string> CreateCompanyAsync(EmulatorServer server, string externalId)
@@ -169,7 +169,7 @@ public class KustomerRulesTests
         using var client = Client(server);
 
         // A klass without attribute metadata is checked against the klass list, which must see every status.
-        var attributes = await SchemaCatalog.ListAttributesAsync(client, SyncTarget.Parse("kobject.legacy"), false, null, CancellationToken.None);
+        var attributes = await SchemaCatalog.ListAttributesAsync(client, KustomerObject.Parse("kobject.legacy"), false, null, CancellationToken.None);
         Assert.Empty(attributes);
         var klasses = await KlassCatalog.ListAsync(client, null, CancellationToken.None);
         Assert.Equal("existing_only", klasses.Single(k => k.Name == "legacy").Status);
@@ -297,9 +297,9 @@ public class KustomerRulesTests
             await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, KeysPath = keys, MissingRoleStatus = 401 });
             using var client = Client(server, "reader");
 
-            var schema = await SchemaCatalog.LoadAsync(client, SyncTarget.Customer, CancellationToken.None);
+            var schema = await SchemaCatalog.LoadAsync(client, KustomerObject.Customer, CancellationToken.None);
             Assert.False(schema.CustomAttributesKnown);
-            var listing = await Assert.ThrowsAsync<KustomerException>(() => SchemaCatalog.ListAttributesAsync(client, SyncTarget.Customer, false, null, CancellationToken.None));
+            var listing = await Assert.ThrowsAsync<KustomerException>(() => SchemaCatalog.ListAttributesAsync(client, KustomerObject.Customer, false, null, CancellationToken.None));
             Assert.Equal("KustomerSync.MissingRole", listing.ErrorId);
             Assert.Contains("org.admin.metadata.read", listing.Message);
 

@@ -1,10 +1,11 @@
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Kustomer;
 
 namespace KustomerSync.Engine.Tests;
 
 public class MappingTests
 {
-    private static readonly ObjectSchema CustomerSchema = new(SyncTarget.Customer, new[]
+    private static readonly ObjectSchema CustomerSchema = new(KustomerObject.Customer, new[]
     {
         new FieldSpec("custom.tierStr", FieldType.String, 1024),
         new FieldSpec("custom.lifetimeValueNum", FieldType.Number),
@@ -17,7 +18,7 @@ public class MappingTests
     [Fact]
     public void Columns_named_like_fields_or_custom_attributes_map_automatically()
     {
-        var mapper = new RecordMapper(CustomerSchema, SyncKey.Parse("ExternalId", SyncTarget.Customer), Array.Empty<MappingRule>(), skipNull: false);
+        var mapper = new RecordMapper(CustomerSchema, RecordKey.Parse("ExternalId", KustomerObject.Customer), Array.Empty<MappingRule>(), skipNull: false);
         var outcome = mapper.Map(Row(1, ("externalId", 42L), ("name", "Ada"), ("email", "ada@example.com"), ("tierStr", "gold"),
             ("LifetimeValueNum", "12.5"), ("shoeSize", 9L)));
         Assert.True(outcome.IsValid, outcome.Error);
@@ -35,7 +36,7 @@ public class MappingTests
             new MappingRule("name", "full_name"),
             new MappingRule("externalId", r => "crm-" + r["id"], "computed"),
         };
-        var mapper = new RecordMapper(CustomerSchema, SyncKey.Parse("ExternalId", SyncTarget.Customer), rules, skipNull: false);
+        var mapper = new RecordMapper(CustomerSchema, RecordKey.Parse("ExternalId", KustomerObject.Customer), rules, skipNull: false);
         var outcome = mapper.Map(Row(7, ("id", 7L), ("full_name", "Grace Hopper"), ("name", "ignored because name is mapped")));
         Assert.True(outcome.IsValid, outcome.Error);
         Assert.Equal("crm-7", outcome.Record!.Key);
@@ -45,7 +46,7 @@ public class MappingTests
     [Fact]
     public void An_unknown_mapping_target_stops_the_run_with_suggestions()
     {
-        var error = Assert.Throws<MappingException>(() => new RecordMapper(CustomerSchema, SyncKey.Parse("ExternalId", SyncTarget.Customer),
+        var error = Assert.Throws<MappingException>(() => new RecordMapper(CustomerSchema, RecordKey.Parse("ExternalId", KustomerObject.Customer),
             new[] { new MappingRule("custom.tierString", "plan") }, skipNull: false));
         Assert.Contains("'custom.tierStr'", error.Message);
     }
@@ -53,7 +54,7 @@ public class MappingTests
     [Fact]
     public void Nulls_clear_fields_unless_skipped()
     {
-        var key = SyncKey.Parse("ExternalId", SyncTarget.Customer);
+        var key = RecordKey.Parse("ExternalId", KustomerObject.Customer);
         var clearing = new RecordMapper(CustomerSchema, key, Array.Empty<MappingRule>(), skipNull: false).Map(Row(1, ("externalId", "a"), ("tierStr", null)));
         Assert.Equal("{\"externalId\":\"a\",\"custom\":{\"tierStr\":null}}", clearing.Record!.Payload.ToJsonString());
         var skipping = new RecordMapper(CustomerSchema, key, Array.Empty<MappingRule>(), skipNull: true).Map(Row(1, ("externalId", "a"), ("tierStr", null)));
@@ -63,7 +64,7 @@ public class MappingTests
     [Fact]
     public void Invalid_rows_name_the_row_key_and_column()
     {
-        var mapper = new RecordMapper(CustomerSchema, SyncKey.Parse("ExternalId", SyncTarget.Customer),
+        var mapper = new RecordMapper(CustomerSchema, RecordKey.Parse("ExternalId", KustomerObject.Customer),
             new[] { new MappingRule("custom.lifetimeValueNum", "ltv") }, skipNull: false);
         var outcome = mapper.Map(Row(3, ("externalId", "c-3"), ("ltv", "a lot")));
         Assert.False(outcome.IsValid);
@@ -79,11 +80,11 @@ public class MappingTests
     [Fact]
     public void Custom_attribute_keys_and_email_keys_are_parsed_per_object()
     {
-        Assert.Equal("custom.crmAccountIdStr", SyncKey.Parse("crmAccountIdStr", SyncTarget.Customer).FieldPath);
-        Assert.Equal(SyncKeyKind.Email, SyncKey.Parse("email", SyncTarget.Customer).Kind);
-        Assert.Throws<ArgumentException>(() => SyncKey.Parse("Email", SyncTarget.Company));
-        Assert.Throws<ArgumentException>(() => SyncKey.Parse("tierStr", SyncTarget.Parse("kobject.order")));
-        Assert.Equal("klasses/order", SyncTarget.Parse("KObject.order").CollectionPath);
-        Assert.Throws<ArgumentException>(() => SyncTarget.Parse("Conversation"));
+        Assert.Equal("custom.crmAccountIdStr", RecordKey.Parse("crmAccountIdStr", KustomerObject.Customer).FieldPath);
+        Assert.Equal(RecordKeyKind.Email, RecordKey.Parse("email", KustomerObject.Customer).Kind);
+        Assert.Throws<ArgumentException>(() => RecordKey.Parse("Email", KustomerObject.Company));
+        Assert.Throws<ArgumentException>(() => RecordKey.Parse("tierStr", KustomerObject.Parse("kobject.order")));
+        Assert.Equal("klasses/order", KustomerObject.Parse("KObject.order").CollectionPath);
+        Assert.Throws<ArgumentException>(() => KustomerObject.Parse("Conversation"));
     }
 }

@@ -14,8 +14,8 @@ public class ObjectsAndKeysTests
 {
     private static UpsertOptions Options(string obj, string key)
     {
-        var target = SyncTarget.Parse(obj);
-        return new UpsertOptions(target, SyncKey.Parse(key, target));
+        var target = KustomerObject.Parse(obj);
+        return new UpsertOptions(target, RecordKey.Parse(key, target));
     }
 
     [Fact]

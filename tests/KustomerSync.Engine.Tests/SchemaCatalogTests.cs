@@ -19,7 +19,7 @@ public class SchemaCatalogTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
 
-        var attributes = await SchemaCatalog.ListAttributesAsync(client, SyncTarget.Customer, includeStandard: false, "emu", CancellationToken.None);
+        var attributes = await SchemaCatalog.ListAttributesAsync(client, KustomerObject.Customer, includeStandard: false, "emu", CancellationToken.None);
 
         Assert.All(attributes, a => Assert.True(a.IsCustom));
         Assert.All(attributes, a => Assert.Equal("custom." + a.Name, a.Path));
@@ -47,9 +47,9 @@ public class SchemaCatalogTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
 
-        var attributes = await SchemaCatalog.ListAttributesAsync(client, SyncTarget.Company, includeStandard: true, null, CancellationToken.None);
+        var attributes = await SchemaCatalog.ListAttributesAsync(client, KustomerObject.Company, includeStandard: true, null, CancellationToken.None);
 
-        var standard = StandardFields.For(SyncTarget.Company);
+        var standard = StandardFields.For(KustomerObject.Company);
         Assert.Equal(standard.Select(f => f.Path), attributes.Take(standard.Count).Select(a => a.Path));
         Assert.All(attributes.Take(standard.Count), a => Assert.False(a.IsCustom));
         Assert.All(attributes.Take(standard.Count), a => Assert.Null(a.Suffix));
@@ -57,7 +57,7 @@ public class SchemaCatalogTests
         Assert.Equal(256, attributes.Single(a => a.Name == "externalId").MaxLength);
         Assert.Contains(attributes.Skip(standard.Count), a => a.Name == "employeeBandStr" && a.Enumeration.Contains("1000+"));
         // Every attribute listed is a field the mapper finds under the same path.
-        var schema = await SchemaCatalog.LoadAsync(client, SyncTarget.Company, CancellationToken.None);
+        var schema = await SchemaCatalog.LoadAsync(client, KustomerObject.Company, CancellationToken.None);
         Assert.All(attributes, a => Assert.NotNull(schema.Find(a.Path)));
     }
 
@@ -67,11 +67,11 @@ public class SchemaCatalogTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
 
-        var order = await SchemaCatalog.ListAttributesAsync(client, SyncTarget.Parse("kobject.order"), false, null, CancellationToken.None);
+        var order = await SchemaCatalog.ListAttributesAsync(client, KustomerObject.Parse("kobject.order"), false, null, CancellationToken.None);
         Assert.Contains(order, a => a.Name == "totalNum" && a.Type == "Number" && a.Object == "kobject.order" && a.DisplayName == "Total");
 
         var error = await Assert.ThrowsAsync<KustomerException>(() =>
-            SchemaCatalog.ListAttributesAsync(client, SyncTarget.Parse("kobject.nosuchklass"), false, null, CancellationToken.None));
+            SchemaCatalog.ListAttributesAsync(client, KustomerObject.Parse("kobject.nosuchklass"), false, null, CancellationToken.None));
         Assert.Equal("KustomerSync.UnknownKlass", error.ErrorId);
         Assert.Contains("nosuchklass", error.Message);
     }
@@ -84,9 +84,9 @@ public class SchemaCatalogTests
             (await admin.PostAsJsonAsync("v1/klasses", new { name = "ticket", displayName = "Ticket" })).EnsureSuccessStatusCode();
         using var client = Client(server);
 
-        var attributes = await SchemaCatalog.ListAttributesAsync(client, SyncTarget.Parse("kobject.ticket"), false, null, CancellationToken.None);
+        var attributes = await SchemaCatalog.ListAttributesAsync(client, KustomerObject.Parse("kobject.ticket"), false, null, CancellationToken.None);
         Assert.Empty(attributes);
-        var withStandard = await SchemaCatalog.ListAttributesAsync(client, SyncTarget.Parse("kobject.ticket"), true, null, CancellationToken.None);
+        var withStandard = await SchemaCatalog.ListAttributesAsync(client, KustomerObject.Parse("kobject.ticket"), true, null, CancellationToken.None);
         Assert.Contains(withStandard, a => a.Name == "title");
     }
 
@@ -132,7 +132,7 @@ public class SchemaCatalogTests
             using var client = Client(server, "writer-only");
 
             var metadata = await Assert.ThrowsAsync<KustomerException>(() =>
-                SchemaCatalog.ListAttributesAsync(client, SyncTarget.Customer, false, null, CancellationToken.None));
+                SchemaCatalog.ListAttributesAsync(client, KustomerObject.Customer, false, null, CancellationToken.None));
             Assert.Equal("KustomerSync.MissingRole", metadata.ErrorId);
             Assert.Contains("org.admin.metadata.read", metadata.Message);
             Assert.Contains("403", metadata.Message);
@@ -142,7 +142,7 @@ public class SchemaCatalogTests
             Assert.Contains("org.admin.klass.read", klasses.Message);
 
             // The mapper's own load still works without the role: types then come from suffixes.
-            var schema = await SchemaCatalog.LoadAsync(client, SyncTarget.Customer, CancellationToken.None);
+            var schema = await SchemaCatalog.LoadAsync(client, KustomerObject.Customer, CancellationToken.None);
             Assert.False(schema.CustomAttributesKnown);
         }
         finally

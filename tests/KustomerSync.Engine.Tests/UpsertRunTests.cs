@@ -22,7 +22,7 @@ public class UpsertRunTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
 
         var (first, results) = await RunAsync(client, options, Customers(50));
         Assert.Equal(50, first.Created);
@@ -42,7 +42,7 @@ public class UpsertRunTests
             RateLimit = 0, Fault5xxRate = 0.15, FaultLostCreateRate = 0.3, Seed = 42,
         });
         using var client = Client(server);
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer)) { ThrottleLimit = 8, MaxCreateAttempts = 8 };
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { ThrottleLimit = 8, MaxCreateAttempts = 8 };
 
         var (summary, results) = await RunAsync(client, options, Customers(200));
 
@@ -69,7 +69,7 @@ public class UpsertRunTests
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 40, RateWindowSeconds = 1, TimeProvider = clock.Silent });
         using var client = new KustomerClient(server.BaseUri, SecretText.Protect(EmulatorServer.DefaultKey),
             new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50), Time = clock });
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
 
         var (summary, results) = await clock.RunAsync(Task.Run(() => RunAsync(client, options, Customers(60, "rl-"))));
 
@@ -84,10 +84,10 @@ public class UpsertRunTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
-        var key = SyncKey.Parse("Email", SyncTarget.Customer);
-        await RunAsync(client, new UpsertOptions(SyncTarget.Customer, key), Customers(3));
+        var key = RecordKey.Parse("Email", KustomerObject.Customer);
+        await RunAsync(client, new UpsertOptions(KustomerObject.Customer, key), Customers(3));
 
-        var (plan, results) = await RunAsync(client, new UpsertOptions(SyncTarget.Customer, key) { WhatIf = true }, Customers(5));
+        var (plan, results) = await RunAsync(client, new UpsertOptions(KustomerObject.Customer, key) { WhatIf = true }, Customers(5));
 
         Assert.Equal(3, plan.WouldUpdate);
         Assert.Equal(2, plan.WouldCreate);
@@ -100,7 +100,7 @@ public class UpsertRunTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
         string[] names = { "externalId", "name" };
         var path = Path.Combine(Path.GetTempPath(), $"whatif-{Guid.NewGuid():N}.db");
         try
@@ -139,7 +139,7 @@ public class UpsertRunTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("Email", SyncTarget.Customer));
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("Email", KustomerObject.Customer));
         string[] names = { "email", "name" };
 
         var (summary, results) = await RunAsync(client, options, new[]
@@ -163,7 +163,7 @@ public class UpsertRunTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
         string[] names = { "externalId", "email" };
         var (_, first) = await RunAsync(client, options, new[] { (names, new object?[] { "owner", "shared@example.com" }) });
 
@@ -180,7 +180,7 @@ public class UpsertRunTests
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server, "not-a-key");
-        var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer));
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
 
         var error = await Assert.ThrowsAsync<KustomerApiException>(() => RunAsync(client, options, Customers(3)));
         Assert.Equal(HttpStatusCode.Unauthorized, error.Status);

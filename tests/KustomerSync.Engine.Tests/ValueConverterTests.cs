@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Kustomer;
 
 namespace KustomerSync.Engine.Tests;
 

@@ -61,7 +61,7 @@ if (mode == "raw")
 else
 {
     using var client = new KustomerClient(baseUri, SecretText.Protect(key));
-    var options = new UpsertOptions(SyncTarget.Customer, SyncKey.Parse("ExternalId", SyncTarget.Customer)) { ThrottleLimit = workers };
+    var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { ThrottleLimit = workers };
     var names = new[] { "externalId", "name", "email", "tierStr", "lifetimeValueNum" };
     var input = Enumerable.Range(1, rows).Select(i => new object?[] { $"{prefixBase}-{i}", $"Customer {i} v{version}", $"{prefixBase}-{i}@example.com", tiers[(i + version) % 3], (long)(i * 10 + version) }).ToList();
     watch.Restart();

@@ -51,10 +51,10 @@ public sealed class GetKustomerSchemaCommand : KustomerCmdlet
             return;
         }
 
-        SyncTarget target;
+        KustomerObject target;
         try
         {
-            target = SyncTarget.Parse(Object);
+            target = KustomerObject.Parse(Object);
         }
         catch (ArgumentException ex)
         {

@@ -3,7 +3,7 @@ using System.Collections.Specialized;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Security;
-using KustomerSync.Engine.Definitions;
+using KustomerSync.Engine.Runs.Definitions;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sync;
 

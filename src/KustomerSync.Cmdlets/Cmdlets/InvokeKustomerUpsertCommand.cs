@@ -110,8 +110,8 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         UpsertOptions options;
         try
         {
-            var target = SyncTarget.Parse(Object);
-            options = new UpsertOptions(target, Engine.Sync.SyncKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk, CreateOnSearchMiss = CreateOnSearchMiss, Backfill = Backfill };
+            var target = KustomerObject.Parse(Object);
+            options = new UpsertOptions(target, RecordKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk, CreateOnSearchMiss = CreateOnSearchMiss, Backfill = Backfill };
             options.BudgetShare = BudgetShare;
             options.MaxRequestsPerMinute = MaxRequestsPerMinute > 0 ? MaxRequestsPerMinute : null;
         }

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Runtime.CompilerServices;
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Kustomer;
 
 namespace KustomerSync.Cmdlets.Completion;
 

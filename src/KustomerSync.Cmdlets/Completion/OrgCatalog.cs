@@ -76,7 +76,7 @@ internal static class OrgCatalog
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static IReadOnlyList<FieldItem> FieldsCore(string? destinationName, string objectName)
     {
-        var target = SyncTarget.Parse(objectName);
+        var target = KustomerObject.Parse(objectName);
         var standard = StandardFields.For(target).Select(f => new FieldItem(f.Path, false, f.Type.ToString(), f.DisplayName)).ToList();
         if (DestinationRegistry.Current.Find(destinationName) is not { } found) return standard;
         var (destination, client) = found;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -86,9 +85,9 @@ public sealed class BulkGateway
     public static readonly TimeSpan MaxPollInterval = TimeSpan.FromSeconds(8);
 
     private readonly KustomerClient _client;
-    private readonly SyncTarget _target;
+    private readonly KustomerObject _target;
 
-    public BulkGateway(KustomerClient client, SyncTarget target)
+    public BulkGateway(KustomerClient client, KustomerObject target)
     {
         _client = client;
         _target = target;
@@ -100,7 +99,7 @@ public sealed class BulkGateway
     /// _clientRef is documented for customer bulk create and update and company bulk create only (§9); elsewhere the
     /// server may reject it or ignore it.
     /// </summary>
-    public bool TakesClientRef(bool create) => _target.Kind == "customer" || _target.Kind == "company" && create;
+    public bool TakesClientRef(bool create) => _target.Kind == ObjectKind.Customer || _target.Kind == ObjectKind.Company && create;
 
     /// <summary>The item's share of a request body: its serialized bytes plus the separating comma.</summary>
     public static int SizeOf(JsonNode item) => JsonSerializer.SerializeToUtf8Bytes(item).Length + 1;

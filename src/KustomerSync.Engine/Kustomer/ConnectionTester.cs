@@ -23,7 +23,7 @@ public static class ConnectionTester
         var attributes = response.DataAttributes;
         result.TokenName = attributes?["name"]?.ToString();
         result.Roles = KustomerRoles.FromToken(attributes);
-        result.Objects = new[] { "customer", "company", "kobject" }.Select(o => KustomerRoles.AccessTo(o, result.Roles)).ToArray();
+        result.Objects = Enum.GetValues(typeof(ObjectKind)).Cast<ObjectKind>().Select(kind => KustomerRoles.AccessTo(kind, result.Roles)).ToArray();
         result.CanUseBulk = KustomerRoles.HoldsAny(result.Roles, KustomerRoles.BulkRead);
         result.RateLimit = client.Gate.Limit;
         result.RateLimitRemaining = client.Gate.Remaining;

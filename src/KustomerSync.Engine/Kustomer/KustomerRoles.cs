@@ -25,24 +25,24 @@ public static class KustomerRoles
     /// <summary>Following a bulk job (GET /v1/bulk/{id}); Census's eight roles hold none of these.</summary>
     public static readonly string[] BulkRead = { "org.permission.bulk", "org.permission.bulk.read", "org.user.bulk.read" };
 
-    public static string[] Read(string objectName) => objectName switch
+    public static string[] Read(ObjectKind kind) => kind switch
     {
-        "customer" => new[] { "org.permission.customer.read", "org.user.customer.read", "org.permission.customer" },
-        "company" => new[] { "org.permission.company.read", "org.user.company.read", "org.permission.company" },
+        ObjectKind.Customer => new[] { "org.permission.customer.read", "org.user.customer.read", "org.permission.customer" },
+        ObjectKind.Company => new[] { "org.permission.company.read", "org.user.company.read", "org.permission.company" },
         _ => new[] { "org.permission.kobject.read", "org.user.kobject.read", "org.permission.kobject" },
     };
 
-    public static string[] Create(string objectName) => objectName switch
+    public static string[] Create(ObjectKind kind) => kind switch
     {
-        "customer" => new[] { "org.permission.customer.create", "org.user.customer.write", "org.permission.customer" },
-        "company" => new[] { "org.permission.company.create", "org.user.company.write", "org.permission.company" },
+        ObjectKind.Customer => new[] { "org.permission.customer.create", "org.user.customer.write", "org.permission.customer" },
+        ObjectKind.Company => new[] { "org.permission.company.create", "org.user.company.write", "org.permission.company" },
         _ => new[] { "org.permission.kobject.create", "org.user.kobject.write", "org.permission.kobject" },
     };
 
-    public static string[] Update(string objectName) => objectName switch
+    public static string[] Update(ObjectKind kind) => kind switch
     {
-        "customer" => new[] { "org.permission.customer.update", "org.user.customer.write", "org.permission.customer" },
-        "company" => new[] { "org.permission.company.update", "org.user.company.write", "org.permission.company" },
+        ObjectKind.Customer => new[] { "org.permission.customer.update", "org.user.customer.write", "org.permission.customer" },
+        ObjectKind.Company => new[] { "org.permission.company.update", "org.user.company.write", "org.permission.company" },
         _ => new[] { "org.permission.kobject.update", "org.user.kobject.write", "org.permission.kobject" },
     };
 
@@ -57,22 +57,22 @@ public static class KustomerRoles
     }
 
     /// <summary>What a key can do with one object; for each action it lacks, the first (preferred) role to add.</summary>
-    public static ObjectAccess AccessTo(string objectName, IReadOnlyCollection<string> held)
+    public static ObjectAccess AccessTo(ObjectKind kind, IReadOnlyCollection<string> held)
     {
-        var read = HoldsAny(held, Read(objectName));
-        var create = HoldsAny(held, Create(objectName));
-        var update = HoldsAny(held, Update(objectName));
+        var read = HoldsAny(held, Read(kind));
+        var create = HoldsAny(held, Create(kind));
+        var update = HoldsAny(held, Update(kind));
         var missing = new List<string>();
-        if (!read) missing.Add(Read(objectName)[0]);
-        if (!create) missing.Add(Create(objectName)[0]);
-        if (!update) missing.Add(Update(objectName)[0]);
-        return new ObjectAccess { Object = DisplayName(objectName), CanRead = read, CanCreate = create, CanUpdate = update, MissingRoles = missing.ToArray() };
+        if (!read) missing.Add(Read(kind)[0]);
+        if (!create) missing.Add(Create(kind)[0]);
+        if (!update) missing.Add(Update(kind)[0]);
+        return new ObjectAccess { Object = DisplayName(kind), CanRead = read, CanCreate = create, CanUpdate = update, MissingRoles = missing.ToArray() };
     }
 
-    private static string DisplayName(string objectName) => objectName switch
+    private static string DisplayName(ObjectKind kind) => kind switch
     {
-        "customer" => "Customer",
-        "company" => "Company",
-        _ => objectName,
+        ObjectKind.Customer => "Customer",
+        ObjectKind.Company => "Company",
+        _ => "kobject",
     };
 }

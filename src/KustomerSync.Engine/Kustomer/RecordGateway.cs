@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -9,16 +8,16 @@ namespace KustomerSync.Engine.Kustomer;
 public sealed class RecordGateway
 {
     private readonly KustomerClient _client;
-    private readonly SyncTarget _target;
-    private readonly SyncKey _key;
+    private readonly KustomerObject _target;
+    private readonly RecordKey _key;
     private readonly SearchLookup? _search;
 
-    public RecordGateway(KustomerClient client, SyncTarget target, SyncKey key)
+    public RecordGateway(KustomerClient client, KustomerObject target, RecordKey key)
     {
         _client = client;
         _target = target;
         _key = key;
-        if (key.Kind == SyncKeyKind.CustomAttribute) _search = new SearchLookup(client, target, key.Attribute!);
+        if (key.Kind == RecordKeyKind.CustomAttribute) _search = new SearchLookup(client, target, key.Attribute!);
     }
 
     /// <summary>The record holding this key, or null when there is none that the lookup can see (see <see cref="MissIsProofAsync"/>).</summary>
@@ -27,16 +26,16 @@ public sealed class RecordGateway
         var escaped = Uri.EscapeDataString(key);
         switch (_key.Kind)
         {
-            case SyncKeyKind.ExternalId when _target.Kind == "company":
+            case RecordKeyKind.ExternalId when _target.Kind == ObjectKind.Company:
             {
                 var list = await _client.SendAsync(HttpMethod.Get, "companies?externalId=" + escaped, null, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
                 return FoundRecord.FromResource(list.DataList.OfType<JsonObject>()
                     .FirstOrDefault(c => string.Equals(c["attributes"]?["externalId"]?.ToString(), key, StringComparison.Ordinal)));
             }
-            case SyncKeyKind.ExternalId:
-            case SyncKeyKind.Email:
+            case RecordKeyKind.ExternalId:
+            case RecordKeyKind.Email:
             {
-                var segment = _key.Kind == SyncKeyKind.Email ? "email=" : "externalId=";
+                var segment = _key.Kind == RecordKeyKind.Email ? "email=" : "externalId=";
                 var found = await _client.SendAsync(HttpMethod.Get, $"{_target.CollectionPath}/{segment}{escaped}", null, RequestKind.Idempotent,
                     cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
                 return found.IsNotFound ? null : FoundRecord.FromResource(found.Body?["data"])
@@ -98,7 +97,7 @@ public sealed class RecordGateway
     {
         var body = await UpdateBodyAsync(current, payload, cancellationToken).ConfigureAwait(false);
         // Customers take PATCH; companies and KObjects only have PUT, which merges like PATCH without replace=true.
-        var method = _target.Kind == "customer" ? new HttpMethod("PATCH") : HttpMethod.Put;
+        var method = _target.Kind == ObjectKind.Customer ? new HttpMethod("PATCH") : HttpMethod.Put;
         await _client.SendAsync(method, $"{_target.CollectionPath}/{Uri.EscapeDataString(current.Id)}", body, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
     }
 
@@ -115,14 +114,14 @@ public sealed class RecordGateway
     }
 
     /// <summary>True when an update of this payload must carry the customer's current company (the mapping names none).</summary>
-    public static bool NeedsCompanyLink(SyncTarget target, JsonObject payload) => target.Kind == "customer" && !payload.ContainsKey("company");
+    public static bool NeedsCompanyLink(KustomerObject target, JsonObject payload) => target.Kind == ObjectKind.Customer && !payload.ContainsKey("company");
 
     /// <summary>
     /// The update body: only what the object's update schema accepts, and the customer's current company when the payload
     /// names none, since Kustomer unlinks a customer's company when an update omits it (§4.2).
     /// </summary>
     /// <exception cref="ArgumentException">The link is needed and <paramref name="current"/> does not know it.</exception>
-    public static JsonObject UpdateBody(SyncTarget target, JsonObject payload, FoundRecord current)
+    public static JsonObject UpdateBody(KustomerObject target, JsonObject payload, FoundRecord current)
     {
         var body = UpdatableBody(target, payload, forUpdate: true);
         if (!NeedsCompanyLink(target, payload) || current.CompanyId is null && current.CompanyKnown) return body;
@@ -137,11 +136,11 @@ public sealed class RecordGateway
     /// The body the object's schema accepts. Updates drop what only a create takes: a KObject's owner (customer, company)
     /// and a company's createdAt and importedAt (PUT /v1/companies rejects both, §5).
     /// </summary>
-    public static JsonObject UpdatableBody(SyncTarget target, JsonObject payload, bool forUpdate)
+    public static JsonObject UpdatableBody(KustomerObject target, JsonObject payload, bool forUpdate)
     {
         var createOnly = !forUpdate ? Array.Empty<string>()
-            : target.Kind == "kobject" ? new[] { "customer", "company" }
-            : target.Kind == "company" ? new[] { "createdAt", "importedAt" }
+            : target.Kind == ObjectKind.KObject ? new[] { "customer", "company" }
+            : target.Kind == ObjectKind.Company ? new[] { "createdAt", "importedAt" }
             : Array.Empty<string>();
         if (!createOnly.Any(payload.ContainsKey)) return payload;
         var body = (JsonObject)payload.DeepClone();
@@ -168,12 +167,12 @@ public sealed class RecordGateway
         var (keyName, value) = parts switch
         {
             ["externalId"] => ("ExternalId", payload["externalId"]),
-            ["emails", var index, "email"] when _target.Kind == "customer" && int.TryParse(index, out var i) && payload["emails"] is JsonArray emails && i < emails.Count
+            ["emails", var index, "email"] when _target.Kind == ObjectKind.Customer && int.TryParse(index, out var i) && payload["emails"] is JsonArray emails && i < emails.Count
                 => ("Email", emails[i]?["email"]),
             _ => ((string?)null, (JsonNode?)null),
         };
         if (keyName is null || value is not JsonValue text || !text.TryGetValue<string>(out var held)) return null;
-        var holder = await new RecordGateway(_client, _target, SyncKey.Parse(keyName, _target)).FindAsync(held, cancellationToken).ConfigureAwait(false);
+        var holder = await new RecordGateway(_client, _target, RecordKey.Parse(keyName, _target)).FindAsync(held, cancellationToken).ConfigureAwait(false);
         return holder?.Id;
     }
 

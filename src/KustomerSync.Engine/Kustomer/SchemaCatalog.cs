@@ -1,13 +1,12 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Engine.Kustomer;
 
 /// <summary>Reads an org's custom attributes (GET /v1/metadata/{resource}) and builds the object's schema.</summary>
 public static class SchemaCatalog
 {
-    public static async Task<ObjectSchema> LoadAsync(KustomerClient client, SyncTarget target, CancellationToken cancellationToken)
+    public static async Task<ObjectSchema> LoadAsync(KustomerClient client, KustomerObject target, CancellationToken cancellationToken)
     {
         KustomerResponse response;
         try
@@ -23,7 +22,7 @@ public static class SchemaCatalog
         }
         if (response.IsNotFound)
         {
-            if (target.Kind == "kobject")
+            if (target.Kind == ObjectKind.KObject)
                 throw new KustomerException("KustomerSync.UnknownKlass", $"Kustomer has no klass named '{target.Klass}'. Get-KustomerSchema -Klasses lists the klasses of the org.");
             return new ObjectSchema(target, Array.Empty<FieldSpec>(), customAttributesKnown: true);
         }
@@ -36,7 +35,7 @@ public static class SchemaCatalog
     /// Unlike <see cref="LoadAsync"/>, a key without a metadata role is an error here (there is nothing to list).
     /// </summary>
     /// <exception cref="KustomerException">KustomerSync.MissingRole (403, or 401 from a good key), KustomerSync.UnknownKlass (no such klass).</exception>
-    public static async Task<IReadOnlyList<KustomerAttribute>> ListAttributesAsync(KustomerClient client, SyncTarget target, bool includeStandard,
+    public static async Task<IReadOnlyList<KustomerAttribute>> ListAttributesAsync(KustomerClient client, KustomerObject target, bool includeStandard,
         string? destinationName, CancellationToken cancellationToken)
     {
         KustomerResponse response;
@@ -51,7 +50,7 @@ public static class SchemaCatalog
             throw KlassCatalog.MissingRole($"read the custom attributes of {target.DisplayName} (GET /v1/metadata/{target.MetadataResource})", KustomerRoles.MetadataRead, ex);
         }
         var properties = response.IsNotFound ? null : response.DataAttributes?["properties"] as JsonObject;
-        if (target.Kind == "kobject" && (response.IsNotFound || properties is null || properties.Count == 0) &&
+        if (target.Kind == ObjectKind.KObject && (response.IsNotFound || properties is null || properties.Count == 0) &&
             !await KlassExistsAsync(client, target, response.IsNotFound, cancellationToken).ConfigureAwait(false))
             throw new KustomerException("KustomerSync.UnknownKlass", $"Kustomer has no klass named '{target.Klass}'. Get-KustomerSchema -Klasses lists the klasses of the org.");
 
@@ -84,7 +83,7 @@ public static class SchemaCatalog
     }
 
     /// <summary>A 404 on a kobject's metadata means no such klass; an empty answer is checked against the klass list when the key may read it.</summary>
-    private static async Task<bool> KlassExistsAsync(KustomerClient client, SyncTarget target, bool metadataNotFound, CancellationToken cancellationToken)
+    private static async Task<bool> KlassExistsAsync(KustomerClient client, KustomerObject target, bool metadataNotFound, CancellationToken cancellationToken)
     {
         if (metadataNotFound) return false;
         try

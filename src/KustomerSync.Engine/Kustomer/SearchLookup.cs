@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -15,13 +14,13 @@ public sealed class SearchLookup
     private const int MaxCriteria = 20;
     private static readonly TimeSpan GatherWindow = TimeSpan.FromMilliseconds(20);
     private readonly KustomerClient _client;
-    private readonly SyncTarget _target;
+    private readonly KustomerObject _target;
     private readonly string _attribute;
     private readonly object _sync = new();
     private List<(string Key, TaskCompletionSource<IReadOnlyList<FoundRecord>> Answer)> _pending = new();
     private Task<bool>? _dormant;
 
-    public SearchLookup(KustomerClient client, SyncTarget target, string attribute)
+    public SearchLookup(KustomerClient client, KustomerObject target, string attribute)
     {
         _client = client;
         _target = target;

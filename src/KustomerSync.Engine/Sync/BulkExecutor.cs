@@ -36,7 +36,7 @@ public sealed class BulkExecutor
         _bulk = bulk;
         _single = single;
         _options = options;
-        _keyIsUnique = options.Target.Kind == "customer" && options.Key.Kind is SyncKeyKind.ExternalId or SyncKeyKind.Email;
+        _keyIsUnique = options.Target.Kind == ObjectKind.Customer && options.Key.Kind is RecordKeyKind.ExternalId or RecordKeyKind.Email;
         _createFirst = _keyIsUnique && options.Behavior != SyncBehavior.UpdateOnly;
     }
 

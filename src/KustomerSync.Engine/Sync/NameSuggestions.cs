@@ -1,3 +1,5 @@
+using KustomerSync.Engine.Kustomer;
+
 namespace KustomerSync.Engine.Sync;
 
 /// <summary>The closest names to one that matched nothing, for "did you mean" hints.</summary>

@@ -1,120 +1,7 @@
 using System.Text.Json.Nodes;
+using KustomerSync.Engine.Kustomer;
 
 namespace KustomerSync.Engine.Sync;
-
-/// <summary>One input row as the engine sees it: column names and values, plus the original object for results.</summary>
-public sealed class InputRecord
-{
-    public InputRecord(long row, string[] names, object?[] values, object? source)
-    {
-        Row = row;
-        Names = names;
-        Values = values;
-        Source = source;
-    }
-
-    public long Row { get; }
-    public string[] Names { get; }
-    public object?[] Values { get; }
-    public object? Source { get; }
-
-    public object? this[string name]
-    {
-        get
-        {
-            for (var i = 0; i < Names.Length; i++)
-                if (string.Equals(Names[i], name, StringComparison.OrdinalIgnoreCase)) return Values[i];
-            return null;
-        }
-    }
-}
-
-/// <summary>An explicit mapping: a Kustomer field filled from a column, or computed from the row.</summary>
-public sealed class MappingRule
-{
-    public MappingRule(string target, string column)
-    {
-        Target = target;
-        Column = column;
-    }
-
-    public MappingRule(string target, Func<InputRecord, object?> compute, string description)
-    {
-        Target = target;
-        Compute = compute;
-        Column = description;
-    }
-
-    public string Target { get; }
-    /// <summary>The source column, or for a computed value a short description of it.</summary>
-    public string Column { get; }
-    public Func<InputRecord, object?>? Compute { get; }
-}
-
-/// <summary>A mapping that cannot work at all (an unknown field); stops the run before any request.</summary>
-public sealed class MappingException : Exception
-{
-    public MappingException(string message) : base(message)
-    {
-    }
-}
-
-/// <summary>A row turned into the flat body Kustomer takes, with its key.</summary>
-public sealed class MappedRecord
-{
-    public MappedRecord(InputRecord input, string key, JsonObject payload, IReadOnlyList<RecordReference> references)
-    {
-        Input = input;
-        Key = key;
-        Payload = payload;
-        References = references;
-    }
-
-    public InputRecord Input { get; }
-    public string Key { get; }
-    public JsonObject Payload { get; }
-    /// <summary>Other records named by key (a customer's company by externalId), resolved to ids before writing.</summary>
-    public IReadOnlyList<RecordReference> References { get; }
-}
-
-/// <summary>A value naming another record by its key, to be replaced by that record's id in <see cref="Field"/>.</summary>
-public sealed class RecordReference
-{
-    public RecordReference(FieldSpec spec, string value, string column)
-    {
-        Spec = spec;
-        Value = value;
-        Column = column;
-    }
-
-    public FieldSpec Spec { get; }
-    public string Field => Spec.ReferenceField!;
-    public string Value { get; }
-    public string Column { get; }
-}
-
-/// <summary>Either a mapped record or the reason the row is invalid.</summary>
-public readonly struct MapOutcome
-{
-    private MapOutcome(MappedRecord? record, string? key, string? field, string? errorId, string? error)
-    {
-        Record = record;
-        Key = key;
-        Field = field;
-        ErrorId = errorId;
-        Error = error;
-    }
-
-    public MappedRecord? Record { get; }
-    public string? Key { get; }
-    public string? Field { get; }
-    public string? ErrorId { get; }
-    public string? Error { get; }
-    public bool IsValid => Record is not null;
-
-    public static MapOutcome Valid(MappedRecord record) => new(record, record.Key, null, null, null);
-    public static MapOutcome Invalid(string? key, string? field, string errorId, string error) => new(null, key, field, errorId, error);
-}
 
 /// <summary>
 /// Maps rows to Kustomer bodies: explicit rules first, then every other column whose name is a Kustomer field or a
@@ -124,13 +11,13 @@ public readonly struct MapOutcome
 public sealed class RecordMapper
 {
     private readonly ObjectSchema _schema;
-    private readonly SyncKey _key;
+    private readonly RecordKey _key;
     private readonly IReadOnlyList<MappingRule> _explicit;
     private readonly bool _skipNull;
     private readonly Dictionary<string, ShapePlan> _plans = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _unmapped = new(StringComparer.OrdinalIgnoreCase);
 
-    public RecordMapper(ObjectSchema schema, SyncKey key, IReadOnlyList<MappingRule> explicitRules, bool skipNull)
+    public RecordMapper(ObjectSchema schema, RecordKey key, IReadOnlyList<MappingRule> explicitRules, bool skipNull)
     {
         _schema = schema;
         _key = key;
@@ -168,7 +55,7 @@ public sealed class RecordMapper
         }
         if (PlanFor(names).KeySlot is null)
         {
-            var keyNames = _key.Kind == SyncKeyKind.CustomAttribute ? new[] { _key.FieldPath, _key.Attribute! } : new[] { _key.FieldPath };
+            var keyNames = _key.Kind == RecordKeyKind.CustomAttribute ? new[] { _key.FieldPath, _key.Attribute! } : new[] { _key.FieldPath };
             var near = keyNames.Select(k => NameSuggestions.DidYouMean(k, names)).FirstOrDefault(c => c.Length > 0) ?? "";
             problems.Add($"no column fills the sync key {_key.FieldPath}: the input has no column named '{keyNames[keyNames.Length - 1]}' and the mapping names none for it{near}");
         }

@@ -24,9 +24,9 @@ public sealed class ReferenceResolver
         {
             if (record.Payload[reference.Field] is not null) continue;
             var target = reference.Spec.ReferenceTarget!;
-            var key = reference.Spec.ReferenceBy == SyncKeyKind.Email ? reference.Value.ToLowerInvariant() : reference.Value;
+            var key = reference.Spec.ReferenceBy == RecordKeyKind.Email ? reference.Value.ToLowerInvariant() : reference.Value;
             var lookup = _cache.GetOrAdd($"{target.Kind}|{reference.Spec.ReferenceBy}|{key}", _ => new Lazy<Task<string?>>(() =>
-                new RecordGateway(_client, target, SyncKey.Parse(reference.Spec.ReferenceBy.ToString(), target)).FindIdAsync(reference.Value, cancellationToken)));
+                new RecordGateway(_client, target, RecordKey.Parse(reference.Spec.ReferenceBy.ToString(), target)).FindIdAsync(reference.Value, cancellationToken)));
             string? id;
             try
             {

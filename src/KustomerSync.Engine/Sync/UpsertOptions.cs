@@ -1,15 +1,17 @@
+using KustomerSync.Engine.Kustomer;
+
 namespace KustomerSync.Engine.Sync;
 
 public sealed class UpsertOptions
 {
-    public UpsertOptions(SyncTarget target, SyncKey key)
+    public UpsertOptions(KustomerObject target, RecordKey key)
     {
         Target = target;
         Key = key;
     }
 
-    public SyncTarget Target { get; }
-    public SyncKey Key { get; }
+    public KustomerObject Target { get; }
+    public RecordKey Key { get; }
     public SyncBehavior Behavior { get; set; } = SyncBehavior.UpdateOrCreate;
     /// <summary>Plan only: lookups are made, writes are not.</summary>
     public bool WhatIf { get; set; }

@@ -102,7 +102,7 @@ public sealed class UpsertRun : IDisposable
         CancellationToken cancellationToken, UpsertStateBinding? state = null, IEngineLog? log = null)
     {
         var schema = await SchemaCatalog.LoadAsync(client, options.Target, cancellationToken).ConfigureAwait(false);
-        if (options.Key.Kind == SyncKeyKind.CustomAttribute && schema.CustomAttributesKnown && schema.Find("custom." + options.Key.Attribute) is null)
+        if (options.Key.Kind == RecordKeyKind.CustomAttribute && schema.CustomAttributesKnown && schema.Find("custom." + options.Key.Attribute) is null)
         {
             var suggestions = schema.Suggest(options.Key.Attribute!);
             throw new MappingException($"The sync key '{options.Key.Attribute}' is not a custom attribute of {options.Target.DisplayName}" +
@@ -175,7 +175,7 @@ public sealed class UpsertRun : IDisposable
         {
             Enqueue(Invalid(input, record.Key, _options.Key.FieldPath, "KustomerSync.DuplicateKey",
                 $"Row {input.Row}: the sync key {_options.Key.FieldPath} '{record.Key}' was already used by row {firstRow} of this run" +
-                (_options.Key.Kind == SyncKeyKind.Email ? " (emails are compared without regard to case)." : ".")));
+                (_options.Key.Kind == RecordKeyKind.Email ? " (emails are compared without regard to case)." : ".")));
             return;
         }
         _seenKeys[record.Key] = input.Row;

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using KustomerSync.Engine.Kustomer;
 
 namespace KustomerSync.Engine.Sync;
 

@@ -7,7 +7,7 @@ using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 
-namespace KustomerSync.Engine.Definitions;
+namespace KustomerSync.Engine.Runs.Definitions;
 
 /// <summary>
 /// Validates the data of a sync definition (plain dictionaries, lists, strings, numbers, booleans and
@@ -104,7 +104,7 @@ public static class SyncDefinitionParser
         {
             try
             {
-                d.Target = SyncTarget.Parse(objectText);
+                d.Target = KustomerObject.Parse(objectText);
                 targetOk = true;
             }
             catch (ArgumentException ex)
@@ -117,7 +117,7 @@ public static class SyncDefinitionParser
         {
             try
             {
-                d.Key = Sync.SyncKey.Parse(keyText, d.Target);
+                d.Key = RecordKey.Parse(keyText, d.Target);
             }
             catch (ArgumentException ex)
             {

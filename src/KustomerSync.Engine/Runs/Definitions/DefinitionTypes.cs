@@ -1,6 +1,6 @@
 using System.Security;
 
-namespace KustomerSync.Engine.Definitions;
+namespace KustomerSync.Engine.Runs.Definitions;
 
 /// <summary>A computed mapping value written as a scriptblock in the definition: its text only. The host compiles it.</summary>
 public sealed class DefinitionExpression

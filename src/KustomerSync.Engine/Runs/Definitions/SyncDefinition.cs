@@ -1,7 +1,8 @@
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Kustomer;
 
-namespace KustomerSync.Engine.Definitions;
+namespace KustomerSync.Engine.Runs.Definitions;
 
 /// <summary>The source of a definition: what to read and how to connect.</summary>
 public sealed class SourceDefinition
@@ -77,8 +78,8 @@ public sealed class SyncDefinition
     public string DefinitionPath { get; internal set; } = "";
     public SourceDefinition Source { get; } = new();
     public DestinationDefinition Destination { get; } = new();
-    public SyncTarget Target { get; internal set; } = SyncTarget.Customer;
-    public Sync.SyncKey Key { get; internal set; } = Sync.SyncKey.Parse("ExternalId", SyncTarget.Customer);
+    public KustomerObject Target { get; internal set; } = KustomerObject.Customer;
+    public RecordKey Key { get; internal set; } = RecordKey.Parse("ExternalId", KustomerObject.Customer);
     public SyncBehavior Behavior { get; internal set; } = SyncBehavior.UpdateOrCreate;
     /// <summary>Kustomer field → a column name (string) or a computed value (<see cref="DefinitionExpression"/>), in file order.</summary>
     public IReadOnlyList<KeyValuePair<string, object>> Mapping { get; internal set; } = Array.Empty<KeyValuePair<string, object>>();

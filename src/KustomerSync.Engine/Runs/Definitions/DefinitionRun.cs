@@ -6,7 +6,7 @@ using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 
-namespace KustomerSync.Engine.Definitions;
+namespace KustomerSync.Engine.Runs.Definitions;
 
 /// <summary>How the host wants a definition run.</summary>
 public sealed class DefinitionRunOptions
@@ -362,7 +362,7 @@ public sealed class DefinitionRun : IDisposable
         var extra = new Dictionary<string, object?>();
         if (pushedDown)
         {
-            var pushed = PushedDownDiff.BuildQuery(d.Source.Query, KeyColumn(), d.Name, store, lowerCaseKey: d.Key.Kind == SyncKeyKind.Email, salt: MappingFingerprint());
+            var pushed = PushedDownDiff.BuildQuery(d.Source.Query, KeyColumn(), d.Name, store, lowerCaseKey: d.Key.Kind == RecordKeyKind.Email, salt: MappingFingerprint());
             sql = pushed.Sql;
             foreach (var pair in pushed.Parameters) extra[pair.Key] = pair.Value;
         }
@@ -398,7 +398,7 @@ public sealed class DefinitionRun : IDisposable
         if (d.Source.KeyColumn is { } explicitColumn) return explicitColumn;
         var mapped = d.Mapping.FirstOrDefault(m => string.Equals(m.Key, d.Key.FieldPath, StringComparison.OrdinalIgnoreCase) && m.Value is string);
         if (mapped.Value is string column) return column;
-        return d.Key.Kind == SyncKeyKind.CustomAttribute ? d.Key.Attribute! : d.Key.FieldPath;
+        return d.Key.Kind == RecordKeyKind.CustomAttribute ? d.Key.Attribute! : d.Key.FieldPath;
     }
 
     private IReadOnlyList<MappingRule> MappingRules()

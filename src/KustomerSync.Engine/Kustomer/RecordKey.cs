@@ -1,62 +1,62 @@
-namespace KustomerSync.Engine.Sync;
+namespace KustomerSync.Engine.Kustomer;
 
-public enum SyncKeyKind
+public enum RecordKeyKind
 {
     ExternalId,
     Email,
     CustomAttribute,
 }
 
-/// <summary>How input rows are matched to Kustomer records.</summary>
-public sealed class SyncKey
+/// <summary>What identifies a record of one object in Kustomer: its externalId, its email, or a custom attribute.</summary>
+public sealed class RecordKey
 {
-    private SyncKey(SyncKeyKind kind, string? attribute)
+    private RecordKey(RecordKeyKind kind, string? attribute)
     {
         Kind = kind;
         Attribute = attribute;
     }
 
-    public SyncKeyKind Kind { get; }
+    public RecordKeyKind Kind { get; }
 
-    /// <summary>The custom attribute's system name for <see cref="SyncKeyKind.CustomAttribute"/>.</summary>
+    /// <summary>The custom attribute's system name for <see cref="RecordKeyKind.CustomAttribute"/>.</summary>
     public string? Attribute { get; }
 
     /// <summary>The mapped field that carries the key: externalId, email or custom.&lt;attribute&gt;.</summary>
     public string FieldPath => Kind switch
     {
-        SyncKeyKind.ExternalId => "externalId",
-        SyncKeyKind.Email => "email",
+        RecordKeyKind.ExternalId => "externalId",
+        RecordKeyKind.Email => "email",
         _ => "custom." + Attribute,
     };
 
     public string DisplayName => Kind switch
     {
-        SyncKeyKind.ExternalId => "ExternalId",
-        SyncKeyKind.Email => "Email",
+        RecordKeyKind.ExternalId => "ExternalId",
+        RecordKeyKind.Email => "Email",
         _ => "custom." + Attribute,
     };
 
     /// <summary>Emails are compared case-insensitively, as Kustomer does; other keys exactly.</summary>
-    public StringComparer Comparer => Kind == SyncKeyKind.Email ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
+    public StringComparer Comparer => Kind == RecordKeyKind.Email ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
 
     /// <summary>ExternalId, Email, or a custom attribute (tierStr or custom.tierStr), as the object allows.</summary>
-    public static SyncKey Parse(string text, SyncTarget target)
+    public static RecordKey Parse(string text, KustomerObject target)
     {
         var value = (text ?? "").Trim();
-        SyncKey key;
-        if (value.Equals("ExternalId", StringComparison.OrdinalIgnoreCase)) key = new SyncKey(SyncKeyKind.ExternalId, null);
-        else if (value.Equals("Email", StringComparison.OrdinalIgnoreCase)) key = new SyncKey(SyncKeyKind.Email, null);
+        RecordKey key;
+        if (value.Equals("ExternalId", StringComparison.OrdinalIgnoreCase)) key = new RecordKey(RecordKeyKind.ExternalId, null);
+        else if (value.Equals("Email", StringComparison.OrdinalIgnoreCase)) key = new RecordKey(RecordKeyKind.Email, null);
         else
         {
             var attribute = value.StartsWith("custom.", StringComparison.OrdinalIgnoreCase) ? value.Substring(7) : value;
             if (attribute.Length == 0 || !char.IsLetter(attribute[0]))
                 throw new ArgumentException($"'{text}' is not a sync key. Use ExternalId, Email (customers only) or a custom attribute's system name.");
-            key = new SyncKey(SyncKeyKind.CustomAttribute, attribute);
+            key = new RecordKey(RecordKeyKind.CustomAttribute, attribute);
         }
 
-        if (key.Kind == SyncKeyKind.Email && target.Kind != "customer")
+        if (key.Kind == RecordKeyKind.Email && target.Kind != ObjectKind.Customer)
             throw new ArgumentException($"{target.DisplayName} records cannot be matched by Email; use ExternalId or a custom attribute.");
-        if (key.Kind == SyncKeyKind.CustomAttribute && target.Kind == "kobject")
+        if (key.Kind == RecordKeyKind.CustomAttribute && target.Kind == ObjectKind.KObject)
             throw new ArgumentException($"{target.DisplayName} records are matched by ExternalId only.");
         return key;
     }
