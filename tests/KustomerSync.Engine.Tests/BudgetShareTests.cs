@@ -82,9 +82,10 @@ public class BudgetShareTests
         var clock = new BulkClock();
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 40, RateWindowSeconds = 1, TimeProvider = clock.Silent });
         var log = new BudgetLog(clock);
+        var narrowLog = new BudgetLog(clock);
         // Two clients of one org on one clock share its gate, as two runs of one PowerShell session do.
         using var wide = Client(server, clock, log);
-        using var narrow = Client(server, clock, log);
+        using var narrow = Client(server, clock, narrowLog);
         Assert.Same(wide.Gate, narrow.Gate);
         var key = RecordKey.Parse("ExternalId", KustomerObject.Customer);
 
@@ -104,10 +105,13 @@ public class BudgetShareTests
         Assert.Equal(10, narrowSummary.RateBudget);
         Assert.Equal(32, wideSummary.RateBudget);
         // While the narrow run ran, the process as a whole kept to its quarter from the first window on that began after
-        // both runs held their shares (the wide one may have spent more of the first before the narrow one started):
-        // 30 of 40 stayed with the org's other apps (a request or two in flight at a window's turn may land in the next).
-        var whileNarrow = log.Answers.Where(a => a.At >= clock.Start.AddSeconds(1) && a.At < narrowEnded).Min(a => a.Remaining);
-        Assert.True(whileNarrow >= 28, $"the org had only {whileNarrow} of 40 left while the 0.25 run ran");
+        // the narrow run took its share (after its first two requests, which read the schema and the key's roles; the
+        // wide run may have spent more of the window running then): 30 of 40 stayed with the org's other apps, give or
+        // take the few requests in flight when Kustomer's window turned over before the gate saw it turn (the emulator
+        // sends no reset figure on success, so the gate learns of a new window from the next answer).
+        var narrowHeld = narrowLog.Answers.OrderBy(a => a.At).ElementAt(2).At;
+        var whileNarrow = log.Answers.Concat(narrowLog.Answers).Where(a => a.At >= narrowHeld.AddSeconds(1) && a.At < narrowEnded).Min(a => a.Remaining);
+        Assert.True(whileNarrow >= 24, $"the org had only {whileNarrow} of 40 left while the 0.25 run ran");
         // Once it was done, the other run took its own larger share.
         Assert.True(wideSummary.RateUsed > 10, $"the 0.8 run used at most {wideSummary.RateUsed} a window after the 0.25 run ended");
         Assert.InRange(wideSummary.RateUsed!.Value, 11, 32);
