@@ -54,7 +54,7 @@ public class BudgetShareTests
         Assert.True(log.Answers.Min(a => a.Remaining) >= 20, $"the org had only {log.Answers.Min(a => a.Remaining)} of 40 left at one point");
         Assert.Equal(40, summary.RateLimit);
         Assert.Equal(20, summary.RateBudget);
-        Assert.InRange(summary.RateUsed!.Value, 15, 20);
+        Assert.InRange(summary.RateUsed!.Value, 10, 20);
         Assert.Equal(40 - summary.RateUsed, summary.RateLeft);
         // 120 requests at 20 a window take at least five more windows.
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(5), $"{summary.Requests} requests took {clock.Elapsed.TotalSeconds:N1} s on the fake clock");

@@ -200,7 +200,10 @@ public sealed class UpsertRun : IDisposable
             }
         }
 
-        var planned = new PlannedRecord(record, knownId, hash, sourceHash);
+        var planned = new PlannedRecord(record, knownId, hash, sourceHash)
+        {
+            NeverSynced = _state is not null && knownId is null && !(entry is { } known ? known.HasError : _state.TryGetEntry(record.Key, out var stored) && stored.HasError),
+        };
         Interlocked.Increment(ref _inFlight);
         if (_bulk is null)
         {
@@ -354,7 +357,7 @@ public sealed class UpsertRun : IDisposable
             UpsertResult result;
             try
             {
-                result = await _executor.ExecuteAsync(planned.Record, planned.KnownId, _writes.Token).ConfigureAwait(false);
+                result = await _executor.ExecuteAsync(planned.Record, planned.KnownId, _writes.Token, planned.NeverSynced).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
