@@ -69,7 +69,7 @@ public sealed class UpsertExecutor
                     // A plan must not promise an update of a record that is gone: WhatIf reads the remembered record (a write
                     // would find out by its 404).
                     var current = _options.WhatIf ? await _records.ReadAsync(knownId, cancellationToken).ConfigureAwait(false) : FoundRecord.ById(knownId);
-                    return await UpdateExistingAsync(result, current, record, cancellationToken).ConfigureAwait(false);
+                    return await UpdateExistingAsync(result, current, record, cancellationToken, lookedUp: false).ConfigureAwait(false);
                 }
                 catch (KustomerApiException gone) when (gone.Status == System.Net.HttpStatusCode.NotFound)
                 {
@@ -102,7 +102,8 @@ public sealed class UpsertExecutor
         }
     }
 
-    private async Task<UpsertResult> UpdateExistingAsync(UpsertResult result, FoundRecord current, MappedRecord record, CancellationToken cancellationToken)
+    private async Task<UpsertResult> UpdateExistingAsync(UpsertResult result, FoundRecord current, MappedRecord record, CancellationToken cancellationToken,
+        bool lookedUp = true)
     {
         var id = current.Id;
         result.KustomerId = id;
@@ -111,11 +112,9 @@ public sealed class UpsertExecutor
             result.Message = "The record exists and -Behavior CreateOnly leaves existing records alone.";
             return RowResults.Done(result, UpsertStatus.Unchanged, id);
         }
-        // An id from the state store: the update must carry the customer's company link, so the record is read anyway
-        // (one GET), and then it can be compared like a looked-up one.
-        if (!current.CompanyKnown && RecordGateway.NeedsCompanyLink(_options.Target, record.Payload))
-            current = await _records.ReadAsync(id, cancellationToken).ConfigureAwait(false);
-        if (RecordComparison.Holds(_options.Target, current, record.Payload))
+        // Only a record the lookup returned is compared: a row the state store sends by its id has changed since the last
+        // confirmed write, or is sent again on purpose (a full sync).
+        if (lookedUp && RecordComparison.Holds(_options.Target, current, record.Payload))
         {
             result.Message = "Kustomer already holds these values; nothing was sent.";
             return RowResults.Done(result, UpsertStatus.Unchanged, id);

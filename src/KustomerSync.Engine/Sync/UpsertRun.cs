@@ -418,7 +418,9 @@ public sealed class UpsertRun : IDisposable
         if (_state is not null && !_options.WhatIf)
         {
             var key = planned.Record.Key;
-            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
+            // Unchanged here (not CreateOnly's "exists") means Kustomer was found holding this very payload: confirmed too.
+            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated || result.Status == UpsertStatus.Unchanged && _options.Behavior != SyncBehavior.CreateOnly)
+                _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
             else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Enqueue(result);
