@@ -16,7 +16,15 @@
     for the previous release and the loop, this build's budget share (default 0.75) of it for this build.
 
 .EXAMPLE
-    dotnet pwsh -File bench/upsert/Compare-Releases.ps1 -Rows 10000 -LoopRows 1000
+    dotnet pwsh -NoProfile -Command "./bench/upsert/Compare-Releases.ps1 -Rows 1000,10000 -BulkRows 1000,10000,100000 -LoopRows 1000"
+
+    Lists need -Command: under -File, "1000,10000" arrives as one string. -PreviousModule <psd1> reuses a build of the
+    previous release instead of building it again.
+
+.EXAMPLE
+    dotnet pwsh -NoProfile -Command "./bench/upsert/Compare-Releases.ps1 -Contender Current -BulkRows @() -EmulatorArguments '--rate-reset-on-success','true'"
+
+    The emulator sends x-ratelimit-reset on every answer, not only on 429s.
 #>
 [CmdletBinding()]
 param(
@@ -31,6 +39,7 @@ param(
     [string] $PreviousCommit = '269ec7f',
     [string[]] $Contender = @('Previous', 'Current', 'Loop'),
     [string] $PreviousModule,
+    [string[]] $EmulatorArguments = @(),
     [string] $ResultPath,
     # Child mode: one contender's two runs against an emulator that is already running.
     [string] $ChildModule,
@@ -105,7 +114,7 @@ $emulatorDll = Join-Path $scratch 'emulator/KustomerSync.Emulator.dll'
 Import-Module (Join-Path $root 'build/EmulatorProcess.psm1') -Force
 $modules = @{ Previous = $PreviousModule; Current = (Join-Path $scratch 'current/KustomerSync.psd1') }
 $http = [System.Net.Http.HttpClient]::new()
-$limitArgs = @('--rate-limit', "$RateLimit", '--rate-window-seconds', "$RateWindowSeconds", '--latency-ms', "$LatencyMs", '--search-rate-limit', '0')
+$limitArgs = @('--rate-limit', "$RateLimit", '--rate-window-seconds', "$RateWindowSeconds", '--latency-ms', "$LatencyMs", '--search-rate-limit', '0') + $EmulatorArguments
 $perSecond = $RateLimit / $RateWindowSeconds
 $results = [System.Collections.Generic.List[object]]::new()
 
