@@ -6,6 +6,7 @@ using System.Security;
 using KustomerSync.Engine.Runs.Definitions;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Cmdlets;
 
@@ -66,7 +67,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         }
         catch (DefinitionException ex)
         {
-            throw Terminate(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidData, path));
+            throw Terminate(ToErrorRecord(ex, path));
         }
 
         var action = $"Sync {definition.Source.Provider} rows into {definition.Target.DisplayName} records by {definition.Key.DisplayName} ({definition.Behavior}{(definition.FullSync || FullSync ? ", full sync" : "")})";
@@ -88,7 +89,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         }
         catch (DefinitionException ex)
         {
-            throw Terminate(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidData, path));
+            throw Terminate(ToErrorRecord(ex, path));
         }
 
         using (run)
@@ -120,11 +121,10 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             {
                 SetExitCode(DefinitionOutcome.ExitRunFailed);
                 var error = outcome.Error is null
-                    ? new ErrorRecord(new InvalidOperationException(outcome.Message ?? "The sync failed."), outcome.ErrorId ?? "KustomerSync.SyncFailed",
-                        outcome.ErrorId == "KustomerSync.AuthenticationFailed" ? ErrorCategory.AuthenticationError : ErrorCategory.InvalidOperation, definition.Name)
+                    ? RunError(outcome.Message ?? "The sync failed.", outcome.ErrorId ?? ErrorIds.SyncFailed, definition.Name)
                     : ToErrorRecord(outcome.Error, definition.Name);
                 if (outcome.Error is not null && outcome.Message is not null && outcome.Message != outcome.Error.Message)
-                    error.ErrorDetails = new ErrorDetails(outcome.Message);
+                    error.ErrorDetails = new ErrorDetails(outcome.Message) { RecommendedAction = error.ErrorDetails?.RecommendedAction };
                 throw Terminate(error);
             }
             return outcome.ExitCode;
@@ -156,6 +156,16 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         return item;
     }
 
+    protected override string? Advice(string errorId) => errorId switch
+    {
+        ErrorIds.InvalidMapping => "Fix Mapping in the sync definition (Kustomer field = source column), rename the column in the query, or pick another SyncKey; Get-KustomerSchema lists the fields and custom attributes.",
+        ErrorIds.RecordNotFound => "Set Behavior = 'UpdateOrCreate' in the sync definition to create missing records.",
+        ErrorIds.ConnectionFailed => "Check Destination (Organization or BaseUri) in the sync definition, the network path to Kustomer, and any proxy.",
+        ErrorIds.SourceMissingParameter => "Supply every placeholder of the query in Source.Parameters of the sync definition.",
+        ErrorIds.SourceTimeout => "Raise Source.CommandTimeout (seconds) in the sync definition, or make the query cheaper.",
+        _ => base.Advice(errorId),
+    };
+
     private sealed class Observer : IDefinitionRunObserver
     {
         private readonly InvokeKustomerSyncCommand _cmdlet;
@@ -183,11 +193,11 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
                 return;
             }
             if (result.Status is not (UpsertStatus.Invalid or UpsertStatus.Failed)) return;
-            if (result.ErrorId is "KustomerSync.ConnectionFailed" or "KustomerSync.NotAttempted") Unreachable++;
+            if (result.ErrorId is ErrorIds.ConnectionFailed or ErrorIds.NotAttempted) Unreachable++;
             else if (_errors < MaxRowErrors)
             {
                 _errors++;
-                _cmdlet.WriteError(RowError(result));
+                _cmdlet.WriteError(_cmdlet.RowError(result));
             }
             else SuppressedErrors++;
         }

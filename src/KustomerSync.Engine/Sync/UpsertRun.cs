@@ -158,7 +158,7 @@ public sealed class UpsertRun : IDisposable
             }
             catch (MappingException ex)
             {
-                (_fatalErrorId, _fatal) = ("KustomerSync.InvalidMapping", ex.Message);
+                (_fatalErrorId, _fatal) = (ErrorIds.InvalidMapping, ex.Message);
                 throw;
             }
         }
@@ -173,7 +173,7 @@ public sealed class UpsertRun : IDisposable
         var record = outcome.Record!;
         if (_seenKeys.TryGetValue(record.Key, out var firstRow))
         {
-            Enqueue(Invalid(input, record.Key, _options.Key.FieldPath, "KustomerSync.DuplicateKey",
+            Enqueue(Invalid(input, record.Key, _options.Key.FieldPath, ErrorIds.DuplicateKey,
                 $"Row {input.Row}: the sync key {_options.Key.FieldPath} '{record.Key}' was already used by row {firstRow} of this run" +
                 (_options.Key.Kind == RecordKeyKind.Email ? " (emails are compared without regard to case)." : ".")));
             return;
@@ -392,25 +392,25 @@ public sealed class UpsertRun : IDisposable
     {
         lock (_writes)
         {
-            if (result.ErrorId is "KustomerSync.AuthenticationFailed" or "KustomerSync.MissingRole" && _fatal is null)
+            if (result.ErrorId is ErrorIds.AuthenticationFailed or ErrorIds.MissingRole && _fatal is null)
             {
                 _fatalErrorId = result.ErrorId;
-                _fatal = result.ErrorId == "KustomerSync.AuthenticationFailed"
+                _fatal = result.ErrorId == ErrorIds.AuthenticationFailed
                     ? $"Kustomer refused the API key: {result.Message}"
                     : $"The API key lacks a role this sync needs: {result.Message}";
             }
-            if (result.ErrorId == "KustomerSync.ConnectionFailed")
+            if (result.ErrorId == ErrorIds.ConnectionFailed)
             {
                 if (++_unreachableInARow >= OutageThreshold && _fatal is null)
                 {
-                    _fatalErrorId = "KustomerSync.ConnectionFailed";
+                    _fatalErrorId = ErrorIds.ConnectionFailed;
                     _fatal = $"Kustomer could not be reached for {OutageThreshold} rows in a row, each after all its attempts, so the run stopped " +
-                        $"instead of retrying every remaining row ({result.Message}). Rows not attempted are Failed with KustomerSync.NotAttempted; " +
+                        $"instead of retrying every remaining row ({result.Message}). Rows not attempted are Failed with {ErrorIds.NotAttempted}; " +
                         "the next run picks them up.";
                     _writes.Cancel();
                 }
             }
-            else if (result.Status != UpsertStatus.Failed || result.ErrorId is not ("KustomerSync.Cancelled" or "KustomerSync.NotAttempted"))
+            else if (result.Status != UpsertStatus.Failed || result.ErrorId is not (ErrorIds.Cancelled or ErrorIds.NotAttempted))
             {
                 _unreachableInARow = 0;
             }
@@ -432,8 +432,8 @@ public sealed class UpsertRun : IDisposable
         var result = RowResults.For(planned.Record, _options);
         if (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested && _fatal is not null) return NotAttempted(result);
         return ex is OperationCanceledException
-            ? RowResults.Fail(result, "KustomerSync.Cancelled", "The run was stopped before Kustomer confirmed this row.", null)
-            : RowResults.Fail(result, ex is KustomerException k ? k.ErrorId : "KustomerSync.UnexpectedError", _client.Redact(ex.Message), null);
+            ? RowResults.Fail(result, ErrorIds.Cancelled, "The run was stopped before Kustomer confirmed this row.", null)
+            : RowResults.Fail(result, ex is KustomerException k ? k.ErrorId : ErrorIds.UnexpectedError, _client.Redact(ex.Message), null);
     }
 
     private void Enqueue(UpsertResult result)
@@ -449,7 +449,7 @@ public sealed class UpsertRun : IDisposable
 
     /// <summary>A row the run did not write because the key was refused or Kustomer was unreachable; the run's one error says why.</summary>
     private UpsertResult NotAttempted(UpsertResult result) =>
-        RowResults.Fail(result, "KustomerSync.NotAttempted", $"Not attempted: the run stopped ({_fatalErrorId}).", null);
+        RowResults.Fail(result, ErrorIds.NotAttempted, $"Not attempted: the run stopped ({_fatalErrorId}).", null);
 
     private UpsertResult Invalid(InputRecord input, string? key, string? field, string errorId, string message) => new()
     {

@@ -5,6 +5,7 @@ using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Runs.Definitions;
 
@@ -141,7 +142,7 @@ public sealed class DefinitionRun : IDisposable
         var stateConnection = d.State.ConnectionString ?? (stateCs is null ? null : SecretText.Reveal(stateCs.Secret));
         if (d.PushDown && sourceConnection is not null && stateConnection is not null && !SyncDefinitionParser.SameDatabase(sourceConnection, stateConnection))
             problems.Add(new DefinitionProblem("PushDown", "needs the state in the same database as the source, but the source and state connection strings name different hosts, ports or databases."));
-        if (problems.Count > 0) throw new DefinitionException(d.DefinitionPath, problems, "KustomerSync.SecretUnavailable");
+        if (problems.Count > 0) throw new DefinitionException(d.DefinitionPath, problems, ErrorIds.SecretUnavailable);
 
         NetworkCredential? credential = null;
         if (password is not null)
@@ -198,7 +199,7 @@ public sealed class DefinitionRun : IDisposable
         DateTime? last;
         try
         {
-            last = store.LastSuccessfulRunStart(d.Name);
+            last = KeepsFailedRows ? KeptRows.WatermarkStart(store, d.Name) : store.LastSuccessfulRunStart(d.Name);
         }
         catch (StateException ex)
         {
@@ -206,7 +207,7 @@ public sealed class DefinitionRun : IDisposable
         }
         var since = FullSync || last is null ? d.Source.FirstRunStart : last.Value;
         if (d.Source.UsesLastRunStart)
-            observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : "start of the last successful run")}).");
+            observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : KeepsFailedRows ? "start of the last run that succeeded or kept its failed rows" : "start of the last successful run")}).");
 
         var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill,
             BudgetShare = d.BudgetShare, MaxRequestsPerMinute = d.MaxRequestsPerMinute };
@@ -218,7 +219,7 @@ public sealed class DefinitionRun : IDisposable
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
         {
-            var id = ex switch { KustomerException k => k.ErrorId, StateException s => s.ErrorId, MappingException => "KustomerSync.InvalidMapping", _ => "KustomerSync.Cancelled" };
+            var id = ex is KustomerSyncException known ? known.ErrorId : ErrorIds.Cancelled;
             var message = Redact(ex.Message);
             RecordFailedStart(state, started, message);
             return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, id, message, ex);
@@ -238,8 +239,14 @@ public sealed class DefinitionRun : IDisposable
         string? failureMessage = null;
         Exception? failure = null;
         var cancelled = false;
+        FailedRowRetry? retry = null;
         try
         {
+            if (KeepsFailedRows)
+            {
+                retry = FailedRowRetry.Load(state, d.State.RetryRuns);
+                observer = retry.Watch(observer);
+            }
             using var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
@@ -265,6 +272,7 @@ public sealed class DefinitionRun : IDisposable
                 if (keep is null)
                 {
                     run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
+                    retry?.Submitted(run.Submitted, names, values);
                 }
                 else
                 {
@@ -273,11 +281,14 @@ public sealed class DefinitionRun : IDisposable
                     var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt));
                     var sourceHash = At(all, sourceHashAt)?.ToString();
                     run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);
+                    retry?.Submitted(run.Submitted, names, values);
                 }
                 Take(run, observer);
                 if (state.LeaseLost)
-                    throw new StateException(StateErrors.Locked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
+                    throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
             }
+            var watched = observer;
+            retry?.SendKeptRows(run, () => Take(run, watched), _options.MakeSourceObject, watched.Verbose);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -289,7 +300,7 @@ public sealed class DefinitionRun : IDisposable
         }
         catch (MappingException ex)
         {
-            (failureId, failureMessage, failure) = ("KustomerSync.InvalidMapping", Redact(ex.Message), ex);
+            (failureId, failureMessage, failure) = (ErrorIds.InvalidMapping, Redact(ex.Message), ex);
         }
         catch (StateException ex)
         {
@@ -298,7 +309,7 @@ public sealed class DefinitionRun : IDisposable
         catch (Exception ex) when (ex is not OutOfMemoryException && ex is not StackOverflowException)
         {
             // A computed mapping value that threw, or a provider failure that was not wrapped.
-            (failureId, failureMessage, failure) = ("KustomerSync.SourceReadFailed", Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
+            (failureId, failureMessage, failure) = (ErrorIds.SourceReadFailed, Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
         }
 
         run.Complete();
@@ -306,6 +317,18 @@ public sealed class DefinitionRun : IDisposable
         {
             run.WaitForResult(TimeSpan.FromMilliseconds(200));
             Take(run, observer);
+        }
+
+        if (retry is not null && !_options.WhatIf)
+        {
+            try
+            {
+                if (retry.Save(run.Summary.RunId ?? 0) is { } givenUp) observer.Warning(givenUp);
+            }
+            catch (StateException ex) when (failure is null)
+            {
+                (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
+            }
         }
 
         if (run.UnmappedColumns.Count > 0)
@@ -334,7 +357,7 @@ public sealed class DefinitionRun : IDisposable
         if (run.KeysLeft.Count > 0)
             observer.Warning($"{run.KeysLeft.Count} keys synced before are not in the source any more: {string.Join(", ", run.KeysLeft.Take(20))}{(run.KeysLeft.Count > 20 ? ", ..." : "")}.");
         if (failure is not null) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, failureId, failureMessage, failure);
-        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", run.StoppedMessage());
+        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, ErrorIds.Cancelled, run.StoppedMessage());
         if (run.FatalError is { } fatal) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, run.FatalErrorId, fatal);
         return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
     }
@@ -353,6 +376,8 @@ public sealed class DefinitionRun : IDisposable
     private static object? At(object?[] values, int index) => index >= 0 ? values[index] : null;
 
     private bool PushesDown => _definition.PushDown && !FullSync;
+
+    private bool KeepsFailedRows => _definition.State.Watermark == StateWatermark.AdvanceAndRetry;
 
     private SourceQuery BuildQuery(IStateStore store, DateTime since, out bool pushedDown)
     {
