@@ -54,6 +54,7 @@ public sealed class UpsertRun : IDisposable
     private long _row;
     private int _inFlight;
     private readonly IEngineLog? _log;
+    private readonly RateGate.Share _budget;
     private volatile string? _fatal;
     private volatile string? _fatalErrorId;
 
@@ -73,6 +74,7 @@ public sealed class UpsertRun : IDisposable
             _idleFlush = new Timer(_ => FlushIfIdle(), null, IdleFlush, IdleFlush);
         }
         _slots = new SemaphoreSlim(Math.Max(1, options.ThrottleLimit));
+        _budget = client.Gate.Hold(options.BudgetShare, options.MaxRequestsPerMinute);
         _seenKeys = new Dictionary<string, long>(options.Key.Comparer);
         _requestsAtStart = client.Requests;
         _rateLimitedAtStart = client.RateLimited;
@@ -198,7 +200,10 @@ public sealed class UpsertRun : IDisposable
             }
         }
 
-        var planned = new PlannedRecord(record, knownId, hash, sourceHash);
+        var planned = new PlannedRecord(record, knownId, hash, sourceHash)
+        {
+            NeverSynced = _state is not null && knownId is null && !(entry is { } known ? known.HasError : _state.TryGetEntry(record.Key, out var stored) && stored.HasError),
+        };
         Interlocked.Increment(ref _inFlight);
         if (_bulk is null)
         {
@@ -256,6 +261,7 @@ public sealed class UpsertRun : IDisposable
         Summary.Retries = _client.Retries - _retriesAtStart;
         Summary.Cancelled = cancelled;
         Summary.Elapsed = _watch.Elapsed;
+        (Summary.RateLimit, Summary.RateBudget, Summary.RateUsed) = (_budget.Limit, _budget.Budget, _budget.PeakUsed);
         if (_state is not null)
         {
             if (_reportKeysLeft && !cancelled)
@@ -282,6 +288,7 @@ public sealed class UpsertRun : IDisposable
     public void Dispose()
     {
         _idleFlush?.Dispose();
+        _budget.Dispose();
         _writes.Dispose();
         _slots.Dispose();
         _resultSignal.Dispose();
@@ -350,7 +357,7 @@ public sealed class UpsertRun : IDisposable
             UpsertResult result;
             try
             {
-                result = await _executor.ExecuteAsync(planned.Record, planned.KnownId, _writes.Token).ConfigureAwait(false);
+                result = await _executor.ExecuteAsync(planned.Record, planned.KnownId, _writes.Token, planned.NeverSynced).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -411,7 +418,9 @@ public sealed class UpsertRun : IDisposable
         if (_state is not null && !_options.WhatIf)
         {
             var key = planned.Record.Key;
-            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
+            // Unchanged here (not CreateOnly's "exists") means Kustomer was found holding this very payload: confirmed too.
+            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated || result.Status == UpsertStatus.Unchanged && _options.Behavior != SyncBehavior.CreateOnly)
+                _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
             else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Enqueue(result);

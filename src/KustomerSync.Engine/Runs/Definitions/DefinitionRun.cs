@@ -209,7 +209,8 @@ public sealed class DefinitionRun : IDisposable
         if (d.Source.UsesLastRunStart)
             observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : KeepsFailedRows ? "start of the last run that succeeded or kept its failed rows" : "start of the last successful run")}).");
 
-        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill };
+        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill,
+            BudgetShare = d.BudgetShare, MaxRequestsPerMinute = d.MaxRequestsPerMinute };
         UpsertRun run;
         try
         {

@@ -22,7 +22,7 @@ public static class SyncDefinitionParser
     private static readonly string[] LastRunStartNames = { "$LastRunStart", "$LastSuccessfulRunStart" };
 
     private static readonly string[] RootSettings =
-        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "Alerts" };
+        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "BudgetShare", "MaxRequestsPerMinute", "Alerts" };
     private static readonly string[] SourceSettings =
     {
         "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
@@ -75,6 +75,7 @@ public static class SyncDefinitionParser
         d.PushDown = p.Bool(root, "", "PushDown") ?? false;
         d.CreateOnSearchMiss = p.Bool(root, "", "CreateOnSearchMiss") ?? false;
         d.Backfill = p.Bool(root, "", "Backfill") ?? false;
+        ParseBudget(p, root, d);
         ParseAlerts(p, p.Section(root, "Alerts", AlertSettings), d, host);
         CheckCombinations(p, root, d);
 
@@ -103,6 +104,17 @@ public static class SyncDefinitionParser
         a.EventLog = p.Bool(alerts, "Alerts", "EventLog") ?? a.EventLog;
         if (a.Webhook is null && (format is not null || share is not null || onSuccess is not null))
             p.Add("Alerts.WebhookEnvironmentVariable", "is missing: Alerts.Format, Alerts.RejectedShare and Alerts.OnSuccess describe webhook posts; name where the webhook's URL comes from (Alerts.WebhookEnvironmentVariable, Alerts.WebhookAutomationVariable or Alerts.WebhookSecret).");
+    }
+
+    /// <summary>BudgetShare (a share of the org's rate budget, 0.01 to 1) and MaxRequestsPerMinute (a whole number of requests).</summary>
+    private static void ParseBudget(Problems p, IDictionary? root, SyncDefinition d)
+    {
+        if (p.Share(root, "", "BudgetShare", 0.01, "the share of the org's rate budget the sync may use, e.g. 0.5") is { } share) d.BudgetShare = share;
+        if (p.Int(root, "", "MaxRequestsPerMinute") is { } max)
+        {
+            if (max < 1) p.Add("MaxRequestsPerMinute", $"{max} is out of range: use at least 1 request a minute.");
+            else d.MaxRequestsPerMinute = max;
+        }
     }
 
     private static void ParseTarget(Problems p, IDictionary? root, SyncDefinition d)
@@ -620,13 +632,13 @@ public static class SyncDefinitionParser
             return null;
         }
 
-        /// <summary>A share from 0 to 1 (0.05 is 5 %).</summary>
-        public double? Share(IDictionary? section, string sectionName, string name)
+        /// <summary>A share from <paramref name="min"/> to 1 (0.05 is 5 %).</summary>
+        public double? Share(IDictionary? section, string sectionName, string name, double min = 0, string what = "0.05 is 5 %")
         {
             if (section is null || !section.Contains(name)) return null;
             var value = section[name];
-            if (value is int or long or double or decimal or float && Convert.ToDouble(value, CultureInfo.InvariantCulture) is var share and >= 0 and <= 1) return share;
-            Add(Full(sectionName, name), $"must be a number from 0 to 1 (0.05 is 5 %), not {Describe(value)}.");
+            if (value is int or long or double or decimal or float && Convert.ToDouble(value, CultureInfo.InvariantCulture) is var share && share >= min && share <= 1) return share;
+            Add(Full(sectionName, name), $"must be a number from {min.ToString(CultureInfo.InvariantCulture)} to 1 ({what}), not {Describe(value)}.");
             return null;
         }
 
