@@ -118,6 +118,17 @@ where updated_at > @since
         # RetryRuns = 5
     }
 
+    # Optional: who hears of a run nobody watches. A webhook (Teams, Slack, or one of your own) gets a short summary
+    # (counts, status, ErrorId, at most ten rejected keys; never row data or secrets) when a run fails or rejects more
+    # than RejectedShare of its rows; the URL is a secret, so it comes from where the key comes from.
+    Alerts         = @{
+        WebhookEnvironmentVariable = 'KUSTOMER_SYNC_HOOK'   # or WebhookAutomationVariable, WebhookSecret
+        # Format        = 'Auto'      # Teams, Slack or Json; Auto chooses by the webhook's host
+        # RejectedShare = 0.05        # alert when more than 5 % of the rows were rejected
+        # OnSuccess     = $false      # $true: a message after every run
+        # EventLog      = $true       # Windows: one Application event log entry per run (source KustomerSync)
+    }
+
     # $true: ignore the stored hashes on every run (a weekly full resend); -FullSync does it for one run.
     FullSync       = $false
 
