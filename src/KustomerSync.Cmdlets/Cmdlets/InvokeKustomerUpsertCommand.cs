@@ -276,7 +276,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
                     rules.Add(new MappingRule(target, column));
                     break;
                 case ScriptBlock script:
-                    rules.Add(new MappingRule(target, record => Compute(script, record), "{ " + script.ToString().Trim() + " }"));
+                    rules.Add(new MappingRule(target, Computed(script), "{ " + script.ToString().Trim() + " }"));
                     break;
                 default:
                     throw Terminate(new ErrorRecord(new ArgumentException($"-Mapping '{target}' must be a property name (string) or a scriptblock, not {source?.GetType().Name ?? "null"}."),
@@ -284,13 +284,6 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             }
         }
         return rules;
-    }
-
-    private static object? Compute(ScriptBlock script, InputRecord record)
-    {
-        var input = record.Source as PSObject ?? new PSObject(record.Source);
-        var output = script.InvokeWithContext(null, new List<PSVariable> { new("_", input), new("PSItem", input) });
-        return output.Count == 0 ? null : output[output.Count - 1]?.BaseObject;
     }
 
     /// <summary>The property names and values of any pipeline object: PSObjects, hashtables and DataRows.</summary>

@@ -30,7 +30,7 @@ public abstract class KustomerCmdlet : PSCmdlet
     /// </summary>
     internal IEngineLog EngineLog => _engineLog ??= new QueuedLog(PreferenceOn("Verbose"), PreferenceOn("Debug"));
 
-    protected void FlushEngineLog()
+    protected internal void FlushEngineLog()
     {
         if (_engineLog is null) return;
         while (_engineLog.Messages.TryDequeue(out var message))
@@ -66,6 +66,14 @@ public abstract class KustomerCmdlet : PSCmdlet
 
     /// <summary>Runs engine work to completion on the pipeline thread (PowerShell has no synchronization context there).</summary>
     protected T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    /// <summary>A computed mapping value: the scriptblock runs with the row's object as $_ and its last output is the value.</summary>
+    protected static Func<InputRecord, object?> Computed(ScriptBlock script) => record =>
+    {
+        var input = record.Source as PSObject ?? new PSObject(record.Source);
+        var output = script.InvokeWithContext(null, new List<PSVariable> { new("_", input), new("PSItem", input) });
+        return output.Count == 0 ? null : output[output.Count - 1]?.BaseObject;
+    };
 
     /// <summary>The destination named by -Destination, or the default one; a terminating error when there is none.</summary>
     internal (KustomerDestination Destination, KustomerClient Client) ResolveDestination(string? name)
@@ -156,7 +164,7 @@ public abstract class KustomerCmdlet : PSCmdlet
             "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.");
 
     /// <summary>The error record of a row that ended Invalid or Failed; the row key is the target object.</summary>
-    protected static ErrorRecord RowError(UpsertResult result)
+    protected internal static ErrorRecord RowError(UpsertResult result)
     {
         var exception = new InvalidOperationException(result.Message ?? result.Status.ToString());
         var category = result.Status == UpsertStatus.Invalid ? ErrorCategory.InvalidData : CategoryFor(result.ErrorId ?? "");
