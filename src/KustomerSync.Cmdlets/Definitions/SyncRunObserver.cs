@@ -1,3 +1,4 @@
+using KustomerSync.Engine.Runs;
 using KustomerSync.Engine.Runs.Definitions;
 using KustomerSync.Engine.Sync;
 
@@ -43,9 +44,12 @@ internal sealed class SyncRunObserver : IDefinitionRunObserver
         else SuppressedErrors++;
     }
 
-    public void Progress(UpsertSummary summary, int inFlight, bool waitingForRateWindow) =>
-        _cmdlet.Progress(1, InvokeKustomerSyncCommand.Activity, $"{_run.Definition.Name}: {summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected), {inFlight} in flight" +
-            (waitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
+    public void Progress(RunProgress progress)
+    {
+        var summary = progress.Summary;
+        _cmdlet.Progress(1, InvokeKustomerSyncCommand.Activity, $"{_run.Definition.Name}: {summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected), {progress.InFlight} in flight" +
+            (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
+    }
 
     public void Warning(string message) => _cmdlet.WriteWarning(_run.Redact(message));
 

@@ -27,6 +27,21 @@ internal static class RowResults
         return result;
     }
 
+    /// <summary>A row the run did not write because it had stopped; the run's one error says why.</summary>
+    public static UpsertResult NotAttempted(UpsertResult result, RunFault fault) =>
+        Fail(result, "KustomerSync.NotAttempted", $"Not attempted: the run stopped ({fault.ErrorId}).", null);
+
+    /// <summary>
+    /// A row whose outcome the state store could not record: it fails with the store's reason (and what Kustomer did),
+    /// so it still has its one result and the next run writes it again.
+    /// </summary>
+    public static UpsertResult SettleFailed(UpsertResult result, Exception error, Func<string, string> redact)
+    {
+        var outcome = result.Status + (result.Message is null ? "" : $" ({result.Message})");
+        return Fail(result, error is State.StateException s ? s.ErrorId : "KustomerSync.UnexpectedError",
+            redact($"Row {result.Row}{(result.Key is null ? "" : $" (key '{result.Key}')")} ended {outcome}, but the state store could not record it: {error.Message}"), null);
+    }
+
     public static string? FieldFromPointer(string? pointer) =>
         string.IsNullOrEmpty(pointer) ? null : pointer!.TrimStart('/').Replace('/', '.');
 }
