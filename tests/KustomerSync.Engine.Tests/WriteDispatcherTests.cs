@@ -63,7 +63,7 @@ public class WriteDispatcherTests
         using var dispatcher = Dispatcher(writer, bulk, results, (planned, _) =>
         {
             Interlocked.Increment(ref settled);
-            if (planned.Record.Input.Row % 3 == 0) throw new State.StateException(State.StateErrors.WriteFailed, "the state database is read-only");
+            if (planned.Record.Input.Row % 3 == 0) throw new State.StateException(Diagnostics.ErrorIds.StateWriteFailed, "the state database is read-only");
         });
 
         // Off the test's thread: a dispatcher whose workers died would leave Submit waiting on a full channel.

@@ -4,6 +4,7 @@ using KustomerSync.Engine.Sources;
 using KustomerSync.Sources.Tests.Doubles;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -142,15 +143,15 @@ public sealed class DatabricksTests : IDisposable
     public void Double_errors_are_clear_and_secret_free()
     {
         var syntax = Assert.Throws<SourceException>(() => Read(Cs + ";Token=" + Token, "selec 1"));
-        Assert.Equal(SourceErrors.QueryFailed, syntax.ErrorId);
+        Assert.Equal(ErrorIds.SourceQueryFailed, syntax.ErrorId);
         Assert.Contains("PARSE_SYNTAX_ERROR", syntax.Message);
 
         var bad = Assert.Throws<SourceException>(() => Read(Cs + ";Token=dapi-Wrong-Secret-77", "select 1"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, bad.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, bad.ErrorId);
         Assert.DoesNotContain("dapi-Wrong-Secret-77", bad.Message);
 
         var missing = Assert.Throws<SourceException>(() => Read(Cs + ";Token=" + Token, "select :a, :b::int, raw:field from t", new() { ["a"] = 1 }));
-        Assert.Equal(SourceErrors.MissingParameter, missing.ErrorId);
+        Assert.Equal(ErrorIds.SourceMissingParameter, missing.ErrorId);
         Assert.Contains(":b", missing.Message);
         Assert.DoesNotContain(":field", missing.Message);
     }
@@ -166,7 +167,7 @@ public sealed class DatabricksTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
         // The deadline runs on the injected clock, which the polls' pauses move on.
         var timeout = Assert.Throws<SourceException>(() => Read(Cs + ";Token=" + Token, "select forever", timeout: TimeSpan.FromSeconds(1)));
-        Assert.Equal(SourceErrors.Timeout, timeout.ErrorId);
+        Assert.Equal(ErrorIds.SourceTimeout, timeout.ErrorId);
         Assert.Equal(2, _double.Requests.Count(r => r.PathAndQuery == "/api/2.0/sql/statements/s-forever/cancel"));
     }
 
@@ -176,7 +177,7 @@ public sealed class DatabricksTests : IDisposable
     public void Double_a_chunk_short_of_its_rows_or_missing_fails_naming_it(string sql, string expected)
     {
         var ex = Assert.Throws<SourceException>(() => Read(Cs + ";Token=" + Token, sql));
-        Assert.Equal(SourceErrors.ReadFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceReadFailed, ex.ErrorId);
         Assert.Contains(expected, ex.Message);
         Assert.DoesNotContain(Token, ex.Message);
     }

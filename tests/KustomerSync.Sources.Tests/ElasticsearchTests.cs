@@ -5,6 +5,7 @@ using KustomerSync.Engine.Sources;
 using KustomerSync.Sources.Tests.Doubles;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -95,13 +96,13 @@ public sealed class ElasticsearchTests : IDisposable
     public void Double_errors_are_clear_and_secret_free()
     {
         var syntax = Assert.Throws<SourceException>(() => Read($"Endpoint={_double.Url};ApiKey={ApiKey}", "selec 1"));
-        Assert.Equal(SourceErrors.QueryFailed, syntax.ErrorId);
+        Assert.Equal(ErrorIds.SourceQueryFailed, syntax.ErrorId);
         Assert.Contains("mismatched input 'selec'", syntax.Message);
         var bad = Assert.Throws<SourceException>(() => Read($"Endpoint={_double.Url};User=elastic;Password=Es-Wrong-Secret-6", "SELECT 1"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, bad.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, bad.ErrorId);
         Assert.DoesNotContain("Es-Wrong-Secret-6", bad.Message);
         var missing = Assert.Throws<SourceException>(() => Read($"Endpoint={_double.Url};ApiKey={ApiKey}", "SELECT ? , ?", new[] { KeyValuePair.Create<string, object?>("a", 1) }));
-        Assert.Equal(SourceErrors.MissingParameter, missing.ErrorId);
+        Assert.Equal(ErrorIds.SourceMissingParameter, missing.ErrorId);
     }
 
     [Theory]
@@ -118,7 +119,7 @@ public sealed class ElasticsearchTests : IDisposable
     public void Double_a_page_without_rows_is_a_read_failure_not_an_empty_page()
     {
         var ex = Assert.Throws<SourceException>(() => Read($"Endpoint={_double.Url};ApiKey={ApiKey}", "SELECT rowless"));
-        Assert.Equal(SourceErrors.ReadFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceReadFailed, ex.ErrorId);
         Assert.Contains("the first page has no rows array", ex.Message);
     }
 }

@@ -6,6 +6,7 @@ using KustomerSync.Engine.Sources;
 using KustomerSync.Sources.Tests.Doubles;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -252,7 +253,7 @@ public sealed class GoogleTests : IDisposable
     public void Double_bigquery_rows_short_of_total_rows_fail()
     {
         var ex = Assert.Throws<SourceException>(() => Read("BigQuery", $"Project=proj;AccessToken={AccessToken};Endpoint={_double.Url}", "select short"));
-        Assert.Equal(SourceErrors.ReadFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceReadFailed, ex.ErrorId);
         Assert.Contains("The result of job job-short was announced with 6 rows, but 5 arrived", ex.Message);
     }
 
@@ -274,21 +275,21 @@ public sealed class GoogleTests : IDisposable
         Assert.Equal(5, Read("BigQuery", cs, "select slow", credential: new NetworkCredential("", AccessToken)).Count);
 
         var syntax = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=" + AccessToken, "selec 1"));
-        Assert.Equal(SourceErrors.QueryFailed, syntax.ErrorId);
+        Assert.Equal(ErrorIds.SourceQueryFailed, syntax.ErrorId);
         Assert.Contains("Syntax error", syntax.Message);
         Assert.Contains("invalidQuery", syntax.Message);
 
         var bad = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=ya29.Wrong-Secret-2", "select 1"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, bad.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, bad.ErrorId);
         Assert.DoesNotContain("ya29.Wrong-Secret-2", bad.Message);
 
         var missing = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=" + AccessToken, "select @a, @@error.message, @b", new() { ["a"] = 1 }));
-        Assert.Equal(SourceErrors.MissingParameter, missing.ErrorId);
+        Assert.Equal(ErrorIds.SourceMissingParameter, missing.ErrorId);
         Assert.Contains("@b", missing.Message);
         Assert.DoesNotContain("@error", missing.Message);
 
         var timeout = Assert.Throws<SourceException>(() => Read("BigQuery", cs + ";AccessToken=" + AccessToken, "select forever", timeout: TimeSpan.FromSeconds(1)));
-        Assert.Equal(SourceErrors.Timeout, timeout.ErrorId);
+        Assert.Equal(ErrorIds.SourceTimeout, timeout.ErrorId);
         Assert.Contains(_double.Requests, r => r.PathAndQuery == "/bigquery/v2/projects/proj/jobs/job-forever/cancel");
     }
 
@@ -301,7 +302,7 @@ public sealed class GoogleTests : IDisposable
         try
         {
             var ex = Assert.Throws<SourceException>(() => Read("BigQuery", $"ServiceAccountKeyFile={other};Endpoint={_double.Url}", "select 1"));
-            Assert.Equal(SourceErrors.AuthenticationFailed, ex.ErrorId);
+            Assert.Equal(ErrorIds.SourceAuthenticationFailed, ex.ErrorId);
             Assert.Contains("Invalid JWT Signature", ex.Message);
         }
         finally
@@ -331,15 +332,15 @@ public sealed class GoogleTests : IDisposable
         var rows = Read("GoogleSheets", $"SpreadsheetId=sheet-1;ServiceAccountKeyFile={_keyFile};Endpoint={_double.Url}", "'Customers'");
         Assert.Equal(11, rows.Count);
         var badKey = Assert.Throws<SourceException>(() => Read("GoogleSheets", $"SpreadsheetId=sheet-1;ApiKey=AIza-Wrong-Secret;Endpoint={_double.Url}", "Customers"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, badKey.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, badKey.ErrorId);
         Assert.Contains("API_KEY_INVALID", badKey.Message);
         Assert.DoesNotContain("AIza-Wrong-Secret", badKey.Message);
         var badToken = Assert.Throws<SourceException>(() => Read("GoogleSheets", $"SpreadsheetId=sheet-1;AccessToken=ya29.Wrong-Secret-5;Endpoint={_double.Url}", "Customers"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, badToken.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, badToken.ErrorId);
         Assert.DoesNotContain("ya29.Wrong-Secret-5", badToken.Message);
         var noSheet = Assert.Throws<SourceException>(() => Read("GoogleSheets", $"SpreadsheetId=sheet-1;ApiKey={ApiKey};Endpoint={_double.Url}", "Orders!A:B"));
         Assert.Contains("no sheet named 'Orders'", noSheet.Message);
         var parameters = Assert.Throws<SourceException>(() => Read("GoogleSheets", $"SpreadsheetId=sheet-1;ApiKey={ApiKey};Endpoint={_double.Url}", "Customers", new() { ["a"] = 1 }));
-        Assert.Equal(SourceErrors.InvalidParameter, parameters.ErrorId);
+        Assert.Equal(ErrorIds.SourceInvalidParameter, parameters.ErrorId);
     }
 }

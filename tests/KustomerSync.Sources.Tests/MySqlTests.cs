@@ -2,6 +2,7 @@ using System.Net;
 using KustomerSync.Engine.Sources;
 using MySqlConnector;
 using static KustomerSync.Sources.Tests.DatabaseTesting;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -80,7 +81,7 @@ public sealed class MySqlTests
     public void Missing_parameter_is_named()
     {
         var ex = Assert.Throws<SourceException>(() => Read(Setup(), "select id from src_types where born > @since"));
-        Assert.Equal(SourceErrors.MissingParameter, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceMissingParameter, ex.ErrorId);
         Assert.Contains("@since", ex.Message);
     }
 
@@ -88,7 +89,7 @@ public sealed class MySqlTests
     public void Syntax_error_carries_the_server_message()
     {
         var ex = Assert.Throws<SourceException>(() => Read(Setup(), "selec id from src_types"));
-        Assert.Equal(SourceErrors.QueryFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceQueryFailed, ex.ErrorId);
         Assert.Contains("SQL syntax", ex.Message);
     }
 
@@ -98,7 +99,7 @@ public sealed class MySqlTests
         var cs = Setup();
         var builder = new MySqlConnectionStringBuilder(cs) { UserID = "ksync_pw", Password = "Wrong-" + Password };
         var ex = Assert.Throws<SourceException>(() => Read(builder.ConnectionString, "select 1"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, ex.ErrorId);
         Assert.DoesNotContain(Password, ex.Message);
 
         var withoutUser = new MySqlConnectionStringBuilder(cs) { UserID = "" };
@@ -111,7 +112,7 @@ public sealed class MySqlTests
     {
         var port = TestServers.ClosedPort();
         var ex = Assert.Throws<SourceException>(() => Read($"Server=127.0.0.1;Port={port};User ID=u;Password=Secret-Unreach-2;Connection Timeout=5", "select 1"));
-        Assert.Equal(SourceErrors.ConnectionFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceConnectionFailed, ex.ErrorId);
         Assert.Contains($"127.0.0.1:{port}", ex.Message);
         Assert.DoesNotContain("Secret-Unreach-2", ex.Message);
     }
@@ -121,7 +122,7 @@ public sealed class MySqlTests
     {
         // sleep(600) cannot end by itself within the test run: only the command timeout ends it.
         var ex = Assert.Throws<SourceException>(() => Read(Setup(), "select sleep(600)", timeout: TimeSpan.FromSeconds(1)));
-        Assert.Equal(SourceErrors.Timeout, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceTimeout, ex.ErrorId);
     }
 
     [SkippableFact]

@@ -2,6 +2,7 @@ using System.Net;
 using KustomerSync.Engine.Sources;
 using Npgsql;
 using static KustomerSync.Sources.Tests.DatabaseTesting;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -120,8 +121,8 @@ public sealed class PostgresTests
     public void Missing_parameter_is_named()
     {
         var ex = Assert.Throws<SourceException>(() => Read(Setup(), "select id from src_types where seen > @since and id = @id", new() { ["id"] = 1 }));
-        Assert.Equal(SourceErrors.MissingParameter, ex.ErrorId);
-        Assert.Equal(SourceFailure.InvalidArgument, ex.Failure);
+        Assert.Equal(ErrorIds.SourceMissingParameter, ex.ErrorId);
+        Assert.Equal(ErrorKind.InvalidArgument, ex.Kind);
         Assert.Contains("@since", ex.Message);
         Assert.DoesNotContain("@id,", ex.Message);
     }
@@ -130,7 +131,7 @@ public sealed class PostgresTests
     public void Syntax_error_carries_the_server_message()
     {
         var ex = Assert.Throws<SourceException>(() => Read(Setup(), "selec id from src_types"));
-        Assert.Equal(SourceErrors.QueryFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceQueryFailed, ex.ErrorId);
         Assert.Contains("42601", ex.Message);
         Assert.Contains("syntax error", ex.Message);
     }
@@ -141,8 +142,8 @@ public sealed class PostgresTests
         var cs = Setup();
         var builder = new NpgsqlConnectionStringBuilder(cs) { Username = "ksync_pw", Password = "Wrong-" + Password };
         var ex = Assert.Throws<SourceException>(() => Read(builder.ConnectionString, "select 1"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, ex.ErrorId);
-        Assert.Equal(SourceFailure.AuthenticationFailed, ex.Failure);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, ex.ErrorId);
+        Assert.Equal(ErrorKind.AuthenticationFailed, ex.Kind);
         Assert.DoesNotContain(Password, ex.Message);
         Assert.Contains("ksync_pw", ex.Message);
 
@@ -151,7 +152,7 @@ public sealed class PostgresTests
         var rows = Read(withoutUser.ConnectionString, "select current_user as who", credential: new NetworkCredential("ksync_pw", Password));
         Assert.Equal("ksync_pw", Value(rows[0], "who"));
         var wrong = Assert.Throws<SourceException>(() => Read(withoutUser.ConnectionString, "select 1", credential: new NetworkCredential("ksync_pw", "Nope-" + Password)));
-        Assert.Equal(SourceErrors.AuthenticationFailed, wrong.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, wrong.ErrorId);
         Assert.DoesNotContain(Password, wrong.Message);
     }
 
@@ -160,7 +161,7 @@ public sealed class PostgresTests
     {
         var port = TestServers.ClosedPort();
         var ex = Assert.Throws<SourceException>(() => Read($"Host=127.0.0.1;Port={port};Username=u;Password=Secret-Unreach-1;Timeout=5", "select 1"));
-        Assert.Equal(SourceErrors.ConnectionFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceConnectionFailed, ex.ErrorId);
         Assert.Contains($"127.0.0.1:{port}", ex.Message);
         Assert.DoesNotContain("Secret-Unreach-1", ex.Message);
     }
@@ -170,7 +171,7 @@ public sealed class PostgresTests
     {
         // pg_sleep(600) cannot end by itself within the test run: only the statement timeout ends it.
         var ex = Assert.Throws<SourceException>(() => Read(Setup(), "select pg_sleep(600)", timeout: TimeSpan.FromSeconds(1)));
-        Assert.Equal(SourceErrors.Timeout, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceTimeout, ex.ErrorId);
     }
 
     [SkippableFact]
@@ -221,7 +222,7 @@ public sealed class PostgresTests
         Assert.Equal("MySql", SourceProviders.Resolve("MariaDB"));
         Assert.Equal("SqlServer", SourceProviders.Resolve("Synapse"));
         var ex = Assert.Throws<SourceException>(() => SourceProviders.Create("Oracle", "x=y"));
-        Assert.Equal(SourceErrors.UnknownProvider, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceUnknownProvider, ex.ErrorId);
         foreach (var name in SourceProviders.Names) Assert.Contains(name, ex.Message);
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Sources.Tests.Doubles;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -87,12 +88,12 @@ public sealed class SnowflakeTests : IDisposable
     public void Double_syntax_error_and_bad_token_are_clear_and_secret_free()
     {
         var syntax = Assert.Throws<SourceException>(() => Read(KeyPair, "selec 1"));
-        Assert.Equal(SourceErrors.QueryFailed, syntax.ErrorId);
+        Assert.Equal(ErrorIds.SourceQueryFailed, syntax.ErrorId);
         Assert.Contains("syntax error line 1", syntax.Message);
         Assert.Contains("42000", syntax.Message);
 
         var bad = Assert.Throws<SourceException>(() => Read($"Account=myorg-acct;Token=Wrong-Secret-Token-55;Endpoint={_double.Url}", "select 1"));
-        Assert.Equal(SourceErrors.AuthenticationFailed, bad.ErrorId);
+        Assert.Equal(ErrorIds.SourceAuthenticationFailed, bad.ErrorId);
         Assert.DoesNotContain("Wrong-Secret-Token-55", bad.Message);
         Assert.Contains("Invalid OAuth access token", bad.Message);
 
@@ -101,7 +102,7 @@ public sealed class SnowflakeTests : IDisposable
         try
         {
             var wrongKey = Assert.Throws<SourceException>(() => Read(KeyPair.Replace(_keyFile, otherKey), "select 1"));
-            Assert.Equal(SourceErrors.AuthenticationFailed, wrongKey.ErrorId);
+            Assert.Equal(ErrorIds.SourceAuthenticationFailed, wrongKey.ErrorId);
             Assert.DoesNotContain("eyJ", wrongKey.Message); // the JWT the double echoes is masked
         }
         finally
@@ -114,7 +115,7 @@ public sealed class SnowflakeTests : IDisposable
     public void Double_positional_parameters_need_an_order_and_every_placeholder()
     {
         var missing = Assert.Throws<SourceException>(() => Read(KeyPair, "select ? as a, '?' as b, ? as c", configure: q => q.Parameters["a"] = 1));
-        Assert.Equal(SourceErrors.MissingParameter, missing.ErrorId);
+        Assert.Equal(ErrorIds.SourceMissingParameter, missing.ErrorId);
         Assert.Contains("?2", missing.Message);
 
         var unordered = Assert.Throws<SourceException>(() => Read(KeyPair, "select ?, ?", configure: q =>
@@ -123,8 +124,8 @@ public sealed class SnowflakeTests : IDisposable
             q.Parameters["b"] = 2;
             q.ParametersOrdered = false;
         }));
-        Assert.Equal(SourceErrors.InvalidParameter, unordered.ErrorId);
-        Assert.Contains("[ordered]", unordered.Message);
+        Assert.Equal(ErrorIds.SourceInvalidParameter, unordered.ErrorId);
+        Assert.Contains("1, 2, 3", unordered.Message);
 
         // Keys named 1, 2 bind by number whatever their order.
         Read(KeyPair, "select ?, ?", configure: q =>
@@ -151,7 +152,7 @@ public sealed class SnowflakeTests : IDisposable
 
         // The deadline runs on the injected clock: polls pass at once, and it is the clock that runs out.
         var timeout = Assert.Throws<SourceException>(() => Read(KeyPair, "select forever", configure: q => q.CommandTimeout = TimeSpan.FromSeconds(1)));
-        Assert.Equal(SourceErrors.Timeout, timeout.ErrorId);
+        Assert.Equal(ErrorIds.SourceTimeout, timeout.ErrorId);
         Assert.Equal(2, _double.Requests.Count(r => r.PathAndQuery.EndsWith("/cancel")));
     }
 
@@ -177,7 +178,7 @@ public sealed class SnowflakeTests : IDisposable
         {
             foreach (var row in reader.Read(query, default)) rows.Add(row);
         });
-        Assert.Equal(SourceErrors.ReadFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceReadFailed, ex.ErrorId);
         Assert.Contains(expected, ex.Message);
         Assert.DoesNotContain("eyJ", ex.Message);
         Assert.Equal(before, rows.Count); // the rows before the failure were streamed; none after it
@@ -222,12 +223,12 @@ public sealed class SnowflakeTests : IDisposable
     public void Endpoints_must_be_https_except_loopback_and_unreachable_names_host_port()
     {
         var insecure = Assert.Throws<SourceException>(() => SourceProviders.Create("Snowflake", "Account=a;Token=t;Endpoint=http://snowflake.example.com"));
-        Assert.Equal(SourceErrors.InsecureEndpoint, insecure.ErrorId);
+        Assert.Equal(ErrorIds.SourceInsecureEndpoint, insecure.ErrorId);
         using (var reader = SourceProviders.Create("Snowflake", "Account=acme-prod;Token=t")) Assert.Equal("acme-prod.snowflakecomputing.com:443", reader.Target);
 
         var port = TestServers.ClosedPort();
         var down = Assert.Throws<SourceException>(() => Read($"Account=a;Token=Unreach-Secret-9;Endpoint=http://127.0.0.1:{port}", "select 1"));
-        Assert.Equal(SourceErrors.ConnectionFailed, down.ErrorId);
+        Assert.Equal(ErrorIds.SourceConnectionFailed, down.ErrorId);
         Assert.Contains($"127.0.0.1:{port}", down.Message);
         Assert.DoesNotContain("Unreach-Secret-9", down.Message);
     }

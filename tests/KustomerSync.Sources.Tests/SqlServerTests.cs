@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Net;
 using KustomerSync.Engine.Sources;
 using Microsoft.Data.SqlClient;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Sources.Tests;
 
@@ -35,7 +36,7 @@ public sealed class SqlServerTests
     public void Malformed_connection_string_is_an_invalid_argument_without_its_text()
     {
         var ex = Assert.Throws<SourceException>(() => SourceProviders.Create("SqlServer", "Server=x;Pasword=Sql-Secret-2"));
-        Assert.Equal(SourceErrors.InvalidConnectionString, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceInvalidConnectionString, ex.ErrorId);
         Assert.DoesNotContain("Sql-Secret-2", ex.Message);
     }
 
@@ -45,7 +46,7 @@ public sealed class SqlServerTests
         var port = TestServers.ClosedPort();
         using var reader = SourceProviders.Create("SqlServer", $"Server=tcp:127.0.0.1,{port};User ID=sa;Password=Sql-Secret-3;Connect Timeout=3;Encrypt=false");
         var ex = Assert.Throws<SourceException>(() => reader.Read(new SourceQuery("select 1"), default).ToList());
-        Assert.Equal(SourceErrors.ConnectionFailed, ex.ErrorId);
+        Assert.Equal(ErrorIds.SourceConnectionFailed, ex.ErrorId);
         Assert.Contains($"127.0.0.1,{port}", ex.Message);
         Assert.DoesNotContain("Sql-Secret-3", ex.Message);
     }

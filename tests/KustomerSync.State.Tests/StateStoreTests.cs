@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.State.Tests;
 
@@ -108,7 +109,7 @@ public class StateStoreTests
                 sessions.Add(h.NewStore().Open(Sync()));
                 Interlocked.Increment(ref winners);
             }
-            catch (StateException e) when (e.ErrorId == StateErrors.Locked)
+            catch (StateException e) when (e.ErrorId == ErrorIds.StateLocked)
             {
                 Interlocked.Increment(ref locked);
             }

@@ -3,6 +3,7 @@ using System.Security;
 using KustomerSync.Cmdlets.Session;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Security;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Cmdlets;
 
@@ -101,14 +102,14 @@ public sealed class ConnectKustomerDestinationCommand : KustomerCmdlet
         {
             var problem = given == 0 ? "No API key was given" : "More than one API key source was given";
             throw Terminate(new ErrorRecord(new ArgumentException($"{problem}: use exactly one of -ApiKey (a SecureString), -Credential (the password is the key) or -ApiKeyEnvironmentVariable (the name of a variable holding the key)."),
-                "KustomerSync.MissingApiKey", ErrorCategory.InvalidArgument, null));
+                ErrorIds.MissingApiKey, ErrorCategory.InvalidArgument, null));
         }
         if (ApiKey is not null) return (ApiKey, "ApiKey");
         if (Credential is not null) return (Credential.Password, $"Credential ({Credential.UserName})");
         var value = Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable!);
         if (string.IsNullOrWhiteSpace(value))
             throw Terminate(new ErrorRecord(new ArgumentException($"The environment variable '{ApiKeyEnvironmentVariable}' is not set or empty; it should hold the Kustomer API key."),
-                "KustomerSync.MissingApiKey", ErrorCategory.InvalidArgument, ApiKeyEnvironmentVariable));
+                ErrorIds.MissingApiKey, ErrorCategory.InvalidArgument, ApiKeyEnvironmentVariable));
         return (SecretText.Protect(value!.Trim()), $"Environment variable {ApiKeyEnvironmentVariable}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using KustomerSync.Cmdlets.Session;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Cmdlets;
 
@@ -26,7 +27,7 @@ public sealed class DisconnectKustomerDestinationCommand : KustomerCmdlet
             if (!ShouldProcess(name, "Disconnect Kustomer destination")) continue;
             if (!registry.Remove(name))
                 WriteError(new ErrorRecord(new ItemNotFoundException($"No Kustomer destination named '{name}' is connected."),
-                    "KustomerSync.NotConnected", ErrorCategory.ObjectNotFound, name));
+                    ErrorIds.NotConnected, ErrorCategory.ObjectNotFound, name));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using KustomerSync.Engine.State;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Cmdlets;
 
@@ -81,7 +82,7 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
         }
         catch (StateException ex)
         {
-            ThrowTerminatingError(StateError(ex, ParameterSetName == PathSet ? StatePath : StateProvider));
+            ThrowTerminatingError(ToErrorRecord(ex, ParameterSetName == PathSet ? StatePath : StateProvider));
         }
     }
 
@@ -111,7 +112,7 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
         }
         catch (StateException ex)
         {
-            ThrowTerminatingError(StateError(ex, store.Display));
+            ThrowTerminatingError(ToErrorRecord(ex, store.Display));
         }
     }
 
@@ -149,7 +150,7 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
                 {
                     var known = names.Count == 0 ? "The store has no syncs yet." : "Syncs in this store: " + string.Join(", ", names) + ".";
                     WriteError(new ErrorRecord(new ItemNotFoundException($"The state store {store.Display} has no sync named '{pattern}'. {known}"),
-                        "KustomerSync.SyncNotFound", ErrorCategory.ObjectNotFound, pattern));
+                        ErrorIds.SyncNotFound, ErrorCategory.ObjectNotFound, pattern));
                 }
                 foreach (var m in matches)
                     if (!wanted.Contains(m, StringComparer.Ordinal)) wanted.Add(m);
@@ -164,27 +165,12 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
                 var found = store.Runs(runId: id).Where(r => Sync is null || wanted.Contains(r.Sync, StringComparer.Ordinal)).ToList();
                 if (found.Count == 0)
                     WriteError(new ErrorRecord(new ItemNotFoundException($"The state store {store.Display} has no run {id}" + (Sync is null ? "." : " of the syncs named.")),
-                        "KustomerSync.RunNotFound", ErrorCategory.ObjectNotFound, id));
+                        ErrorIds.RunNotFound, ErrorCategory.ObjectNotFound, id));
                 runs.AddRange(found);
             }
             return runs;
         }
         foreach (var name in wanted) runs.AddRange(store.Runs(name, Last > 0 ? Last : null));
         return runs;
-    }
-
-    private static ErrorRecord StateError(StateException ex, object? target)
-    {
-        var category = ex.ErrorId switch
-        {
-            StateErrors.Unreadable => ErrorCategory.ReadError,
-            StateErrors.Locked => ErrorCategory.ResourceBusy,
-            StateErrors.NewerSchema => ErrorCategory.InvalidData,
-            StateErrors.Mismatch => ErrorCategory.InvalidData,
-            StateErrors.WriteFailed => ErrorCategory.WriteError,
-            StateErrors.InvalidArgument => ErrorCategory.InvalidArgument,
-            _ => ErrorCategory.NotSpecified,
-        };
-        return new ErrorRecord(ex, ex.ErrorId, category, target);
     }
 }

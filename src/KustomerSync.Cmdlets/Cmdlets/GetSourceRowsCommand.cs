@@ -4,6 +4,7 @@ using System.Data.Common;
 using System.Management.Automation;
 using System.Net;
 using KustomerSync.Engine.Sources;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Cmdlets;
 
@@ -98,7 +99,7 @@ public sealed class GetSourceRowsCommand : KustomerCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException and not ActionPreferenceStopException and not PSInvalidOperationException and not OperationCanceledException)
         {
-            var wrapped = new SourceException(SourceErrors.ReadFailed, SourceFailure.QueryFailed,
+            var wrapped = new SourceException(ErrorIds.SourceReadFailed,
                 $"Reading from {providerName} failed: {ConnectionStrings.Redact(ex.Message)}");
             ThrowTerminatingError(ToErrorRecord(wrapped, providerName));
         }
@@ -107,6 +108,16 @@ public sealed class GetSourceRowsCommand : KustomerCmdlet
             CompleteProgress(1, activity);
         }
     }
+
+    protected override string? Advice(string errorId) => errorId switch
+    {
+        ErrorIds.SourceUnknownProvider => "Press Tab after -Provider to list the known providers, or open the connection yourself and pass it with -Connection.",
+        ErrorIds.SourceInvalidConnectionString => "Fix the connection string where the message says; a password or token can also come as the password of -Credential.",
+        ErrorIds.SourceMissingParameter => "Supply every placeholder of the query in -Parameters.",
+        ErrorIds.SourceInvalidParameter => "Where the provider binds by position, pass -Parameters as [ordered]@{ ... } or name the keys 1, 2, 3; GoogleSheets takes no -Parameters (filter its rows with Where-Object).",
+        ErrorIds.SourceTimeout => "Raise -CommandTimeout (seconds), or make the query cheaper.",
+        _ => base.Advice(errorId),
+    };
 }
 
 /// <summary>Completes -Provider with the providers the module knows.</summary>

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using KustomerSync.Cmdlets.Definitions;
 using KustomerSync.Engine.Runs.Definitions;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Cmdlets;
@@ -60,7 +61,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         }
         catch (DefinitionException ex)
         {
-            throw Terminate(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidData, path));
+            throw Terminate(ToErrorRecord(ex, path));
         }
 
         var action = $"Sync {definition.Source.Provider} rows into {definition.Target.DisplayName} records by {definition.Key.DisplayName} ({definition.Behavior}{(definition.FullSync || FullSync ? ", full sync" : "")})";
@@ -82,7 +83,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         }
         catch (DefinitionException ex)
         {
-            throw Terminate(new ErrorRecord(ex, ex.ErrorId, ErrorCategory.InvalidData, path));
+            throw Terminate(ToErrorRecord(ex, path));
         }
 
         using (run)
@@ -114,11 +115,10 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             {
                 SetExitCode(DefinitionOutcome.ExitRunFailed);
                 var error = outcome.Error is null
-                    ? new ErrorRecord(new InvalidOperationException(outcome.Message ?? "The sync failed."), outcome.ErrorId ?? "KustomerSync.SyncFailed",
-                        outcome.ErrorId == "KustomerSync.AuthenticationFailed" ? ErrorCategory.AuthenticationError : ErrorCategory.InvalidOperation, definition.Name)
+                    ? RunError(outcome.Message ?? "The sync failed.", outcome.ErrorId ?? ErrorIds.SyncFailed, definition.Name)
                     : ToErrorRecord(outcome.Error, definition.Name);
                 if (outcome.Error is not null && outcome.Message is not null && outcome.Message != outcome.Error.Message)
-                    error.ErrorDetails = new ErrorDetails(outcome.Message);
+                    error.ErrorDetails = new ErrorDetails(outcome.Message) { RecommendedAction = error.ErrorDetails?.RecommendedAction };
                 throw Terminate(error);
             }
             return outcome.ExitCode;
@@ -131,6 +131,16 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         SessionState.PSVariable.Set("global:LASTEXITCODE", code);
         if (ExitCode) Host.SetShouldExit(code);
     }
+
+    protected override string? Advice(string errorId) => errorId switch
+    {
+        ErrorIds.InvalidMapping => "Fix Mapping in the sync definition (Kustomer field = source column), rename the column in the query, or pick another SyncKey; Get-KustomerSchema lists the fields and custom attributes.",
+        ErrorIds.RecordNotFound => "Set Behavior = 'UpdateOrCreate' in the sync definition to create missing records.",
+        ErrorIds.ConnectionFailed => "Check Destination (Organization or BaseUri) in the sync definition, the network path to Kustomer, and any proxy.",
+        ErrorIds.SourceMissingParameter => "Supply every placeholder of the query in Source.Parameters of the sync definition.",
+        ErrorIds.SourceTimeout => "Raise Source.CommandTimeout (seconds) in the sync definition, or make the query cheaper.",
+        _ => base.Advice(errorId),
+    };
 
     private static object MakeRow(string[] names, object?[] values)
     {

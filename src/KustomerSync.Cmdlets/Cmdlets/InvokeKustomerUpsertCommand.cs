@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using KustomerSync.Cmdlets.Runs;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Runs;
 using KustomerSync.Engine.State;
@@ -119,13 +120,13 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             client.Log = EngineLog;
             _session.Start(client, options, MappingRules(), SkipNull, ReportKeysLeft, EngineLog);
         }
-        catch (KustomerException ex) when (ex.ErrorId == "KustomerSync.UnknownKlass")
+        catch (KustomerException ex) when (ex.ErrorId == ErrorIds.UnknownKlass)
         {
             throw Terminate(UnknownKlassError(ex, client, destination.Name, Object));
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException)
         {
-            throw Terminate(ex is MappingException m ? MappingError(m, Mapping) : ToErrorRecord(ex, ex is StateException ? (object?)StatePath ?? SyncName : destination.Name));
+            throw Terminate(ToErrorRecord(ex, ex switch { MappingException => Mapping, StateException => (object?)StatePath ?? SyncName, _ => destination.Name }));
         }
     }
 
@@ -134,12 +135,12 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     {
         if (StatePath is not null && StateConnectionString is not null)
             throw Terminate(new ErrorRecord(new ArgumentException("Give -StatePath (a SQLite file) or -StateConnectionString with -StateProvider, not both."),
-                "KustomerSync.InvalidArgument", ErrorCategory.InvalidArgument, StatePath));
+                ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, StatePath));
         if (StatePath is null && StateConnectionString is null)
         {
             if (FullSync || ReportKeysLeft || SyncName is not null)
                 throw Terminate(new ErrorRecord(new ArgumentException("-FullSync, -ReportKeysLeft and -SyncName need a state store: add -StatePath <file> or -StateConnectionString."),
-                    "KustomerSync.InvalidArgument", ErrorCategory.InvalidArgument, null));
+                    ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
             return null;
         }
         var path = StatePath is null ? null : GetUnresolvedProviderPathFromPSPath(StatePath);
@@ -164,7 +165,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         {
             // Nothing was sent; the run goes into the history as Failed with the reason.
             try { _session.Finish(RunEnding.Failed, ex.Message); } catch (StateException) { /* the error below matters more */ }
-            throw Terminate(MappingError(ex, Mapping));
+            throw Terminate(ToErrorRecord(ex, Mapping));
         }
         catch (StateException ex)
         {
@@ -234,9 +235,15 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
                     break;
                 default:
                     throw Terminate(new ErrorRecord(new ArgumentException($"-Mapping '{target}' must be a property name (string) or a scriptblock, not {source?.GetType().Name ?? "null"}."),
-                        "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, Mapping));
+                        ErrorIds.InvalidMapping, ErrorCategory.InvalidArgument, Mapping));
             }
         }
         return rules;
     }
+
+    protected override string? Advice(string errorId) => errorId switch
+    {
+        ErrorIds.InvalidMapping => "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.",
+        _ => base.Advice(errorId),
+    };
 }

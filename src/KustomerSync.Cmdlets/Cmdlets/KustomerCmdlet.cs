@@ -83,44 +83,20 @@ public abstract class KustomerCmdlet : PSCmdlet
         var message = string.IsNullOrEmpty(name)
             ? "No Kustomer destination is connected in this session. Run Connect-KustomerDestination -Organization <org> -ApiKey <key> first."
             : $"No Kustomer destination named '{name}' is connected. Get-KustomerDestination lists the connected ones.";
-        throw Terminate(new ErrorRecord(new InvalidOperationException(message), "KustomerSync.NotConnected", ErrorCategory.ConnectionError, name));
+        throw Terminate(new ErrorRecord(new InvalidOperationException(message), ErrorIds.NotConnected, ErrorCategory.ConnectionError, name));
     }
 
-    /// <summary>Turns an engine failure into an ErrorRecord with its stable ErrorId.</summary>
-    protected static ErrorRecord ToErrorRecord(Exception exception, object? target)
+    /// <summary>
+    /// Turns a failure into an ErrorRecord: its stable ErrorId, the category of its kind, and this cmdlet's advice.
+    /// The one place where engine exceptions meet PowerShell's error model.
+    /// </summary>
+    internal ErrorRecord ToErrorRecord(Exception exception, object? target) => exception switch
     {
-        switch (exception)
-        {
-            case KustomerException k:
-                return WithAction(new ErrorRecord(k, k.ErrorId, CategoryFor(k.ErrorId), target), ActionFor(k.ErrorId));
-            case SourceException s:
-                return new ErrorRecord(s, s.ErrorId, s.Failure switch
-                {
-                    SourceFailure.InvalidArgument => ErrorCategory.InvalidArgument,
-                    SourceFailure.ConnectionFailed => ErrorCategory.ConnectionError,
-                    SourceFailure.AuthenticationFailed => ErrorCategory.AuthenticationError,
-                    SourceFailure.Timeout => ErrorCategory.OperationTimeout,
-                    _ => ErrorCategory.InvalidOperation,
-                }, target);
-            case StateException st:
-                return new ErrorRecord(st, st.ErrorId, st.ErrorId switch
-                {
-                    StateErrors.Locked => ErrorCategory.ResourceBusy,
-                    StateErrors.InvalidArgument => ErrorCategory.InvalidArgument,
-                    StateErrors.Mismatch => ErrorCategory.InvalidArgument,
-                    StateErrors.WriteFailed => ErrorCategory.WriteError,
-                    _ => ErrorCategory.ReadError,
-                }, target);
-            case MappingException m:
-                return new ErrorRecord(m, "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, target);
-            case ArgumentException a:
-                return new ErrorRecord(a, "KustomerSync.InvalidArgument", ErrorCategory.InvalidArgument, target);
-            case OperationCanceledException c:
-                return new ErrorRecord(c, "KustomerSync.Cancelled", ErrorCategory.OperationStopped, target);
-            default:
-                return new ErrorRecord(exception, "KustomerSync.UnexpectedError", ErrorCategory.NotSpecified, target);
-        }
-    }
+        KustomerSyncException known => WithAdvice(new ErrorRecord(known, known.ErrorId, CategoryOf(known.Kind), target), known.ErrorId),
+        ArgumentException => new ErrorRecord(exception, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target),
+        OperationCanceledException => new ErrorRecord(exception, ErrorIds.Cancelled, ErrorCategory.OperationStopped, target),
+        _ => new ErrorRecord(exception, ErrorIds.UnexpectedError, ErrorCategory.NotSpecified, target),
+    };
 
     /// <summary>
     /// The run's summary goes by its own route, never the output stream (which holds results only): one line on the
@@ -158,22 +134,18 @@ public abstract class KustomerCmdlet : PSCmdlet
         return record;
     }
 
-    /// <summary>A mapping that cannot fit the input or the object, with the PowerShell way to fix it.</summary>
-    protected static ErrorRecord MappingError(MappingException exception, object? target) =>
-        WithAction(new ErrorRecord(exception, "KustomerSync.InvalidMapping", ErrorCategory.InvalidArgument, target),
-            "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.");
-
     /// <summary>The error record of a row that ended Invalid or Failed; the row key is the target object.</summary>
-    protected internal static ErrorRecord RowError(UpsertResult result)
+    internal ErrorRecord RowError(UpsertResult result)
     {
         var exception = new InvalidOperationException(result.Message ?? result.Status.ToString());
-        var category = result.Status == UpsertStatus.Invalid ? ErrorCategory.InvalidData : CategoryFor(result.ErrorId ?? "");
-        return WithAction(new ErrorRecord(exception, result.ErrorId ?? "KustomerSync.RowFailed", category, result.Key ?? $"row {result.Row}"), ActionFor(result.ErrorId ?? ""));
+        var category = result.Status == UpsertStatus.Invalid ? ErrorCategory.InvalidData : CategoryOf(ErrorIds.KindOf(result.ErrorId));
+        var errorId = result.ErrorId ?? ErrorIds.RowFailed;
+        return WithAdvice(new ErrorRecord(exception, errorId, category, result.Key ?? $"row {result.Row}"), errorId);
     }
 
     /// <summary>The one error of a run that stopped for a reason that concerns every row (key refused, Kustomer unreachable).</summary>
-    protected static ErrorRecord RunError(string message, string errorId, object? target) =>
-        WithAction(new ErrorRecord(new InvalidOperationException(message), errorId, CategoryFor(errorId), target), ActionFor(errorId));
+    protected ErrorRecord RunError(string message, string errorId, object? target) =>
+        WithAdvice(new ErrorRecord(new InvalidOperationException(message), errorId, CategoryOf(ErrorIds.KindOf(errorId)), target), errorId);
 
     /// <summary>Throws the record as a terminating error; returns an exception only so callers can write 'throw'.</summary>
     protected Exception Terminate(ErrorRecord record)
@@ -200,32 +172,40 @@ public abstract class KustomerCmdlet : PSCmdlet
     protected void CompleteProgress(int id, string activity) =>
         WriteProgress(new ProgressRecord(id, activity, "Done") { RecordType = ProgressRecordType.Completed });
 
-    private static ErrorCategory CategoryFor(string errorId) => errorId switch
+    private static ErrorCategory CategoryOf(ErrorKind kind) => kind switch
     {
-        "KustomerSync.AuthenticationFailed" => ErrorCategory.AuthenticationError,
-        "KustomerSync.MissingRole" => ErrorCategory.PermissionDenied,
-        "KustomerSync.ConnectionFailed" => ErrorCategory.ConnectionError,
-        "KustomerSync.NotFound" or "KustomerSync.RecordNotFound" or "KustomerSync.UnknownKlass" => ErrorCategory.ObjectNotFound,
-        "KustomerSync.Conflict" or "KustomerSync.AmbiguousKey" => ErrorCategory.ResourceExists,
-        "KustomerSync.RateLimited" or "KustomerSync.PayloadTooLarge" => ErrorCategory.LimitsExceeded,
-        "KustomerSync.Rejected" => ErrorCategory.InvalidData,
-        "KustomerSync.OutcomeUnknown" => ErrorCategory.OperationTimeout,
-        "KustomerSync.Cancelled" => ErrorCategory.OperationStopped,
+        ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        ErrorKind.InvalidData => ErrorCategory.InvalidData,
+        ErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        ErrorKind.Conflict => ErrorCategory.ResourceExists,
+        ErrorKind.AuthenticationFailed => ErrorCategory.AuthenticationError,
+        ErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        ErrorKind.ConnectionFailed => ErrorCategory.ConnectionError,
+        ErrorKind.LimitExceeded => ErrorCategory.LimitsExceeded,
+        ErrorKind.Timeout => ErrorCategory.OperationTimeout,
+        ErrorKind.Busy => ErrorCategory.ResourceBusy,
+        ErrorKind.ReadFailed => ErrorCategory.ReadError,
+        ErrorKind.WriteFailed => ErrorCategory.WriteError,
+        ErrorKind.Cancelled => ErrorCategory.OperationStopped,
         _ => ErrorCategory.InvalidOperation,
     };
 
-    private static string? ActionFor(string errorId) => errorId switch
+    /// <summary>
+    /// What to do about an ErrorId, in PowerShell terms: the engine's messages name concepts (the mapping, the
+    /// behaviour), and each cmdlet names its own parameters here. Null when the message says enough.
+    /// </summary>
+    protected virtual string? Advice(string errorId) => errorId switch
     {
-        "KustomerSync.AuthenticationFailed" => "Check the API key (complete, not expired, same region as the org) and run Connect-KustomerDestination again.",
-        "KustomerSync.MissingRole" => "Run Test-KustomerConnection to see the roles the key lacks; Kustomer keys cannot be edited, so create a new key with them.",
-        "KustomerSync.ConnectionFailed" => "Check the organization name or -BaseUri, the network path to Kustomer, and any proxy.",
-        "KustomerSync.RecordNotFound" => "Use -Behavior UpdateOrCreate to create missing records.",
+        ErrorIds.AuthenticationFailed => "Check the API key (complete, not expired, same region as the org) and run Connect-KustomerDestination again.",
+        ErrorIds.MissingRole => "Run Test-KustomerConnection to see the roles the key lacks; Kustomer keys cannot be edited, so create a new key with them.",
+        ErrorIds.ConnectionFailed => "Check the organization name or -BaseUri, the network path to Kustomer, and any proxy.",
+        ErrorIds.UnknownKlass => "Get-KustomerSchema -Klasses lists the klasses of the org.",
         _ => null,
     };
 
-    private static ErrorRecord WithAction(ErrorRecord record, string? action)
+    private ErrorRecord WithAdvice(ErrorRecord record, string errorId)
     {
-        if (action is not null) record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = action };
+        if (Advice(errorId) is { } advice) record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = advice };
         return record;
     }
 }

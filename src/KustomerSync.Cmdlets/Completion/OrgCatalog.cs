@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using KustomerSync.Cmdlets.Session;
 using KustomerSync.Engine.Kustomer;
-using KustomerSync.Engine.Sync;
 
 namespace KustomerSync.Cmdlets.Completion;
 
@@ -12,8 +11,11 @@ namespace KustomerSync.Cmdlets.Completion;
 /// an engine that cannot load all end as an empty list, and the completer offers what it knows without the org.
 /// </summary>
 /// <remarks>
-/// Only strings cross from the engine into these results: JSON types are never touched here, because the engine may
-/// carry its own System.Text.Json in its private load context.
+/// Every use of an engine type is in a *Core method that is never inlined. The engine is resolved into its load
+/// context when a method that names its types is compiled; kept out of the public methods, a failure to load it
+/// (a damaged install, a missing dependencies/ folder) is thrown inside their try, not into PowerShell's completion.
+/// The engine hands back its own records (KlassCatalog, SchemaCatalog), so no JSON type of the engine's is touched
+/// here (src/KustomerSync.Cmdlets/Loading/README.md).
 /// </remarks>
 internal static class OrgCatalog
 {

@@ -1,3 +1,4 @@
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Runs;
 using KustomerSync.Engine.Runs.Definitions;
 using KustomerSync.Engine.Sync;
@@ -35,11 +36,11 @@ internal sealed class SyncRunObserver : IDefinitionRunObserver
             return;
         }
         if (result.Status is not (UpsertStatus.Invalid or UpsertStatus.Failed)) return;
-        if (result.ErrorId is "KustomerSync.ConnectionFailed" or "KustomerSync.NotAttempted") Unreachable++;
+        if (result.ErrorId is ErrorIds.ConnectionFailed or ErrorIds.NotAttempted) Unreachable++;
         else if (_errors < MaxRowErrors)
         {
             _errors++;
-            _cmdlet.WriteError(KustomerCmdlet.RowError(result));
+            _cmdlet.WriteError(_cmdlet.RowError(result));
         }
         else SuppressedErrors++;
     }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Runs;
 
 namespace KustomerSync.Cmdlets.Runs;
@@ -15,7 +16,7 @@ internal sealed class UpsertPipelineObserver : IUpsertObserver
 
     public void Result(UpsertResult result)
     {
-        if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed && result.ErrorId != "KustomerSync.NotAttempted") Rejected++;
+        if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed && result.ErrorId != ErrorIds.NotAttempted) Rejected++;
         _cmdlet.WriteObject(result);
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -179,7 +180,7 @@ public sealed class BulkGateway
             var page = await _client.SendAsync(HttpMethod.Get, path, null, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
             // The envelope is undocumented: DEV draws a bare array, the rest of the API wraps lists in data[].attributes.
             var list = page.Body as JsonArray ?? page.Body?["data"] as JsonArray
-                ?? throw new KustomerException("KustomerSync.UnexpectedResponse", $"Kustomer's batches of bulk job {jobId} were neither a list nor a data list.");
+                ?? throw new KustomerException(ErrorIds.UnexpectedResponse, $"Kustomer's batches of bulk job {jobId} were neither a list nor a data list.");
             foreach (var batch in list.OfType<JsonObject>())
             {
                 var fields = batch["attributes"] as JsonObject ?? batch;

@@ -1,4 +1,5 @@
 using System.Net;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -16,8 +17,8 @@ public static class ConnectionTester
         }
         catch (KustomerApiException ex) when (ex.Status == HttpStatusCode.Unauthorized)
         {
-            throw new KustomerException("KustomerSync.AuthenticationFailed",
-                $"Kustomer at {client.BaseUri.Host} refused the API key ({ex.Detail}). Check that the key is complete, not expired, and from this organization's region; then run Connect-KustomerDestination again.", ex);
+            throw new KustomerException(ErrorIds.AuthenticationFailed,
+                $"Kustomer at {client.BaseUri.Host} refused the API key ({ex.Detail}). Check that the key is complete, not expired, and from this organization's region.", ex);
         }
         result.LatencyMs = Math.Round(client.Time.GetElapsedTime(started).TotalMilliseconds, 1);
         var attributes = response.DataAttributes;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -77,7 +78,7 @@ public static class KlassCatalog
 
     /// <summary>The error for a refusal by role (403, or 401 from a good key): names the roles any one of which would do, and that keys cannot be edited.</summary>
     internal static KustomerException MissingRole(string what, IReadOnlyList<string> roles, KustomerApiException inner) =>
-        new("KustomerSync.MissingRole",
+        new(ErrorIds.MissingRole,
             $"The API key may not {what}: Kustomer answered {(int)inner.Status} {inner.Status}. It needs one of the roles {string.Join(", ", roles)} " +
             $"(Census's role set includes {roles[roles.Count - 1]}). Kustomer keys cannot be edited: create a key with the role and connect again.", inner);
 

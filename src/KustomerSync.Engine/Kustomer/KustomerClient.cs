@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using KustomerSync.Engine.Security;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -96,7 +97,7 @@ public sealed class KustomerClient : IDisposable
     /// Paths that make do without a route (metadata, klass list) use it to treat both alike.
     /// </summary>
     public async Task<bool> IsRefusedForRoleAsync(KustomerApiException ex, CancellationToken cancellationToken) =>
-        ex.Status == HttpStatusCode.Forbidden || ex.ErrorId == "KustomerSync.MissingRole" ||
+        ex.Status == HttpStatusCode.Forbidden || ex.ErrorId == ErrorIds.MissingRole ||
         ex.Status == HttpStatusCode.Unauthorized && await KeyIsGoodAsync(cancellationToken).ConfigureAwait(false);
 
     private async Task<bool> KeyIsGoodAsync(CancellationToken cancellationToken)

@@ -1,16 +1,14 @@
 using System.Net;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
-/// <summary>A failure talking to Kustomer. ErrorId is stable (KustomerSync.*) so scripts and docs can key on it.</summary>
-public class KustomerException : Exception
+/// <summary>A failure talking to Kustomer, or an answer that cannot be used.</summary>
+public class KustomerException : KustomerSyncException
 {
-    public KustomerException(string errorId, string message, Exception? inner = null) : base(message, inner)
+    public KustomerException(string errorId, string message, Exception? inner = null) : base(errorId, message, inner)
     {
-        ErrorId = errorId;
     }
-
-    public string ErrorId { get; }
 }
 
 /// <summary>Kustomer answered with an error status.</summary>
@@ -38,18 +36,18 @@ public sealed class KustomerApiException : KustomerException
     public bool IsTransient => (int)Status >= 500 || Status == HttpStatusCode.RequestTimeout;
 
     /// <summary>The same refusal read as a missing role (a 401 from a key that is known to be good, §11).</summary>
-    internal KustomerApiException AsMissingRole() => new("KustomerSync.MissingRole", Status, Code, Detail, Pointer);
+    internal KustomerApiException AsMissingRole() => new(ErrorIds.MissingRole, Status, Code, Detail, Pointer);
 
     private static string ErrorIdFor(HttpStatusCode status) => (int)status switch
     {
-        401 => "KustomerSync.AuthenticationFailed",
-        403 => "KustomerSync.MissingRole",
-        404 => "KustomerSync.NotFound",
-        409 => "KustomerSync.Conflict",
-        413 => "KustomerSync.PayloadTooLarge",
-        429 => "KustomerSync.RateLimited",
-        >= 500 => "KustomerSync.ServerError",
-        _ => "KustomerSync.Rejected",
+        401 => ErrorIds.AuthenticationFailed,
+        403 => ErrorIds.MissingRole,
+        404 => ErrorIds.NotFound,
+        409 => ErrorIds.Conflict,
+        413 => ErrorIds.PayloadTooLarge,
+        429 => ErrorIds.RateLimited,
+        >= 500 => ErrorIds.ServerError,
+        _ => ErrorIds.Rejected,
     };
 }
 
@@ -57,7 +55,7 @@ public sealed class KustomerApiException : KustomerException
 public sealed class KustomerConnectionException : KustomerException
 {
     public KustomerConnectionException(string host, string reason, Exception? inner)
-        : base("KustomerSync.ConnectionFailed", $"Could not reach Kustomer at {host}: {reason}", inner)
+        : base(ErrorIds.ConnectionFailed, $"Could not reach Kustomer at {host}: {reason}", inner)
     {
         Host = host;
     }
@@ -72,7 +70,7 @@ public sealed class KustomerConnectionException : KustomerException
 public sealed class KustomerOutcomeUnknownException : KustomerException
 {
     public KustomerOutcomeUnknownException(string reason, Exception? inner)
-        : base("KustomerSync.OutcomeUnknown", $"The write's answer was lost ({reason}).", inner)
+        : base(ErrorIds.OutcomeUnknown, $"The write's answer was lost ({reason}).", inner)
     {
     }
 }

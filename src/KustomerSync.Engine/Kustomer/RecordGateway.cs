@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -39,13 +40,13 @@ public sealed class RecordGateway
                 var found = await _client.SendAsync(HttpMethod.Get, $"{_target.CollectionPath}/{segment}{escaped}", null, RequestKind.Idempotent,
                     cancellationToken, notFoundIsAnswer: true).ConfigureAwait(false);
                 return found.IsNotFound ? null : FoundRecord.FromResource(found.Body?["data"])
-                    ?? throw new KustomerException("KustomerSync.UnexpectedResponse", $"Kustomer found a {_target.DisplayName} for {_key.DisplayName} '{key}' but sent no record id.");
+                    ?? throw new KustomerException(ErrorIds.UnexpectedResponse, $"Kustomer found a {_target.DisplayName} for {_key.DisplayName} '{key}' but sent no record id.");
             }
             default:
             {
                 var hits = await _search!.FindAsync(key, cancellationToken).ConfigureAwait(false);
                 if (hits.Count > 1)
-                    throw new KustomerException("KustomerSync.AmbiguousKey",
+                    throw new KustomerException(ErrorIds.AmbiguousKey,
                         $"{hits.Count} {_target.DisplayName} records have {_key.DisplayName} = '{key}' ({string.Join(", ", hits.Select(h => h.Id))}); a sync key must match one record.");
                 return hits.FirstOrDefault();
             }
@@ -70,14 +71,14 @@ public sealed class RecordGateway
         var response = await _client.SendAsync(HttpMethod.Get, $"{_target.CollectionPath}/{Uri.EscapeDataString(id)}", null, RequestKind.Idempotent,
             cancellationToken).ConfigureAwait(false);
         return FoundRecord.FromResource(response.Body?["data"])
-            ?? throw new KustomerException("KustomerSync.UnexpectedResponse", $"Kustomer answered the read of {_target.DisplayName} {id} without the record.");
+            ?? throw new KustomerException(ErrorIds.UnexpectedResponse, $"Kustomer answered the read of {_target.DisplayName} {id} without the record.");
     }
 
     /// <summary>POSTs a new record and returns its id. A lost answer surfaces as <see cref="KustomerOutcomeUnknownException"/>.</summary>
     public async Task<string> CreateAsync(JsonObject payload, bool markImported, CancellationToken cancellationToken)
     {
         var created = await _client.SendAsync(HttpMethod.Post, _target.CollectionPath, CreateBody(payload, markImported), RequestKind.Create, cancellationToken).ConfigureAwait(false);
-        return created.DataId ?? throw new KustomerException("KustomerSync.UnexpectedResponse", "Kustomer confirmed the create but sent no record id.");
+        return created.DataId ?? throw new KustomerException(ErrorIds.UnexpectedResponse, "Kustomer confirmed the create but sent no record id.");
     }
 
     /// <summary>

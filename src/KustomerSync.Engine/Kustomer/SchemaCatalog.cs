@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -23,7 +24,7 @@ public static class SchemaCatalog
         if (response.IsNotFound)
         {
             if (target.Kind == ObjectKind.KObject)
-                throw new KustomerException("KustomerSync.UnknownKlass", $"Kustomer has no klass named '{target.Klass}'. Get-KustomerSchema -Klasses lists the klasses of the org.");
+                throw new KustomerException(ErrorIds.UnknownKlass, $"Kustomer has no klass named '{target.Klass}'.");
             return new ObjectSchema(target, Array.Empty<FieldSpec>(), customAttributesKnown: true);
         }
         return new ObjectSchema(target, ReadAttributes(response.DataAttributes?["properties"] as JsonObject), customAttributesKnown: true);
@@ -52,7 +53,7 @@ public static class SchemaCatalog
         var properties = response.IsNotFound ? null : response.DataAttributes?["properties"] as JsonObject;
         if (target.Kind == ObjectKind.KObject && (response.IsNotFound || properties is null || properties.Count == 0) &&
             !await KlassExistsAsync(client, target, response.IsNotFound, cancellationToken).ConfigureAwait(false))
-            throw new KustomerException("KustomerSync.UnknownKlass", $"Kustomer has no klass named '{target.Klass}'. Get-KustomerSchema -Klasses lists the klasses of the org.");
+            throw new KustomerException(ErrorIds.UnknownKlass, $"Kustomer has no klass named '{target.Klass}'.");
 
         var list = new List<KustomerAttribute>();
         if (includeStandard)
@@ -91,7 +92,7 @@ public static class SchemaCatalog
             var klasses = await KlassCatalog.ListAsync(client, null, cancellationToken).ConfigureAwait(false);
             return klasses.Any(k => string.Equals(k.Name, target.Klass, StringComparison.Ordinal));
         }
-        catch (KustomerException ex) when (ex.ErrorId == "KustomerSync.MissingRole")
+        catch (KustomerException ex) when (ex.ErrorId == ErrorIds.MissingRole)
         {
             return true;
         }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Kustomer;
 
@@ -74,7 +75,7 @@ public sealed class SearchLookup
         {
             var result = await _client.SendAsync(HttpMethod.Post, "customers/archive/search?page=1&pageSize=1", body, RequestKind.Search, cancellationToken).ConfigureAwait(false);
             if (result.Body?["data"] is not JsonArray data)
-                throw new KustomerException("KustomerSync.UnexpectedResponse", "Kustomer answered the archive search without a list of records.");
+                throw new KustomerException(ErrorIds.UnexpectedResponse, "Kustomer answered the archive search without a list of records.");
             return data.Count > 0;
         }
         catch (KustomerApiException ex) when ((int)ex.Status is >= 400 and < 500 and not 429)

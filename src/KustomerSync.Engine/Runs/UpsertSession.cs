@@ -67,7 +67,7 @@ public sealed class UpsertSession : IDisposable
         Run.Submit(names, values, source, entry, sourceHash);
         TakeReady();
         if (State is { LeaseLost: true })
-            throw new StateException(StateErrors.Locked, $"Another process took over the lease of sync '{State.SyncName}' while this run stalled; this run stops.");
+            throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{State.SyncName}' while this run stalled; this run stops.");
     }
 
     /// <summary>No more rows: waits for every result and hands each on as it comes.</summary>

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.RegularExpressions;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources;
 
@@ -44,7 +45,7 @@ public static class ConnectionStrings
         }
         catch (ArgumentException)
         {
-            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
                 $"The {provider} connection string is not valid: write it as Key=Value pairs separated by ';' (quote values that contain ';').");
         }
     }

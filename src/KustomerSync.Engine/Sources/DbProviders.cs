@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using KustomerSync.Engine.Diagnostics;
 using Microsoft.Data.Sqlite;
 using MySqlConnector;
 using Npgsql;
@@ -262,7 +263,7 @@ public static class DbProviders
             var reason = ex.Message;
             var quote = reason.IndexOf('\'');
             var keyword = quote >= 0 && reason.IndexOf('\'', quote + 1) > quote ? reason.Substring(quote, reason.IndexOf('\'', quote + 1) - quote + 1) : null;
-            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
                 $"The {provider} connection string is not valid{(keyword is null ? "" : $" (near {keyword})")}: check its keywords and Key=Value;Key=Value syntax.");
         }
     }

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources;
 
@@ -124,7 +125,7 @@ public sealed class DbSourceReader : ISourceReader
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         if (ex is InvalidCastException or OverflowException && column >= 0)
-                            throw new SourceException(SourceErrors.ReadFailed, SourceFailure.QueryFailed,
+                            throw new SourceException(ErrorIds.SourceReadFailed,
                                 $"Reading column '{columns.Names[column]}' of the {Provider} result failed: {_options.Mask.Mask(ex.Message)}");
                         throw Translate(ex, DbPhase.Read, query);
                     }
@@ -195,7 +196,7 @@ public sealed class DbSourceReader : ISourceReader
     {
         var specific = _options.Classify(ex, phase);
         var message = _options.Mask.Mask(ex.Message);
-        if (specific is not null && specific.ErrorId != SourceErrors.QueryFailed) return specific;
+        if (specific is not null && specific.ErrorId != ErrorIds.SourceQueryFailed) return specific;
         if (phase != DbPhase.Open)
         {
             var missing = QueryPlaceholders.Missing(query.Query, _options.ParameterPrefix, query.Parameters.Keys);
@@ -203,7 +204,7 @@ public sealed class DbSourceReader : ISourceReader
         }
         if (specific is not null) return specific;
         if (Chain(ex).Any(e => e is TimeoutException))
-            return SourceErrors.TimedOut($"The {Provider} query at {Target} timed out (-CommandTimeout {query.CommandTimeout?.TotalSeconds:0} s): {message}");
+            return SourceErrors.TimedOut($"The {Provider} query at {Target} timed out (command timeout {query.CommandTimeout?.TotalSeconds:0} s): {message}");
         if (phase == DbPhase.Open || Chain(ex).Any(e => e is System.Net.Sockets.SocketException or IOException))
             return SourceErrors.Connection($"Could not connect to {Provider} at {Target}: {message}");
         return SourceErrors.Query($"The {Provider} query failed: {message}");

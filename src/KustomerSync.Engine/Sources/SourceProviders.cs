@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Net;
 using KustomerSync.Engine.Sources.Rest;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources;
 
@@ -35,8 +36,8 @@ public static class SourceProviders
     /// <summary>A reader for the provider; the caller disposes it. <paramref name="handler"/> and <paramref name="time"/> are for tests.</summary>
     public static ISourceReader Create(string provider, string connectionString, NetworkCredential? credential = null, HttpMessageHandler? handler = null, TimeProvider? time = null)
     {
-        var name = Resolve(provider ?? "") ?? throw SourceErrors.Invalid(SourceErrors.UnknownProvider,
-            $"Unknown provider '{provider}'. Known providers: {string.Join(", ", Names)} (also {string.Join(", ", Aliases.Keys)}); or pass an open ADO.NET connection with -Connection.");
+        var name = Resolve(provider ?? "") ?? throw SourceErrors.Invalid(ErrorIds.SourceUnknownProvider,
+            $"Unknown provider '{provider}'. Known providers: {string.Join(", ", Names)} (also {string.Join(", ", Aliases.Keys)}).");
         return name switch
         {
             "SqlServer" => DbProviders.SqlServer(connectionString, credential),

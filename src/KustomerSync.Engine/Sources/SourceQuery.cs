@@ -1,3 +1,5 @@
+using KustomerSync.Engine.Diagnostics;
+
 namespace KustomerSync.Engine.Sources;
 
 /// <summary>What to read: a query with bound parameters against one provider.</summary>
@@ -34,13 +36,13 @@ public sealed class SourceQuery
             var ordered = list.OrderBy(p => int.Parse(p.Key)).ToList();
             for (var i = 0; i < ordered.Count; i++)
                 if (int.Parse(ordered[i].Key) != i + 1)
-                    throw SourceErrors.Invalid(SourceErrors.InvalidParameter,
+                    throw SourceErrors.Invalid(ErrorIds.SourceInvalidParameter,
                         $"{provider} binds parameters by position (?): numbered keys must run 1..{ordered.Count} without gaps; got {string.Join(", ", list.Select(p => p.Key))}.");
             return ordered;
         }
         if (list.Count > 1 && !ParametersOrdered)
-            throw SourceErrors.Invalid(SourceErrors.InvalidParameter,
-                $"{provider} binds parameters by position (?), and a plain hashtable has no order: pass -Parameters as [ordered]@{{ ... }} or name the keys 1, 2, 3.");
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidParameter,
+                $"{provider} binds parameters by position (?), and these parameters have no order: give them in order (an ordered dictionary) or name the keys 1, 2, 3.");
         return list;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.State;
 
@@ -122,7 +123,7 @@ public static class PushedDownDiff
     {
         if (store.Provider == StateProvider.SqlServer) return BuildSqlServerQuery(userQuery, keyColumn, syncName, store.Dialect.Table("state"), lowerCaseKey, salt);
         if (store.Provider != StateProvider.Postgres)
-            throw new StateException(StateErrors.InvalidArgument, "The pushed-down diff needs the state in a Postgres or SQL Server database, the same database as the source.");
+            throw new StateException(ErrorIds.StateInvalidArgument, "The pushed-down diff needs the state in a Postgres or SQL Server database, the same database as the source.");
         return BuildQuery(userQuery, keyColumn, syncName, store.Dialect.Table("state"), lowerCaseKey, salt);
     }
 
@@ -153,7 +154,7 @@ public static class PushedDownDiff
 
     private static string Inner(string userQuery)
     {
-        if (string.IsNullOrWhiteSpace(userQuery)) throw new StateException(StateErrors.InvalidArgument, "The source query is empty.");
+        if (string.IsNullOrWhiteSpace(userQuery)) throw new StateException(ErrorIds.StateInvalidArgument, "The source query is empty.");
         return TrailingSemicolons.Replace(userQuery.Trim(), "");
     }
 
@@ -165,7 +166,7 @@ public static class PushedDownDiff
 
     private static string PgQuote(string identifier)
     {
-        if (string.IsNullOrWhiteSpace(identifier)) throw new StateException(StateErrors.InvalidArgument, "The key column is empty.");
+        if (string.IsNullOrWhiteSpace(identifier)) throw new StateException(ErrorIds.StateInvalidArgument, "The key column is empty.");
         return "\"" + identifier.Replace("\"", "\"\"") + "\"";
     }
 }

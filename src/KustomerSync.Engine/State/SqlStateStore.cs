@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.State;
 
@@ -26,7 +27,7 @@ internal sealed class SqlStateStore : IStateStore
     {
         if (options is null) throw new ArgumentNullException(nameof(options));
         if (string.IsNullOrWhiteSpace(options.SyncName) || options.SyncName.Length > 128)
-            throw new StateException(StateErrors.InvalidArgument, "A sync name is 1 to 128 characters.");
+            throw new StateException(ErrorIds.StateInvalidArgument, "A sync name is 1 to 128 characters.");
         EnsureSchema(create: true);
         return SyncState.Open(this, options);
     }
@@ -37,7 +38,7 @@ internal sealed class SqlStateStore : IStateStore
         var version = Guard("open", () =>
         {
             if (Dialect is SqliteStateDialect && !create && !File.Exists(_target))
-                throw new StateException(StateErrors.Unreadable, $"There is no state file at {_target}.");
+                throw new StateException(ErrorIds.StateUnreadable, $"There is no state file at {_target}.");
             using var connection = Connect();
             var current = ReadVersion(connection, null, create);
             if (current == Dialect.LatestVersion) return current;
@@ -100,18 +101,18 @@ internal sealed class SqlStateStore : IStateStore
         if (!TableExists(connection, tx, Dialect.RawTable("schema_version")))
         {
             if (TableExists(connection, tx, Dialect.RawTable("state")) || TableExists(connection, tx, Dialect.RawTable("sync")))
-                throw new StateException(StateErrors.Unreadable,
+                throw new StateException(ErrorIds.StateUnreadable,
                     $"The state store {Display} has KustomerSync tables but no schema_version table: it is damaged or was not made by KustomerSync. " +
                     "Restore it from a backup, or use a new store (the next run then resyncs every row on purpose).");
             if (!create)
-                throw new StateException(StateErrors.Unreadable, $"The state store {Display} holds no KustomerSync state (no {Dialect.RawTable("schema_version")} table).");
+                throw new StateException(ErrorIds.StateUnreadable, $"The state store {Display} holds no KustomerSync state (no {Dialect.RawTable("schema_version")} table).");
             return -1;
         }
         using var command = Command(connection, tx, $"SELECT MAX(version) FROM {Dialect.Table("schema_version")}");
         var value = command.ExecuteScalar();
         var version = value is null or DBNull ? 0 : Convert.ToInt32(value, CultureInfo.InvariantCulture);
         if (version > Dialect.LatestVersion)
-            throw new StateException(StateErrors.NewerSchema,
+            throw new StateException(ErrorIds.StateNewerSchema,
                 $"The state store {Display} has schema version {version}, written by a newer KustomerSync; this version knows up to {Dialect.LatestVersion}. " +
                 "Update the KustomerSync module (Update-Module or a newer zip) on this machine; the store is left untouched.");
         return version;
@@ -322,11 +323,28 @@ internal sealed class SqlStateStore : IStateStore
         }
     }
 
+    /// <summary>Runs a write of one sync's state; driver and I/O failures become StateWriteFailed naming the sync and the store.</summary>
+    internal T GuardWrite<T>(string syncName, string what, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (StateException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is DbException or IOException or InvalidOperationException)
+        {
+            throw new StateException(ErrorIds.StateWriteFailed, $"The state of sync '{syncName}' could not be {what} to {Display}: {ex.Message}", ex);
+        }
+    }
+
     internal StateException Unreadable(string what, Exception ex)
     {
         var hint = Dialect is SqliteStateDialect
-            ? " If the file is damaged or is not a KustomerSync state file, restore it from a backup or point -StatePath at a new file (the next run then resyncs every row on purpose)."
+            ? " If the file is damaged or is not a KustomerSync state file, restore it from a backup or use a new state file (the next run then resyncs every row on purpose)."
             : " Check the connection string, that the server is reachable, and that the login may create and write tables in schema '" + Options.Schema + "'.";
-        return new StateException(StateErrors.Unreadable, $"The state store {Display} cannot be {(what == "open" ? "opened" : what == "read" ? "read" : "written")}: {ex.Message.TrimEnd('.', ' ')}.{hint}", ex);
+        return new StateException(ErrorIds.StateUnreadable, $"The state store {Display} cannot be {(what == "open" ? "opened" : what == "read" ? "read" : "written")}: {ex.Message.TrimEnd('.', ' ')}.{hint}", ex);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.State;
 
@@ -51,13 +52,13 @@ public sealed class StateStoreOptions
     internal void Validate()
     {
         if (!Identifier.IsMatch(Schema))
-            throw new StateException(StateErrors.InvalidArgument, $"The state schema '{Schema}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
+            throw new StateException(ErrorIds.StateInvalidArgument, $"The state schema '{Schema}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
         if (TablePrefix.Length > 0 && !Identifier.IsMatch(TablePrefix))
-            throw new StateException(StateErrors.InvalidArgument, $"The state table prefix '{TablePrefix}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
+            throw new StateException(ErrorIds.StateInvalidArgument, $"The state table prefix '{TablePrefix}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
         if (LeaseTimeout <= TimeSpan.Zero)
-            throw new StateException(StateErrors.InvalidArgument, "LeaseTimeout must be positive.");
-        if (FlushBatchSize < 1) throw new StateException(StateErrors.InvalidArgument, "FlushBatchSize must be at least 1.");
-        if (Time is null) throw new StateException(StateErrors.InvalidArgument, "The state store's clock (Time) is not set.");
+            throw new StateException(ErrorIds.StateInvalidArgument, "LeaseTimeout must be positive.");
+        if (FlushBatchSize < 1) throw new StateException(ErrorIds.StateInvalidArgument, "FlushBatchSize must be at least 1.");
+        if (Time is null) throw new StateException(ErrorIds.StateInvalidArgument, "The state store's clock (Time) is not set.");
     }
 
     internal StateStoreOptions Clone() => (StateStoreOptions)MemberwiseClone();

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.State;
 
@@ -8,7 +9,7 @@ public static class StateStores
     /// <summary>A SQLite state file (created on first use unless <paramref name="createIfMissing"/> is false).</summary>
     public static IStateStore Sqlite(string path, StateStoreOptions? options = null, bool createIfMissing = true)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new StateException(StateErrors.InvalidArgument, "The state file path is empty.");
+        if (string.IsNullOrWhiteSpace(path)) throw new StateException(ErrorIds.StateInvalidArgument, "The state file path is empty.");
         var full = Path.GetFullPath(path);
         var opts = Prepare(options);
         return new SqlStateStore(new SqliteStateDialect(opts) { CreateFile = createIfMissing }, full, full);
@@ -28,7 +29,7 @@ public static class StateStores
         StateProvider.Sqlite => Sqlite(target, options, createIfMissing),
         StateProvider.Postgres => Postgres(target, options),
         StateProvider.SqlServer => SqlServer(target, options),
-        _ => throw new StateException(StateErrors.InvalidArgument, $"Unknown state provider '{provider}'."),
+        _ => throw new StateException(ErrorIds.StateInvalidArgument, $"Unknown state provider '{provider}'."),
     };
 
     /// <summary>
@@ -46,7 +47,7 @@ public static class StateStores
     public static StateProvider ParseProvider(string text) =>
         Enum.TryParse<StateProvider>(text, ignoreCase: true, out var p) && Enum.IsDefined(typeof(StateProvider), p)
             ? p
-            : throw new StateException(StateErrors.InvalidArgument, $"Unknown state provider '{text}'. Use Sqlite, Postgres or SqlServer.");
+            : throw new StateException(ErrorIds.StateInvalidArgument, $"Unknown state provider '{text}'. Use Sqlite, Postgres or SqlServer.");
 
     /// <summary>A connection string with passwords and tokens masked.</summary>
     public static string Mask(string connectionString)
@@ -71,14 +72,14 @@ public static class StateStores
     private static string Check(string connectionString)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
-            throw new StateException(StateErrors.InvalidArgument, "The state connection string is empty.");
+            throw new StateException(ErrorIds.StateInvalidArgument, "The state connection string is empty.");
         try
         {
             _ = new DbConnectionStringBuilder { ConnectionString = connectionString };
         }
         catch (ArgumentException)
         {
-            throw new StateException(StateErrors.InvalidArgument, "The state connection string is not valid: write it as Key=Value pairs separated by ';'.");
+            throw new StateException(ErrorIds.StateInvalidArgument, "The state connection string is not valid: write it as Key=Value pairs separated by ';'.");
         }
         return connectionString;
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sync;
 
@@ -146,12 +147,12 @@ public sealed class BulkExecutor
             else if (found is not null && _options.Behavior == SyncBehavior.CreateOnly) work.Done.Add((planned, Exists(planned, found.Id)));
             else if (found is not null) updates.Add((planned, found));
             else if (creates is null)
-                work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.Conflict",
+                work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), ErrorIds.Conflict,
                     $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): Kustomer reported the key as taken, but no record has it.", null)));
             else if (!missIsProof && (_options.Behavior == SyncBehavior.UpdateOnly || !_options.CreateOnSearchMiss)) work.Single.Add((planned, null));
             else if (_options.Behavior == SyncBehavior.UpdateOnly)
-                work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.RecordNotFound",
-                    $"No {_options.Target.DisplayName} has {_options.Key.DisplayName} '{planned.Record.Key}', and -Behavior UpdateOnly does not create records.", null)));
+                work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), ErrorIds.RecordNotFound,
+                    $"No {_options.Target.DisplayName} has {_options.Key.DisplayName} '{planned.Record.Key}', and the behaviour UpdateOnly does not create records.", null)));
             else creates.Add(planned);
         }
     }
@@ -314,7 +315,7 @@ public sealed class BulkExecutor
             else if (!create && outcome.IsNotFound)
                 work.Single.Add((planned, null));
             else
-                work.Done.Add((planned, RowResults.Fail(result, outcome.IsDuplicate ? "KustomerSync.Conflict" : "KustomerSync.Rejected",
+                work.Done.Add((planned, RowResults.Fail(result, outcome.IsDuplicate ? ErrorIds.Conflict : ErrorIds.Rejected,
                     $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): {outcome.Error}", null)));
         }
     }
@@ -373,7 +374,7 @@ public sealed class BulkExecutor
             work.Single.Add((planned, id));
             return;
         }
-        work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), "KustomerSync.BulkTimeout",
+        work.Done.Add((planned, RowResults.Fail(RowResults.For(planned.Record, _options), ErrorIds.BulkTimeout,
             $"Row {planned.Record.Input.Row} (key '{planned.Record.Key}'): the bulk job creating this record had not reported it within " +
             $"{_bulk.JobTimeout.TotalMinutes:0.#} minutes and may still create it, so it was not sent again; the next run finds it by its key.", null)));
     }
@@ -381,7 +382,7 @@ public sealed class BulkExecutor
     private UpsertResult Exists(PlannedRecord planned, string id)
     {
         var result = RowResults.Done(RowResults.For(planned.Record, _options), UpsertStatus.Unchanged, id);
-        result.Message = "The record exists and -Behavior CreateOnly leaves existing records alone.";
+        result.Message = "The record exists and the behaviour CreateOnly leaves existing records alone.";
         return result;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sync;
 
@@ -85,15 +86,15 @@ public sealed class RecordMapper
         {
             // A later row without a column the first row had: never send null for what it lacks.
             if (rule.Compute is null && column < 0)
-                return MapOutcome.Invalid(null, rule.Column, "KustomerSync.MissingColumn",
+                return MapOutcome.Invalid(null, rule.Column, ErrorIds.MissingColumn,
                     $"Row {record.Row} has no column '{rule.Column}', which the mapping names for {rule.Target} (the first row had it).");
         }
         if (plan.KeySlot is null)
-            return MapOutcome.Invalid(null, null, "KustomerSync.MissingKey", $"Row {record.Row} has no column that fills the sync key {_key.FieldPath}.");
+            return MapOutcome.Invalid(null, null, ErrorIds.MissingKey, $"Row {record.Row} has no column that fills the sync key {_key.FieldPath}.");
         var keyValue = Blank(Read(record, plan.KeySlot.Value.Rule, plan.KeySlot.Value.Column));
         var key = keyValue is null ? null : keyValue is string s ? s.Trim() : Convert.ToString(keyValue, System.Globalization.CultureInfo.InvariantCulture)?.Trim();
         if (string.IsNullOrEmpty(key))
-            return MapOutcome.Invalid(null, plan.KeySlot.Value.Rule.Column, "KustomerSync.MissingKey", $"Row {record.Row}: the sync key {_key.FieldPath} (column '{plan.KeySlot.Value.Rule.Column}') is empty.");
+            return MapOutcome.Invalid(null, plan.KeySlot.Value.Rule.Column, ErrorIds.MissingKey, $"Row {record.Row}: the sync key {_key.FieldPath} (column '{plan.KeySlot.Value.Rule.Column}') is empty.");
 
         var payload = new JsonObject();
         JsonObject? custom = null;
@@ -103,7 +104,7 @@ public sealed class RecordMapper
             var value = Blank(Read(record, rule, column));
             if (value is null && _skipNull) continue;
             if (!ValueConverter.TryConvert(value, field, out var json, out var error))
-                return MapOutcome.Invalid(key, rule.Column, "KustomerSync.InvalidValue", $"Row {record.Row} (key '{key}'): {Describe(rule, field)} {error}.");
+                return MapOutcome.Invalid(key, rule.Column, ErrorIds.InvalidValue, $"Row {record.Row} (key '{key}'): {Describe(rule, field)} {error}.");
             if (field.ReferenceField is not null)
             {
                 if (json is null) payload[field.ReferenceField] = null;

@@ -1,4 +1,5 @@
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sync;
 
@@ -28,7 +29,7 @@ public sealed class UpsertExecutor
         try
         {
             var problem = await _references.ApplyAsync(record, cancellationToken).ConfigureAwait(false);
-            return problem is null ? null : RowResults.Fail(RowResults.For(record, _options), "KustomerSync.ReferenceNotFound", problem,
+            return problem is null ? null : RowResults.Fail(RowResults.For(record, _options), ErrorIds.ReferenceNotFound, problem,
                 record.References.First(r => record.Payload[r.Field] is null).Column);
         }
         catch (KustomerException ex)
@@ -62,11 +63,11 @@ public sealed class UpsertExecutor
             var found = await _records.FindAsync(record.Key, cancellationToken).ConfigureAwait(false);
             if (found is not null) return await UpdateExistingAsync(result, found, record, cancellationToken).ConfigureAwait(false);
             if (_options.Behavior == SyncBehavior.UpdateOnly)
-                return RowResults.Fail(result, "KustomerSync.RecordNotFound", $"No {_options.Target.DisplayName} " +
+                return RowResults.Fail(result, ErrorIds.RecordNotFound, $"No {_options.Target.DisplayName} " +
                     (await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false) ? "" : "that search can see (records updated in the last two years) ") +
-                    $"has {_options.Key.DisplayName} '{record.Key}', and -Behavior UpdateOnly does not create records.", null);
+                    $"has {_options.Key.DisplayName} '{record.Key}', and the behaviour UpdateOnly does not create records.", null);
             if (!_options.CreateOnSearchMiss && !await _records.MissIsProofAsync(cancellationToken).ConfigureAwait(false))
-                return RowResults.Fail(result, "KustomerSync.KeyNotProvablyAbsent",
+                return RowResults.Fail(result, ErrorIds.KeyNotProvablyAbsent,
                     $"Row {record.Input.Row} (key '{record.Key}'): no {_options.Target.DisplayName} that search can see has {_options.Key.DisplayName} '{record.Key}', " +
                     $"but Kustomer's search sees only records updated in the last two years and this org has older {_options.Target.DisplayName} records, " +
                     "so the record may exist and was not created (a duplicate could not be ruled out). Match by ExternalId or Email, keep a state store " +
@@ -90,7 +91,7 @@ public sealed class UpsertExecutor
         result.KustomerId = id;
         if (_options.Behavior == SyncBehavior.CreateOnly)
         {
-            result.Message = "The record exists and -Behavior CreateOnly leaves existing records alone.";
+            result.Message = "The record exists and the behaviour CreateOnly leaves existing records alone.";
             return RowResults.Done(result, UpsertStatus.Unchanged, id);
         }
         if (_options.WhatIf) return RowResults.Done(result, UpsertStatus.WouldUpdate, id);
@@ -127,7 +128,7 @@ public sealed class UpsertExecutor
                     return RowResults.Done(result, UpsertStatus.Unchanged, found.Id);
                 // Another record holds some other unique value; Kustomer's error does not reliably say which (§11).
                 var holder = await _records.FindHolderAsync(conflict, record.Payload, cancellationToken).ConfigureAwait(false);
-                return RowResults.Fail(result, "KustomerSync.Conflict", $"Row {record.Input.Row} (key '{record.Key}'): {conflict.Detail}" +
+                return RowResults.Fail(result, ErrorIds.Conflict, $"Row {record.Input.Row} (key '{record.Key}'): {conflict.Detail}" +
                     (holder is null ? "" : $" (held by record {holder})") + ".", RowResults.FieldFromPointer(conflict.Pointer));
             }
         }

@@ -1,3 +1,4 @@
+using KustomerSync.Engine.Diagnostics;
 using System.Text.Json.Nodes;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.State;
@@ -48,7 +49,7 @@ public sealed class UpsertPlanner
         }
         var record = outcome.Record!;
         if (_seenKeys.TryGetValue(record.Key, out var firstRow))
-            return RowPlan.Decided(Invalid(input, record.Key, _options.Key.FieldPath, "KustomerSync.DuplicateKey",
+            return RowPlan.Decided(Invalid(input, record.Key, _options.Key.FieldPath, ErrorIds.DuplicateKey,
                 $"Row {input.Row}: the sync key {_options.Key.FieldPath} '{record.Key}' was already used by row {firstRow} of this run" +
                 (_options.Key.Kind == RecordKeyKind.Email ? " (emails are compared without regard to case)." : ".")));
         _seenKeys[record.Key] = input.Row;

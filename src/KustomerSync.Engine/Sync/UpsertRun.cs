@@ -129,7 +129,7 @@ public sealed class UpsertRun : IDisposable
         }
         catch (MappingException ex)
         {
-            _dispatcher.Stop(new RunFault("KustomerSync.InvalidMapping", ex.Message));
+            _dispatcher.Stop(new RunFault(ErrorIds.InvalidMapping, ex.Message));
             throw;
         }
         if (_planner.Rows == 1 && _log is { VerboseEnabled: true } log) log.Verbose(_mapper.Describe(names));

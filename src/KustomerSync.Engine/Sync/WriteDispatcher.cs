@@ -1,3 +1,4 @@
+using KustomerSync.Engine.Diagnostics;
 using System.Threading.Channels;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.State;
@@ -249,22 +250,22 @@ public sealed class WriteDispatcher : IDisposable
     {
         lock (_faultLock)
         {
-            if (result.ErrorId is "KustomerSync.AuthenticationFailed" or "KustomerSync.MissingRole")
-                Stop(new RunFault(result.ErrorId, result.ErrorId == "KustomerSync.AuthenticationFailed"
+            if (result.ErrorId is ErrorIds.AuthenticationFailed or ErrorIds.MissingRole)
+                Stop(new RunFault(result.ErrorId, result.ErrorId == ErrorIds.AuthenticationFailed
                     ? $"Kustomer refused the API key: {result.Message}"
                     : $"The API key lacks a role this sync needs: {result.Message}"));
-            if (result.ErrorId == "KustomerSync.ConnectionFailed")
+            if (result.ErrorId == ErrorIds.ConnectionFailed)
             {
                 if (++_unreachableInARow >= OutageThreshold && Fault is null)
                 {
-                    Stop(new RunFault("KustomerSync.ConnectionFailed",
+                    Stop(new RunFault(ErrorIds.ConnectionFailed,
                         $"Kustomer could not be reached for {OutageThreshold} rows in a row, each after all its attempts, so the run stopped " +
-                        $"instead of retrying every remaining row ({result.Message}). Rows not attempted are Failed with KustomerSync.NotAttempted; " +
+                        $"instead of retrying every remaining row ({result.Message}). Rows not attempted are Failed with {ErrorIds.NotAttempted}; " +
                         "the next run picks them up."));
                     _writes.Cancel();
                 }
             }
-            else if (result.Status != UpsertStatus.Failed || result.ErrorId is not ("KustomerSync.Cancelled" or "KustomerSync.NotAttempted"))
+            else if (result.Status != UpsertStatus.Failed || result.ErrorId is not (ErrorIds.Cancelled or ErrorIds.NotAttempted))
             {
                 _unreachableInARow = 0;
             }
@@ -276,7 +277,7 @@ public sealed class WriteDispatcher : IDisposable
         var result = RowResults.For(planned.Record, _options);
         if (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested && Fault is { } fault) return RowResults.NotAttempted(result, fault);
         return ex is OperationCanceledException
-            ? RowResults.Fail(result, "KustomerSync.Cancelled", "The run was stopped before Kustomer confirmed this row.", null)
-            : RowResults.Fail(result, ex is KustomerException k ? k.ErrorId : "KustomerSync.UnexpectedError", _redact(ex.Message), null);
+            ? RowResults.Fail(result, ErrorIds.Cancelled, "The run was stopped before Kustomer confirmed this row.", null)
+            : RowResults.Fail(result, ex is KustomerSyncException known ? known.ErrorId : ErrorIds.UnexpectedError, _redact(ex.Message), null);
     }
 }

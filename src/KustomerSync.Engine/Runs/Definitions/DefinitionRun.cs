@@ -5,6 +5,7 @@ using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Runs.Definitions;
 
@@ -138,7 +139,7 @@ public sealed class DefinitionRun : IDisposable
         var stateConnection = d.State.ConnectionString ?? (stateCs is null ? null : SecretText.Reveal(stateCs.Secret));
         if (d.PushDown && sourceConnection is not null && stateConnection is not null && !SyncDefinitionParser.SameDatabase(sourceConnection, stateConnection))
             problems.Add(new DefinitionProblem("PushDown", "needs the state in the same database as the source, but the source and state connection strings name different hosts, ports or databases."));
-        if (problems.Count > 0) throw new DefinitionException(d.DefinitionPath, problems, "KustomerSync.SecretUnavailable");
+        if (problems.Count > 0) throw new DefinitionException(d.DefinitionPath, problems, ErrorIds.SecretUnavailable);
 
         NetworkCredential? credential = null;
         if (password is not null)
@@ -211,7 +212,7 @@ public sealed class DefinitionRun : IDisposable
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
         {
-            var id = ex switch { KustomerException k => k.ErrorId, StateException s => s.ErrorId, MappingException => "KustomerSync.InvalidMapping", _ => "KustomerSync.Cancelled" };
+            var id = ex is KustomerSyncException known ? known.ErrorId : ErrorIds.Cancelled;
             return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, id, Redact(ex.Message), ex);
         }
         return Drive(session, store, since, observer, ct);
@@ -273,7 +274,7 @@ public sealed class DefinitionRun : IDisposable
         }
         catch (MappingException ex)
         {
-            (failureId, failureMessage, failure) = ("KustomerSync.InvalidMapping", Redact(ex.Message), ex);
+            (failureId, failureMessage, failure) = (ErrorIds.InvalidMapping, Redact(ex.Message), ex);
         }
         catch (StateException ex)
         {
@@ -282,7 +283,7 @@ public sealed class DefinitionRun : IDisposable
         catch (Exception ex) when (ex is not OutOfMemoryException && ex is not StackOverflowException)
         {
             // A computed mapping value that threw, or a provider failure that was not wrapped.
-            (failureId, failureMessage, failure) = ("KustomerSync.SourceReadFailed", Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
+            (failureId, failureMessage, failure) = (ErrorIds.SourceReadFailed, Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
         }
 
         session.Drain();
@@ -299,7 +300,7 @@ public sealed class DefinitionRun : IDisposable
         }
 
         if (failure is not null) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, failureId, failureMessage, failure);
-        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, "KustomerSync.Cancelled", session.Run.StoppedMessage());
+        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, ErrorIds.Cancelled, session.Run.StoppedMessage());
         if (session.Fault is { } fault) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, fault.ErrorId, fault.Message);
         return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
     }

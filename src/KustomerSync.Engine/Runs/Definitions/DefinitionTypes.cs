@@ -1,4 +1,5 @@
 using System.Security;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Runs.Definitions;
 
@@ -35,26 +36,19 @@ public sealed class DefinitionProblem
     public override string ToString() => Setting.Length == 0 ? Message : Setting + ": " + Message;
 }
 
-/// <summary>A definition that cannot run: every problem found, at once. ErrorId KustomerSync.InvalidDefinition.</summary>
-public sealed class DefinitionException : Exception
+/// <summary>A definition that cannot run: every problem found, at once.</summary>
+public sealed class DefinitionException : KustomerSyncException
 {
-    public const string InvalidDefinition = "KustomerSync.InvalidDefinition";
-
-    public const string SecretUnavailable = "KustomerSync.SecretUnavailable";
-
-    public DefinitionException(string path, IReadOnlyList<DefinitionProblem> problems, string errorId = InvalidDefinition)
-        : base(Format(path, problems))
+    /// <param name="errorId">ErrorIds.InvalidDefinition (the file), or ErrorIds.SecretUnavailable (a named secret could not be read).</param>
+    public DefinitionException(string path, IReadOnlyList<DefinitionProblem> problems, string errorId = ErrorIds.InvalidDefinition)
+        : base(errorId, Format(path, problems))
     {
         Path = path;
         Problems = problems;
-        ErrorId = errorId;
     }
 
     public string Path { get; }
     public IReadOnlyList<DefinitionProblem> Problems { get; }
-
-    /// <summary>KustomerSync.InvalidDefinition (the file), or KustomerSync.SecretUnavailable (a named secret could not be read).</summary>
-    public string ErrorId { get; }
 
     private static string Format(string path, IReadOnlyList<DefinitionProblem> problems) =>
         $"The sync definition '{path}' has {problems.Count} problem{(problems.Count == 1 ? "" : "s")}:" + Environment.NewLine +

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -23,7 +24,7 @@ public sealed class BigQuerySource : GoogleSource
         : base(settings, handler, time, "https://www.googleapis.com/auth/bigquery", allowApiKey: false)
     {
         _endpoint = settings.Endpoint("https://bigquery.googleapis.com");
-        _project = settings.Get("Project", "ProjectId") ?? KeyProject ?? throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+        _project = settings.Get("Project", "ProjectId") ?? KeyProject ?? throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
             "The BigQuery connection string needs Project=... (the project that runs and pays for the query).");
         _location = settings.Get("Location");
         _pageSize = settings.GetInt(10000, "PageSize", "MaxResults");

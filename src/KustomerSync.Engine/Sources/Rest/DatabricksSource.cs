@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -22,7 +23,7 @@ public sealed class DatabricksSource : RestSource
         _endpoint = settings.Endpoint(null);
         _warehouse = settings.Require("the SQL warehouse id, from its connection details", "WarehouseId", "Warehouse", "warehouse_id");
         _token = settings.Secret("Token", "AccessToken", "PersonalAccessToken")
-            ?? throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, "The Databricks connection string needs Token=... (a personal access token), or pass it as -Credential's password.");
+            ?? throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, "The Databricks connection string needs Token=... (a personal access token), or pass it as the credential's password.");
         Mask.Add(_token);
     }
 

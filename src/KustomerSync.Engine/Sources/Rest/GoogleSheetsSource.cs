@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -63,7 +64,7 @@ public sealed class GoogleSheetsSource : GoogleSource
             var first = CellRef.Match(parts[0]);
             var last = parts.Length > 1 ? CellRef.Match(parts[1]) : first;
             if (!first.Success || !last.Success || parts.Length > 2)
-                throw SourceErrors.Invalid(SourceErrors.InvalidParameter, $"GoogleSheets: '{range}' is not a range in A1 notation (e.g. Sheet1, Sheet1!A:F, 'My sheet'!B2:H500).");
+                throw SourceErrors.Invalid(ErrorIds.SourceInvalidParameter, $"GoogleSheets: '{range}' is not a range in A1 notation (e.g. Sheet1, Sheet1!A:F, 'My sheet'!B2:H500).");
             if (first.Groups["col"].Length > 0) result.FirstColumn = first.Groups["col"].Value.ToUpperInvariant();
             if (last.Groups["col"].Length > 0) result.LastColumn = last.Groups["col"].Value.ToUpperInvariant();
             if (first.Groups["row"].Length > 0) result.FirstRow = int.Parse(first.Groups["row"].Value, CultureInfo.InvariantCulture);
@@ -92,7 +93,7 @@ public sealed class GoogleSheetsSource : GoogleSource
     public override IEnumerable<SourceRow> Read(SourceQuery query, CancellationToken cancellationToken)
     {
         if (query.Parameters.Count > 0)
-            throw SourceErrors.Invalid(SourceErrors.InvalidParameter, "GoogleSheets reads a range, not a query: it takes no -Parameters (filter the rows with Where-Object).");
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidParameter, "GoogleSheets reads a range, not a query: it takes no query parameters (filter the rows once they are read).");
         var range = SheetRange.Parse(query.Query);
         var id = Uri.EscapeDataString(_spreadsheet);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -27,8 +28,8 @@ public abstract class GoogleSource : RestSource
             ApiKey = allowApiKey ? settings.Get("ApiKey", "Key") : null;
             _accessToken = settings.Get("AccessToken", "Token") ?? (ApiKey is null ? settings.Secret() : null);
             if (_accessToken is null && ApiKey is null)
-                throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
-                    $"The {settings.Provider} connection string needs ServiceAccountKeyFile=... (a service account's JSON key) or AccessToken=...{(allowApiKey ? " or ApiKey=..." : "")}; the token may also come as -Credential's password.");
+                throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
+                    $"The {settings.Provider} connection string needs ServiceAccountKeyFile=... (a service account's JSON key) or AccessToken=...{(allowApiKey ? " or ApiKey=..." : "")}; the token may also come as the credential's password.");
         }
         Mask.Add(_accessToken).Add(ApiKey).Add(_account?.PrivateKeyPem);
     }
@@ -145,7 +146,7 @@ public abstract class GoogleSource : RestSource
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, $"The {settings.Provider} service account key file '{path}' could not be read: {ex.Message}");
+                throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, $"The {settings.Provider} service account key file '{path}' could not be read: {ex.Message}");
             }
             try
             {
@@ -164,7 +165,7 @@ public abstract class GoogleSource : RestSource
             }
             catch (Exception ex) when (ex is JsonException or FormatException or UriFormatException)
             {
-                throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+                throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
                     $"The {settings.Provider} service account key file '{path}' is not a service account JSON key (it needs client_email, private_key and token_uri).");
             }
         }

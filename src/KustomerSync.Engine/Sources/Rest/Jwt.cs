@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -31,7 +32,7 @@ public static class Jwt
             if (pem.Contains("ENCRYPTED PRIVATE KEY"))
             {
                 if (string.IsNullOrEmpty(passphrase))
-                    throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, $"The {provider} {what} is encrypted: give its passphrase (PrivateKeyPassphrase=... or -Credential's password).");
+                    throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, $"The {provider} {what} is encrypted: give its passphrase (PrivateKeyPassphrase=... or the credential's password).");
                 rsa.ImportFromEncryptedPem(pem, passphrase);
             }
             else
@@ -41,7 +42,7 @@ public static class Jwt
             return rsa;
 #else
             if (pem.Contains("ENCRYPTED PRIVATE KEY"))
-                throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, $"Encrypted private keys need PowerShell 7; on Windows PowerShell 5.1 give the {provider} {what} unencrypted.");
+                throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, $"Encrypted private keys need PowerShell 7; on Windows PowerShell 5.1 give the {provider} {what} unencrypted.");
             return DerKeys.FromPem(pem);
 #endif
         }
@@ -51,7 +52,7 @@ public static class Jwt
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException or FormatException or InvalidOperationException)
         {
-            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
                 $"The {provider} {what} could not be read as an RSA private key in PEM form (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----); check the file and its passphrase.");
         }
     }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Net;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -35,7 +36,7 @@ public sealed class RestSettings
         return null;
     }
 
-    public string Require(string what, params string[] keys) => Get(keys) ?? throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+    public string Require(string what, params string[] keys) => Get(keys) ?? throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
         $"The {Provider} connection string needs {keys[0]}=... ({what}).");
 
     public int GetInt(int fallback, params string[] keys)
@@ -43,7 +44,7 @@ public sealed class RestSettings
         var text = Get(keys);
         if (text is null) return fallback;
         if (int.TryParse(text, out var value) && value > 0) return value;
-        throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, $"The {Provider} connection string's {keys[0]} must be a positive whole number.");
+        throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, $"The {Provider} connection string's {keys[0]} must be a positive whole number.");
     }
 
     /// <summary>The user name: from -Credential, else from the connection string.</summary>
@@ -59,11 +60,11 @@ public sealed class RestSettings
     /// </summary>
     public Uri Endpoint(string? defaultUrl)
     {
-        var text = Get("Endpoint", "Url", "BaseUrl", "Host") ?? defaultUrl ?? throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
+        var text = Get("Endpoint", "Url", "BaseUrl", "Host") ?? defaultUrl ?? throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
             $"The {Provider} connection string needs Endpoint=https://...");
         if (!text.Contains("://")) text = "https://" + text;
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
-            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, $"The {Provider} endpoint '{Mask.Mask(text)}' is not a valid URL.");
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, $"The {Provider} endpoint '{Mask.Mask(text)}' is not a valid URL.");
         return RequireSecure(uri, "endpoint");
     }
 
@@ -71,7 +72,7 @@ public sealed class RestSettings
     {
         if (uri.Scheme == Uri.UriSchemeHttps) return uri;
         if (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback) return uri;
-        throw SourceErrors.Invalid(SourceErrors.InsecureEndpoint,
+        throw SourceErrors.Invalid(ErrorIds.SourceInsecureEndpoint,
             $"The {Provider} {what} {uri.Scheme}://{uri.Authority} is not HTTPS: only https:// URLs are allowed (plain http only to loopback test doubles).");
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -189,7 +190,7 @@ public abstract class RestSource : ISourceReader
 
     /// <summary>A 2xx answer that could not be read, or fewer rows than announced: never taken for an empty or short page.</summary>
     protected SourceException ReadFailed(string detail) =>
-        new(SourceErrors.ReadFailed, SourceFailure.QueryFailed, $"{Provider} at {Target}: {detail}. The read stops here rather than return fewer rows than the result has.");
+        new(ErrorIds.SourceReadFailed, $"{Provider} at {Target}: {detail}. The read stops here rather than return fewer rows than the result has.");
 
     /// <summary>Checks the rows read against the count the service announced for them (nothing to check when it announced none).</summary>
     protected void CheckCount(string what, long? announced, long read)
@@ -340,7 +341,7 @@ public abstract class RestSource : ISourceReader
                 if (UtcNow > deadline)
                 {
                     statement.Cancel();
-                    throw SourceErrors.TimedOut($"The {Provider} {statement.Name} did not finish within -CommandTimeout {statement.Query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
+                    throw SourceErrors.TimedOut($"The {Provider} {statement.Name} did not finish within the command timeout of {statement.Query.CommandTimeout!.Value.TotalSeconds:0} s; it was cancelled.");
                 }
                 if (statement.PauseBetweenPolls) Pause(cancellationToken);
                 reply.Dispose();

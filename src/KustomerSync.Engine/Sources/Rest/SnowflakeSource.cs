@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using KustomerSync.Engine.Diagnostics;
 
 namespace KustomerSync.Engine.Sources.Rest;
 
@@ -28,17 +29,17 @@ public sealed class SnowflakeSource : RestSource
         _account = settings.Get("Account") ?? "";
         var defaultUrl = _account.Length == 0 ? null : $"https://{_account.ToLowerInvariant().Replace('_', '-')}.snowflakecomputing.com";
         if (defaultUrl is null && settings.Get("Endpoint", "Url", "Host") is null)
-            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, "The Snowflake connection string needs Account=... (your account identifier, e.g. myorg-myaccount).");
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, "The Snowflake connection string needs Account=... (your account identifier, e.g. myorg-myaccount).");
         _endpoint = settings.Endpoint(defaultUrl);
         _user = settings.User("User", "Username", "User ID", "UID");
         _keyFile = settings.Get("PrivateKeyFile", "private_key_file");
         _passphrase = _keyFile is null ? null : settings.Secret("PrivateKeyPassphrase", "PrivateKeyPwd", "private_key_file_pwd");
         _oauthToken = _keyFile is null ? settings.Secret("Token", "OAuthToken", "AccessToken") : settings.Get("Token", "OAuthToken");
         if (_keyFile is null && _oauthToken is null)
-            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString,
-                "The Snowflake connection string needs PrivateKeyFile=... (key-pair authentication, with User=...) or Token=... (OAuth); the token may also come as -Credential's password.");
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString,
+                "The Snowflake connection string needs PrivateKeyFile=... (key-pair authentication, with User=...) or Token=... (OAuth); the token may also come as the credential's password.");
         if (_keyFile is not null && string.IsNullOrEmpty(_user))
-            throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, "Snowflake key-pair authentication needs User=... (or -Credential's user name).");
+            throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, "Snowflake key-pair authentication needs User=... (or the credential's user name).");
         Mask.Add(_oauthToken).Add(_passphrase);
     }
 
@@ -82,7 +83,7 @@ public sealed class SnowflakeSource : RestSource
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
             {
-                throw SourceErrors.Invalid(SourceErrors.InvalidConnectionString, $"The Snowflake private key file '{_keyFile}' could not be read: {ex.Message}");
+                throw SourceErrors.Invalid(ErrorIds.SourceInvalidConnectionString, $"The Snowflake private key file '{_keyFile}' could not be read: {ex.Message}");
             }
             using var rsa = Jwt.LoadRsaPrivateKey(pem, _passphrase, "Snowflake", "private key file");
             var now = UtcNow;
