@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using KustomerSync.Cmdlets.Definitions;
+using KustomerSync.Cmdlets.Runs;
 using KustomerSync.Engine.Runs.Definitions;
 using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Sync;
@@ -71,7 +72,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         {
             WhatIf = whatIf,
             FullSync = FullSync,
-            CompileExpression = expression => Computed(ScriptBlock.Create(expression.Text)),
+            CompileExpression = expression => MappingTable.Computed(ScriptBlock.Create(expression.Text)),
             MakeSourceObject = PassThru || hasExpressions ? MakeRow : null,
             Log = EngineLog,
         };

@@ -99,6 +99,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     {
         var (destination, client) = ResolveDestination(Destination);
         UpsertOptions options;
+        IReadOnlyList<MappingRule> rules;
         try
         {
             var target = KustomerObject.Parse(Object);
@@ -108,17 +109,22 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         {
             throw Terminate(ToErrorRecord(ex, Object));
         }
+        try
+        {
+            rules = MappingTable.Rules(Mapping);
+        }
+        catch (ArgumentException ex)
+        {
+            throw Terminate(new ErrorRecord(ex, ErrorIds.InvalidMapping, ErrorCategory.InvalidArgument, Mapping));
+        }
         options.WhatIf = !ShouldProcess($"{destination.Name} ({destination.BaseUri.Host})", $"Upsert {options.Target.DisplayName} records by {options.Key.DisplayName} ({Behavior})");
         try
         {
             _observer = new UpsertPipelineObserver(this);
-            _session = UpsertSession.Open(StateStore(options.WhatIf), new SyncStateOptions(SyncName ?? $"{options.Target.DisplayName}:{options.Key.DisplayName}")
-            {
-                Object = options.Target.DisplayName, SyncKey = options.Key.DisplayName, FullSync = FullSync, KeyComparer = options.Key.Comparer,
-            }, _observer, Cancellation);
+            _session = UpsertSession.Open(StateStore(options.WhatIf), SyncName, options, FullSync, _observer, Cancellation);
             _client = client;
             client.Log = EngineLog;
-            _session.Start(client, options, MappingRules(), SkipNull, ReportKeysLeft, EngineLog);
+            _session.Start(client, options, rules, SkipNull, ReportKeysLeft, EngineLog);
         }
         catch (KustomerException ex) when (ex.ErrorId == ErrorIds.UnknownKlass)
         {
@@ -215,30 +221,6 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             _session = null;
         }
         if (_client is not null && ReferenceEquals(_client.Log, EngineLog)) _client.Log = null;
-    }
-
-    private IReadOnlyList<MappingRule> MappingRules()
-    {
-        var rules = new List<MappingRule>();
-        if (Mapping is null) return rules;
-        foreach (DictionaryEntry entry in Mapping)
-        {
-            var target = entry.Key?.ToString() ?? "";
-            var source = entry.Value is PSObject ps ? ps.BaseObject : entry.Value;
-            switch (source)
-            {
-                case string column:
-                    rules.Add(new MappingRule(target, column));
-                    break;
-                case ScriptBlock script:
-                    rules.Add(new MappingRule(target, Computed(script), "{ " + script.ToString().Trim() + " }"));
-                    break;
-                default:
-                    throw Terminate(new ErrorRecord(new ArgumentException($"-Mapping '{target}' must be a property name (string) or a scriptblock, not {source?.GetType().Name ?? "null"}."),
-                        ErrorIds.InvalidMapping, ErrorCategory.InvalidArgument, Mapping));
-            }
-        }
-        return rules;
     }
 
     protected override string? Advice(string errorId) => errorId switch

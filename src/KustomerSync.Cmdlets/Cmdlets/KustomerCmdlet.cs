@@ -67,14 +67,6 @@ public abstract class KustomerCmdlet : PSCmdlet
     /// <summary>Runs engine work to completion on the pipeline thread (PowerShell has no synchronization context there).</summary>
     protected T Await<T>(Task<T> task) => task.GetAwaiter().GetResult();
 
-    /// <summary>A computed mapping value: the scriptblock runs with the row's object as $_ and its last output is the value.</summary>
-    protected static Func<InputRecord, object?> Computed(ScriptBlock script) => record =>
-    {
-        var input = record.Source as PSObject ?? new PSObject(record.Source);
-        var output = script.InvokeWithContext(null, new List<PSVariable> { new("_", input), new("PSItem", input) });
-        return output.Count == 0 ? null : output[output.Count - 1]?.BaseObject;
-    };
-
     /// <summary>The destination named by -Destination, or the default one; a terminating error when there is none.</summary>
     internal (KustomerDestination Destination, KustomerClient Client) ResolveDestination(string? name)
     {

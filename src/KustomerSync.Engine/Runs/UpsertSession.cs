@@ -25,10 +25,22 @@ public sealed class UpsertSession : IDisposable
         _cancellationToken = cancellationToken;
     }
 
-    /// <summary>Opens the state session when there is a <paramref name="store"/>; without one the run keeps no state.</summary>
+    /// <summary>
+    /// Opens the state session of sync <paramref name="syncName"/> (by default "Object:Key") when there is a
+    /// <paramref name="store"/>; without one the run keeps no state. A pushed-down diff reads each key's state with its
+    /// row, so it passes <paramref name="loadEntries"/> false.
+    /// </summary>
     /// <exception cref="StateException">The store cannot be opened, or another run holds the sync's lease.</exception>
-    public static UpsertSession Open(IStateStore? store, SyncStateOptions stateOptions, IUpsertObserver observer, CancellationToken cancellationToken) =>
-        new(store?.Open(stateOptions), observer, cancellationToken);
+    public static UpsertSession Open(IStateStore? store, string? syncName, UpsertOptions options, bool fullSync, IUpsertObserver observer,
+        CancellationToken cancellationToken, bool loadEntries = true) =>
+        new(store?.Open(new SyncStateOptions(syncName ?? $"{options.Target.DisplayName}:{options.Key.DisplayName}")
+        {
+            Object = options.Target.DisplayName,
+            SyncKey = options.Key.DisplayName,
+            FullSync = fullSync,
+            KeyComparer = options.Key.Comparer,
+            LoadEntries = loadEntries,
+        }), observer, cancellationToken);
 
     public SyncState? State { get; }
 

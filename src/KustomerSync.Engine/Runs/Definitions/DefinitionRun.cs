@@ -159,6 +159,7 @@ public sealed class DefinitionRun : IDisposable
     public DefinitionOutcome Execute(IDefinitionRunObserver observer, CancellationToken cancellationToken)
     {
         var d = _definition;
+        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill };
         IStateStore store;
         UpsertSession session;
         try
@@ -167,15 +168,7 @@ public sealed class DefinitionRun : IDisposable
                 ? StateStores.Sqlite(d.State.Path!, d.State.StoreOptions())
                 : StateStores.Create(d.State.Provider, _stateConnection!, d.State.StoreOptions());
             observer.Verbose($"State: {store.Display}");
-            session = UpsertSession.Open(store, new SyncStateOptions(d.Name)
-            {
-                Object = d.Target.DisplayName,
-                SyncKey = d.Key.DisplayName,
-                FullSync = FullSync,
-                KeyComparer = d.Key.Comparer,
-                // A pushed-down diff reads each key's state with its row, so no key needs to be held in memory.
-                LoadEntries = !PushesDown,
-            }, observer, cancellationToken);
+            session = UpsertSession.Open(store, d.Name, options, FullSync, observer, cancellationToken, loadEntries: !PushesDown);
         }
         catch (StateException ex)
         {
@@ -185,11 +178,11 @@ public sealed class DefinitionRun : IDisposable
         using (session)
         using (var client = new KustomerClient(d.Destination.BaseUri, _apiKey, handler: _options.KustomerHandler) { Log = _options.Log })
         {
-            return Run(store, session, client, observer, cancellationToken);
+            return Run(store, session, client, options, observer, cancellationToken);
         }
     }
 
-    private DefinitionOutcome Run(IStateStore store, UpsertSession session, KustomerClient client, IDefinitionRunObserver observer, CancellationToken ct)
+    private DefinitionOutcome Run(IStateStore store, UpsertSession session, KustomerClient client, UpsertOptions options, IDefinitionRunObserver observer, CancellationToken ct)
     {
         var d = _definition;
         DateTime? last;
@@ -205,7 +198,6 @@ public sealed class DefinitionRun : IDisposable
         if (d.Source.UsesLastRunStart)
             observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : "start of the last successful run")}).");
 
-        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill };
         try
         {
             session.Start(client, options, MappingRules(), d.SkipNull, d.ReportKeysLeft, _options.Log, Redact);
