@@ -1,5 +1,5 @@
-using KustomerSync.Engine.Diagnostics;
 using System.Text.Json.Nodes;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.State;
 

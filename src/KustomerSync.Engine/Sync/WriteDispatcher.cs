@@ -1,7 +1,6 @@
-using KustomerSync.Engine.Diagnostics;
 using System.Threading.Channels;
+using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
-using KustomerSync.Engine.State;
 
 namespace KustomerSync.Engine.Sync;
 
@@ -77,9 +76,6 @@ public sealed class WriteDispatcher : IDisposable
 
     /// <summary>Rows handed in whose result is not in the stream yet (gathered for a batch or being written).</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
-
-    /// <summary>Ends once every row handed in has its result in the stream (the stream is then complete).</summary>
-    public Task Completion => _completion;
 
     /// <summary>Hands a row to the workers, waiting while the channel is full; a row the caller's stop keeps out is settled as not written.</summary>
     public void Submit(PlannedRecord planned)
