@@ -111,6 +111,11 @@ where updated_at > @since
         # SecretVault = 'CorpVault'
         # Schema = 'kustomersync'          # default kustomersync
         # TablePrefix = 'ks_'              # default none
+        # What '$LastRunStart' is after a run that rejected rows. LastSuccessfulRun (default): the last run in which
+        # every row succeeded, so rejected rows are read again. AdvanceAndRetry: each completed run's start; the rows
+        # that failed at Kustomer are kept here and sent again by the next runs, at most RetryRuns (default 5) runs.
+        # Watermark = 'AdvanceAndRetry'
+        # RetryRuns = 5
     }
 
     # $true: ignore the stored hashes on every run (a weekly full resend); -FullSync does it for one run.

@@ -302,6 +302,41 @@ public class ValidationTests
     }
 
     [Fact]
+    public void The_watermark_keeps_the_last_successful_run_unless_failed_rows_are_kept_for_retry()
+    {
+        var d = Parse(Valid());
+        Assert.Equal(StateWatermark.LastSuccessfulRun, d.State.Watermark);
+
+        var retry = Valid();
+        Section(retry, "State")["Watermark"] = "advanceandretry";
+        d = Parse(retry);
+        Assert.Equal(StateWatermark.AdvanceAndRetry, d.State.Watermark);
+        Assert.Equal(StateDefinition.DefaultRetryRuns, d.State.RetryRuns);
+        Section(retry, "State")["RetryRuns"] = 2;
+        Assert.Equal(2, Parse(retry).State.RetryRuns);
+
+        Section(retry, "State")["RetryRuns"] = 0;
+        Assert.Contains("1 to 100", Single(Problems(retry), "State.RetryRuns").Message);
+
+        var typo = Valid();
+        Section(typo, "State")["Watermark"] = "AdvanceAndRetyr";
+        Section(typo, "State")["RetryRuns"] = 3;
+        var problems = Problems(typo);
+        Assert.Contains("did you mean 'AdvanceAndRetry'", Single(problems, "State.Watermark").Message);
+        Assert.DoesNotContain(problems, p => p.Setting == "State.RetryRuns");
+
+        var retryAlone = Valid();
+        Section(retryAlone, "State")["RetryRuns"] = 3;
+        Assert.Contains("AdvanceAndRetry", Single(Problems(retryAlone), "State.RetryRuns").Message);
+
+        var wholeTable = Valid();
+        Section(wholeTable, "State")["Watermark"] = "AdvanceAndRetry";
+        Section(wholeTable, "Source").Remove("Parameters");
+        Section(wholeTable, "Source")["Query"] = "select id as externalId, name, email from customers";
+        Assert.Contains("no Source.Parameters value is '$LastRunStart'", Single(Problems(wholeTable), "State.Watermark").Message);
+    }
+
+    [Fact]
     public void Keys_left_and_push_down_are_refused_where_they_would_mislead()
     {
         var keysLeft = Valid();

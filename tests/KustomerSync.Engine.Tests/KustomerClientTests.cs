@@ -116,6 +116,53 @@ public class KustomerClientTests
     }
 
     [Fact]
+    public async Task A_wait_for_the_rate_window_is_told_before_it_starts_once_for_all_the_requests_it_holds()
+    {
+        var calls = 0;
+        var handler = new ScriptedHandler(_ => Interlocked.Increment(ref calls) == 1
+            ? Answer(200, """{"data":{"id":"x"}}""", limit: 1000, remaining: 0, reset: "23")
+            : Answer(200, """{"data":{"id":"x"}}""", limit: 1000, remaining: 999, reset: "60"));
+        using var client = Client(handler);
+        var log = new CapturedLog();
+        client.Log = log;
+        await client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, CancellationToken.None);
+
+        var held = Enumerable.Range(0, 3).Select(_ => client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, CancellationToken.None)).ToList();
+
+        // Said while the requests wait, with the figures, once for the three of them; progress can tell the wait too.
+        Assert.Equal(new[] { "Waiting for Kustomer's rate window: 0 of 1,000 requests left, resets in 23 s." }, log.VerboseLines);
+        Assert.True(client.WaitingForRateWindow);
+        Assert.All(held, t => Assert.False(t.IsCompleted));
+
+        _time.Advance(TimeSpan.FromSeconds(24));
+        await Task.WhenAny(held).WaitAsync(Safety); // the probe of the new window
+        _time.Advance(TimeSpan.FromSeconds(1));      // the others look again
+        await Task.WhenAll(held).WaitAsync(Safety);
+        Assert.False(client.WaitingForRateWindow);
+        Assert.Single(log.VerboseLines);
+    }
+
+    [Fact]
+    public async Task Pacing_in_a_window_is_told_once_and_is_not_a_wait_for_the_window()
+    {
+        var calls = 0;
+        var handler = new ScriptedHandler(_ => Answer(200, """{"data":{"id":"x"}}""", limit: 10, remaining: 5 - Interlocked.Increment(ref calls), reset: "2"));
+        using var client = Client(handler);
+        var log = new CapturedLog();
+        client.Log = log;
+        await client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, CancellationToken.None);
+
+        // 4 of 10 left: the next request goes at once, the two after it are spread over the 2 s left.
+        var paced = Enumerable.Range(0, 3).Select(_ => client.SendAsync(HttpMethod.Get, "customers/x", null, RequestKind.Idempotent, CancellationToken.None)).ToList();
+
+        Assert.Equal(new[] { "Pacing requests over Kustomer's rate window: 3 of 10 requests left, resets in 2 s." }, log.VerboseLines);
+        Assert.False(client.WaitingForRateWindow);
+        _time.Advance(TimeSpan.FromSeconds(2.1));
+        await Task.WhenAll(paced).WaitAsync(Safety);
+        Assert.Single(log.VerboseLines);
+    }
+
+    [Fact]
     public async Task A_probe_cancelled_while_it_waits_for_its_answer_does_not_hold_later_requests()
     {
         var customers = 0;
@@ -255,4 +302,18 @@ internal sealed class ScriptedHandler : HttpMessageHandler
         _arrived.Release();
         return response;
     }
+}
+
+/// <summary>The engine's narration, kept for assertions (thread-safe).</summary>
+internal sealed class CapturedLog : KustomerSync.Engine.Diagnostics.IEngineLog
+{
+    private readonly ConcurrentQueue<string> _verbose = new();
+    private readonly ConcurrentQueue<string> _debug = new();
+
+    public bool VerboseEnabled => true;
+    public bool DebugEnabled => false;
+    public string[] VerboseLines => _verbose.ToArray();
+    public string[] DebugLines => _debug.ToArray();
+    public void Verbose(string message) => _verbose.Enqueue(message);
+    public void Debug(string message) => _debug.Enqueue(message);
 }

@@ -31,7 +31,9 @@ public class SqlServerDialectTests
         Assert.DoesNotContain(" text", ddl);
         // primary key of state: sync_name nvarchar(128) + record_key nvarchar(320) = 896 bytes <= 900
         Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_state\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL"), ddl);
-        Assert.Equal(3, Dialect.LatestVersion);
+        Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_retry\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL, row_data nvarchar\(max\) NOT NULL"), ddl);
+        Assert.Contains("ALTER TABLE [ks].[p_run] ADD failed_rows_kept bit NULL", ddl);
+        Assert.Equal(4, Dialect.LatestVersion);
     }
 
     [Fact]
@@ -142,6 +144,12 @@ public class SqlServerSyntaxTests
             data.Add($"source hash x{n}", Dialect.SourceHashStatement(n));
             data.Add($"gone x{n}", Dialect.GoneStatement(n));
         }
+        data.Add("kept rows", Dialect.KeptRowsQuery());
+        data.Add("drop kept row", Dialect.DropKeptRowStatement());
+        data.Add("keep row", Dialect.KeepRowStatement());
+        data.Add("run kept its failed rows", Dialect.RunKeptFailedRowsStatement());
+        data.Add("row outcome message", Dialect.RowOutcomeMessageStatement());
+        data.Add("advancing run starts", Dialect.AdvancingRunStartsQuery());
         data.Add("lease", Dialect.AcquireLeaseStatement());
         data.Add("start run", Dialect.StartRunStatement());
         data.Add("select top", Dialect.Select("run_id FROM [kustomersync].[run] WHERE sync_name = @s ORDER BY run_id DESC", limited: true));

@@ -56,6 +56,58 @@ public class StateStoreTests
 
     [SkippableTheory]
     [MemberData(nameof(Providers))]
+    public void A_version_3_store_gains_kept_rows_and_keeps_its_runs_as_they_were(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        StateStores.CreateAtVersion(h.Store, 3);
+        var at = provider == StateProvider.Sqlite ? "'2026-01-02T03:04:05.0000000Z'" : "'2026-01-02T03:04:05Z'";
+        h.Exec($"INSERT INTO {h.T("run")} (sync_name, what_if, full_sync, started_at, status) VALUES ('customers', {(provider == StateProvider.Sqlite ? "0" : "false")}, " +
+               $"{(provider == StateProvider.Sqlite ? "0" : "false")}, {at}, 'PartiallyFailed')");
+
+        var store = h.NewStore();
+        using var state = store.Open(Sync());
+        Assert.Equal(4, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+        // A run from before v4 did not keep its failed rows: '$LastRunStart' must not move past it.
+        Assert.Null(KeptRows.WatermarkStart(store, "customers"));
+        Assert.Empty(KeptRows.Load(state));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Kept_rows_come_back_with_their_values_typed_and_move_the_watermark_past_their_run(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        using var state = h.Store.Open(Sync());
+        var first = state.StartRun(new SyncRunStart { StartedUtc = new DateTime(2026, 12, 1, 8, 0, 0, DateTimeKind.Utc) });
+        state.FinishRun(first, new UpsertSummary { Total = 1, Created = 1 }, SyncRunStatus.Succeeded, DateTime.UtcNow);
+        var second = state.StartRun(new SyncRunStart { StartedUtc = new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc) });
+        state.RecordOutcome(second, 1, "c-1", UpsertStatus.Failed, null, "KustomerSync.Rejected", "Kustomer refused the row.");
+        state.FinishRun(second, new UpsertSummary { Total = 1, Failed = 1 }, SyncRunStatus.PartiallyFailed, DateTime.UtcNow);
+        Assert.Equal(new DateTime(2026, 12, 1, 8, 0, 0, DateTimeKind.Utc), KeptRows.WatermarkStart(h.Store, "customers"));
+
+        var names = new[] { "externalId", "n", "big", "price", "ratio", "when", "on", "id", "blob", "none" };
+        var values = new object?[] { "c-1", 7, 9_000_000_000L, 12.50m, 0.1, new DateTime(2026, 11, 30, 23, 59, 59, 123, DateTimeKind.Utc), true, Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), new byte[] { 1, 2 }, null };
+        KeptRows.Save(state, second, drop: new[] { "gone" }, keep: new[] { new KeptRow("c-1", names, values, 2) },
+            givenUp: new[] { (1L, "Kustomer refused the row. Given up.") });
+
+        Assert.Equal(new DateTime(2026, 12, 1, 9, 0, 0, DateTimeKind.Utc), KeptRows.WatermarkStart(h.Store, "customers"));
+        var kept = Assert.Single(KeptRows.Load(state));
+        Assert.Equal("c-1", kept.Key);
+        Assert.Equal(2, kept.RetriedRuns);
+        Assert.Equal(names, kept.Names);
+        Assert.Equal(values, kept.Values);
+        Assert.Equal(values.Select(v => v?.GetType()), kept.Values.Select(v => v?.GetType()));
+        Assert.Equal("Kustomer refused the row. Given up.", Assert.Single(h.Store.RowOutcomes(second)).Message);
+
+        // Keeping a key again replaces it; dropping it forgets it.
+        KeptRows.Save(state, second, drop: Array.Empty<string>(), keep: new[] { new KeptRow("c-1", names, values, 3) }, givenUp: Array.Empty<(long, string)>());
+        Assert.Equal(3, Assert.Single(KeptRows.Load(state)).RetriedRuns);
+        KeptRows.Save(state, second, drop: new[] { "c-1" }, keep: Array.Empty<KeptRow>(), givenUp: Array.Empty<(long, string)>());
+        Assert.Empty(KeptRows.Load(state));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
     public void A_store_with_a_newer_schema_is_refused_untouched(StateProvider provider)
     {
         using var h = new Harness(provider);

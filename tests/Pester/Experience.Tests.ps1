@@ -353,7 +353,11 @@ Describe '-Verbose and -Debug narrate the run (issue 13, item 8)' {
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
         $verbose | Should -Contain 'Mapping: full_name -> name, externalId -> externalId (the sync key); not sent: extra.'
         $verbose | Should -Contain "Row 1 (key 'v-1'): Created $((Get-StoredCustomer $script:Paced.BaseUri 'v-1').id)."
-        ($verbose | Where-Object { $_ -like "Waited * s for Kustomer's rate window (0 of 4 requests were left in it)." }) | Should -Not -BeNullOrEmpty
+        $waits = @($verbose | Where-Object { $_ -like "Waiting for Kustomer's rate window: 0 of 4 requests left, resets in * s." })
+        $waits | Should -Not -BeNullOrEmpty
+        # Told before the wait: the next row's outcome comes after it.
+        $at = [array]::IndexOf([string[]]$verbose, $waits[0])
+        ($verbose | Select-Object -Skip ($at + 1) | Where-Object { $_ -like 'Row * (key *' }) | Should -Not -BeNullOrEmpty
     }
 
     It '-Debug shows each HTTP exchange and never the key' {

@@ -182,6 +182,82 @@ Describe 'Invoke-KustomerSync with a SQLite source' {
     }
 }
 
+Describe 'State.Watermark = AdvanceAndRetry (issue 13, item 10)' {
+    BeforeAll {
+        # Two customers own the emails two source rows bring, so Kustomer refuses to create those rows (duplicate).
+        Connect-KustomerDestination -BaseUri $script:Emulator.BaseUri -ApiKeyEnvironmentVariable KS_SYNC_TEST_KEY -Name watermark
+        @([pscustomobject]@{ externalId = 'owner-1'; email = 'taken.1@example.com' }, [pscustomobject]@{ externalId = 'owner-2'; email = 'taken.2@example.com' }) |
+            Invoke-KustomerUpsert -Object Customer -Destination watermark | Out-Null
+        $script:WmDb = Join-Path $script:Work 'watermark.db'
+        Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$script:WmDb" -Query ("create table people (id text, full_name text, email text, updated_at text); insert into people values " +
+            "('wm-1', 'One', 'wm.1@example.com', '2026-01-01 00:00:00'), ('wm-2', 'Two', 'wm.2@example.com', '2026-01-01 00:00:00'), " +
+            "('wm-bad-1', 'Bad One', 'taken.1@example.com', '2026-01-01 00:00:00'), ('wm-bad-2', 'Bad Two', 'taken.2@example.com', '2026-01-01 00:00:00')") | Out-Null
+        $script:WmDef = New-Definition 'watermark' @"
+@{
+    Name = 'watermark'
+    Source = @{ Provider = 'Sqlite'; ConnectionString = 'Data Source=$script:WmDb'
+        Query = 'select id as externalId, full_name, email from people where datetime(updated_at) > datetime(@since)'; Parameters = @{ since = '`$LastRunStart' } }
+    Destination = @{ BaseUri = '{{BASE}}'; ApiKeyEnvironmentVariable = 'KS_SYNC_TEST_KEY' }
+    Object = 'Customer'
+    Mapping = @{ name = 'full_name' }
+    State = @{ Path = 'watermark.state.db'; Watermark = 'AdvanceAndRetry'; RetryRuns = 2 }
+}
+"@
+        $script:WmState = Join-Path $script:Work 'watermark.state.db'
+        function script:Invoke-WatermarkRun {
+            $verbose = @(Invoke-KustomerSync -Path $script:WmDef -PassThru -Verbose -SummaryVariable s -WarningVariable w -WarningAction SilentlyContinue -ErrorAction SilentlyContinue 4>&1 6>$null |
+                    Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            [pscustomobject]@{ Summary = $s; Warnings = @($w | ForEach-Object Message); Verbose = $verbose; ExitCode = $LASTEXITCODE
+                Run = Get-KustomerSyncRun -StatePath $script:WmState -Sync watermark -Last 1 }
+        }
+        function script:Get-Since([string[]] $Verbose) {
+            $line = $Verbose | Where-Object { $_ -like '$LastRunStart = *' }
+            [datetime]::Parse(($line -replace '^\$LastRunStart = (\S+) .*$', '$1'), [cultureinfo]::InvariantCulture, 'AdjustToUniversal')
+        }
+    }
+    AfterAll { Disconnect-KustomerDestination -Name watermark }
+
+    It 'moves $LastRunStart on past rejected rows, sends the failed ones again from the state store, and gives up after RetryRuns' {
+        $one = Invoke-WatermarkRun
+        $one.ExitCode | Should -Be 2
+        $one.Summary.Created | Should -Be 2
+        $one.Summary.Failed | Should -Be 2
+        $one.Summary.Total | Should -Be 4
+
+        # The source selects nothing new, the two failed rows come from the state store.
+        $two = Invoke-WatermarkRun
+        (Get-Since $two.Verbose) | Should -Be $one.Run.Started
+        $two.Verbose | Should -Contain 'Sending again 2 rows that failed at Kustomer in earlier runs (kept in the state store).'
+        $two.Summary.Total | Should -Be 2
+        $two.Summary.Failed | Should -Be 2
+        $two.ExitCode | Should -Be 2
+
+        # The source delivers a fixed wm-bad-2: its row wins (one result for it), wm-bad-1 is sent a second time and given up.
+        Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$script:WmDb" -Query "update people set email = 'wm.bad.2@example.com', updated_at = '2099-01-01 00:00:00' where id = 'wm-bad-2'" | Out-Null
+        $three = Invoke-WatermarkRun
+        (Get-Since $three.Verbose) | Should -Be $two.Run.Started
+        $three.Summary.Total | Should -Be 2
+        $three.Summary.Created | Should -Be 1
+        $three.Summary.Failed | Should -Be 1
+        $given = @($three.Warnings | Where-Object { $_ -like '*given up*' })
+        $given.Count | Should -Be 1
+        $given[0] | Should -BeLike "1 rows failed at Kustomer again after being sent again in 2 runs and are given up: wm-bad-1.*"
+        $outcome = Get-KustomerSyncRun -StatePath $script:WmState -Sync watermark -RunId $three.Run.RunId -Status Failed
+        $outcome.Key | Should -Be 'wm-bad-1'
+        $outcome.Message | Should -BeLike '*Given up after being sent again in 2 runs*'
+
+        # Nothing is sent from the store any more; the source's fixed row (dated in the future) comes out Unchanged.
+        $four = Invoke-WatermarkRun
+        (Get-Since $four.Verbose) | Should -Be $three.Run.Started
+        $four.Verbose | Should -Not -Contain 'Sending again 1 rows that failed at Kustomer in earlier runs (kept in the state store).'
+        $four.Summary.Total | Should -Be 1
+        $four.Summary.Unchanged | Should -Be 1
+        $four.ExitCode | Should -Be 0
+        $stored = @((Invoke-RestMethod "$($script:Emulator.BaseUri)/_emulator/state").customers.items.attributes | Where-Object { $_.externalId -like 'wm-*' })
+        @($stored.externalId | Sort-Object) | Should -Be @('wm-1', 'wm-2', 'wm-bad-2')
+    }
+}
+
 Describe 'Exit codes through pwsh -File' {
     BeforeAll {
         $good = New-SqliteSource -Name 'exit-good' -Rows 3 -Prefix 'ex'

@@ -75,12 +75,64 @@ Describe 'Planning with -WhatIf' {
 Describe 'Stopping a run' {
     BeforeAll {
         $script:Slow = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--rate-limit', '0', '--latency-ms', '100'
+        # A stopping pipeline takes no more records, so the cmdlet's Ctrl+C warning goes to the host, as at a console:
+        # this host keeps the warnings it is given.
+        Add-Type -TypeDefinition @'
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Globalization;
+using System.Management.Automation;
+using System.Management.Automation.Host;
+using System.Security;
+public sealed class WarningKeepingHost : PSHost
+{
+    private readonly Guid _id = Guid.NewGuid();
+    private readonly WarningKeepingUI _ui = new WarningKeepingUI();
+    public string[] Warnings { get { return _ui.Warnings.ToArray(); } }
+    public override CultureInfo CurrentCulture { get { return CultureInfo.InvariantCulture; } }
+    public override CultureInfo CurrentUICulture { get { return CultureInfo.InvariantCulture; } }
+    public override Guid InstanceId { get { return _id; } }
+    public override string Name { get { return "WarningKeepingHost"; } }
+    public override Version Version { get { return new Version(1, 0); } }
+    public override PSHostUserInterface UI { get { return _ui; } }
+    public override void EnterNestedPrompt() { throw new NotSupportedException(); }
+    public override void ExitNestedPrompt() { throw new NotSupportedException(); }
+    public override void NotifyBeginApplication() { }
+    public override void NotifyEndApplication() { }
+    public override void SetShouldExit(int exitCode) { }
+}
+public sealed class WarningKeepingUI : PSHostUserInterface
+{
+    public readonly ConcurrentQueue<string> Warnings = new ConcurrentQueue<string>();
+    public override PSHostRawUserInterface RawUI { get { return null; } }
+    public override void WriteWarningLine(string message) { Warnings.Enqueue(message); }
+    public override void Write(string value) { }
+    public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) { }
+    public override void WriteLine(string value) { }
+    public override void WriteErrorLine(string value) { }
+    public override void WriteDebugLine(string message) { }
+    public override void WriteVerboseLine(string message) { }
+    public override void WriteProgress(long sourceId, ProgressRecord record) { }
+    public override string ReadLine() { throw new NotSupportedException(); }
+    public override SecureString ReadLineAsSecureString() { throw new NotSupportedException(); }
+    public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions) { throw new NotSupportedException(); }
+    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) { throw new NotSupportedException(); }
+    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName, PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) { throw new NotSupportedException(); }
+    public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice) { throw new NotSupportedException(); }
+}
+'@
     }
     AfterAll { Stop-KustomerEmulator $script:Slow }
 
-    It 'stops cleanly on Ctrl+C, records the run as Cancelled with how far it got, and keeps what Kustomer confirmed' {
+    It 'stops cleanly on Ctrl+C, warns and records the run as Cancelled with how far it got, and keeps what Kustomer confirmed' {
         $state = Join-Path ([System.IO.Path]::GetTempPath()) "stop-$([guid]::NewGuid().ToString('N')).db"
+        $host2 = [WarningKeepingHost]::new()
+        $runspace = [runspacefactory]::CreateRunspace($host2)
+        $runspace.Open()
         $ps = [powershell]::Create()
+        $ps.Runspace = $runspace
         try {
             $null = $ps.AddScript({
                     param($ModulePath, $BaseUri, $State)
@@ -99,13 +151,26 @@ Describe 'Stopping a run' {
             $handle.IsCompleted | Should -BeTrue
         } finally {
             $ps.Dispose()
+            $runspace.Dispose()
         }
-        $run = Get-KustomerSyncRun -StatePath $state | Select-Object -Last 1
-        $run.Status | Should -Be 'Cancelled'
-        $run.Message | Should -Match '^Stopped after [\d,]+ rows: [\d,]+ written, .*run again to continue\.$'
         $created = (Get-EmulatorJson $script:Slow.BaseUri '/_emulator/state').customers.count
         $created | Should -BeGreaterThan 0
         $created | Should -BeLessThan 2000
+
+        $stopped = '^Stopped after ([\d,]+) rows: ([\d,]+) written, ([\d,]+) unchanged, ([\d,]+) rejected(?:, ([\d,]+) not confirmed)?\. What Kustomer confirmed is kept; run again to continue\.$'
+        $warnings = @($host2.Warnings)
+        $warnings.Count | Should -Be 1
+        $warnings[0] -match $stopped | Should -BeTrue -Because "the warning was: $($warnings[0])"
+        $n = foreach ($group in 1..5) { if ($Matches.ContainsKey($group)) { [int]($Matches[$group] -replace ',') } else { 0 } }
+        $n[0] | Should -BeGreaterThan 0
+        $n[0] | Should -BeLessThan 2000
+        $n[1] + $n[2] + $n[3] + $n[4] | Should -Be $n[0] -Because 'every row taken is written, unchanged, rejected or not confirmed'
+        $n[1] | Should -BeGreaterThan 0
+        $n[1] | Should -BeLessOrEqual $created -Because 'a row is reported written only once Kustomer confirmed it'
+
+        $run = Get-KustomerSyncRun -StatePath $state | Select-Object -Last 1
+        $run.Status | Should -Be 'Cancelled'
+        $run.Message | Should -Match $stopped
         Remove-Item $state* -ErrorAction SilentlyContinue
     }
 }

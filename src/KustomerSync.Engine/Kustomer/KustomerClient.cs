@@ -74,6 +74,7 @@ public sealed class KustomerClient : IDisposable
     /// <summary>True while some request waits for the rate window to turn over, so progress can say so.</summary>
     public bool WaitingForRateWindow => Volatile.Read(ref _waitingForWindow) > 0;
     private int _waitingForWindow;
+    private long _lastToldWait = -1;
 
     /// <summary>The roles of the key (GET /v1/auth/tokens/current), asked once per client.</summary>
     public Task<IReadOnlyList<string>> GetRolesAsync(CancellationToken cancellationToken)
@@ -211,34 +212,48 @@ public sealed class KustomerClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    /// <summary>The org budget's turn; a wait of a second or more is narrated, and a spent window shows in progress.</summary>
+    /// <summary>
+    /// The org budget's turn. A hold is narrated before it starts, once per window and kind (the workers held for one
+    /// reset make one line), and a request held for the window's reset shows in progress until it goes.
+    /// </summary>
     private async Task<RateGate.Turn> WaitForBudgetAsync(CancellationToken cancellationToken)
     {
-        var (left, limit) = (_gate.Remaining, _gate.Limit);
-        var spent = left is 0;
-        var waitStarted = Time.GetTimestamp();
-        if (spent) Interlocked.Increment(ref _waitingForWindow);
-        RateGate.Turn turn;
+        var heldForReset = false;
         try
         {
-            turn = await _gate.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            return await _gate.AcquireAsync(cancellationToken, wait =>
+            {
+                if (wait.Spent && !heldForReset)
+                {
+                    heldForReset = true;
+                    Interlocked.Increment(ref _waitingForWindow);
+                }
+                Narrate(wait);
+            }).ConfigureAwait(false);
         }
         finally
         {
-            if (spent) Interlocked.Decrement(ref _waitingForWindow);
+            if (heldForReset) Interlocked.Decrement(ref _waitingForWindow);
         }
-        var waited = Time.GetElapsedTime(waitStarted);
-        try
+    }
+
+    private void Narrate(RateWait wait)
+    {
+        if (Log is not { VerboseEnabled: true } log) return;
+        var told = wait.Window * 2 + (wait.Spent ? 1 : 0);
+        long last;
+        do
         {
-            if (Log is { VerboseEnabled: true } log && waited >= TimeSpan.FromSeconds(1))
-                log.Verbose($"Waited {waited.TotalSeconds:N1} s for Kustomer's rate window ({left:N0} of {limit:N0} requests were left in it).");
+            last = Interlocked.Read(ref _lastToldWait);
+            if (told <= last) return;
         }
-        catch
-        {
-            turn.Dispose();
-            throw;
-        }
-        return turn;
+        while (Interlocked.CompareExchange(ref _lastToldWait, told, last) != last);
+        var left = wait.Limit is { } limit ? $"{wait.Remaining:N0} of {limit:N0} requests left" : "no requests left";
+        var seconds = Math.Max(1, Math.Round(wait.ResetsIn.TotalSeconds));
+        var resets = wait.EndAssumed ? $"resets within {seconds:N0} s (Kustomer did not say when)" : $"resets in {seconds:N0} s";
+        log.Verbose(wait.Spent
+            ? $"Waiting for Kustomer's rate window: {left}, {resets}."
+            : $"Pacing requests over Kustomer's rate window: {left}, {resets}.");
     }
 
     private async Task BackoffAsync(int attempt, CancellationToken cancellationToken)

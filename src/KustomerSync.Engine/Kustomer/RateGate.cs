@@ -28,6 +28,8 @@ public sealed class RateGate
     private long _previousWindowEnds;
     private long _nextSlot;
     private bool _probing;
+    private long _window;
+    private bool _endAssumed;
 
     /// <summary>A gate of its own (tests); <see cref="For"/> shares one per budget.</summary>
     public RateGate(TimeProvider time)
@@ -62,18 +64,22 @@ public sealed class RateGate
     /// <summary>
     /// Waits until one more request may be sent within the budget. The turn is reported once, with what the answer
     /// said; disposed unreported (a send cancelled or failed on the way) it counts as a request that got no answer.
+    /// <paramref name="waiting"/> hears, before the wait starts, each decision to hold this request for the window or
+    /// for its paced slot (not the few milliseconds a probe of a new window takes).
     /// </summary>
-    public async Task<Turn> AcquireAsync(CancellationToken cancellationToken)
+    public async Task<Turn> AcquireAsync(CancellationToken cancellationToken, Action<RateWait>? waiting = null)
     {
         while (true)
         {
             long wait;
             var reserved = false;
+            RateWait? decided = null;
             lock (_sync)
             {
                 var now = Now;
                 if (_ownWindow is { } window && now >= _windowEnds)
                 {
+                    _window++;
                     _windowEnds = now + window.Ticks;
                     _remaining = _limit!.Value;
                     _nextSlot = now;
@@ -107,6 +113,7 @@ public sealed class RateGate
                     if (left <= 0)
                     {
                         wait = _windowEnds - now;
+                        decided = new RateWait(_window, true, 0, _limit > 0 ? _limit : null, TimeSpan.FromTicks(wait), _endAssumed);
                     }
                     else if (left * 2 > _limit.Value)
                     {
@@ -121,11 +128,13 @@ public sealed class RateGate
                         wait = slot - now;
                         reserved = true;
                         if (wait <= 0) return new Turn(this);
+                        decided = new RateWait(_window, false, left, _limit, TimeSpan.FromTicks(_windowEnds - now), _endAssumed);
                     }
                 }
             }
             try
             {
+                if (decided is { } told) waiting?.Invoke(told);
                 await Clock.Delay(_time, TimeSpan.FromTicks(Math.Min(wait, TimeSpan.FromMinutes(2).Ticks)), cancellationToken).ConfigureAwait(false);
             }
             catch when (reserved)
@@ -168,12 +177,19 @@ public sealed class RateGate
             // the window's end is then unknown, and the gate paces as if a whole window were left (slower, never over).
             var jumped = windowEnds is null && _limit is not null && remaining.Value > _remaining + Math.Max(1, _limit.Value / 10);
             var newWindow = _probing || _limit is null || now >= _windowEnds || jumped;
+            if (newWindow) _window++;
             _probing = false;
             _limit = limit;
             // Answers arrive out of order under concurrency: within a window the smallest figure is the truest.
             if (newWindow || remaining.Value < _remaining) _remaining = remaining.Value;
-            if (windowEnds is { } end) { if (newWindow || end < _windowEnds) _windowEnds = end; }
-            else if (newWindow) _windowEnds = now + TimeSpan.FromMinutes(1).Ticks + Margin;
+            if (windowEnds is { } end)
+            {
+                if (newWindow || end < _windowEnds) (_windowEnds, _endAssumed) = (end, false);
+            }
+            else if (newWindow)
+            {
+                (_windowEnds, _endAssumed) = (now + TimeSpan.FromMinutes(1).Ticks + Margin, true);
+            }
         }
     }
 
@@ -201,10 +217,14 @@ public sealed class RateGate
             _limit ??= 0;
             _remaining = 0;
             _previousWindowEnds = 0;
+            var now = Now;
+            // Within a window the hold is that window's; a 429 once it is over (a probe refused) starts a new one.
+            if (now >= _windowEnds) _window++;
             var hold = _ownWindow is { } window
                 ? Math.Max(window.TotalSeconds, resetSeconds ?? 0)
                 : Math.Max(0.1, resetSeconds ?? 1);
-            _windowEnds = Now + TimeSpan.FromSeconds(hold).Ticks + Margin;
+            _windowEnds = now + TimeSpan.FromSeconds(hold).Ticks + Margin;
+            _endAssumed = _ownWindow is null && resetSeconds is null;
         }
     }
 
@@ -264,3 +284,14 @@ public sealed class RateGate
         private bool Claim() => Interlocked.Exchange(ref _reported, 1) == 0;
     }
 }
+
+/// <summary>
+/// A gate's decision to hold a request, with what it knew then. <see cref="Window"/> counts the budget's windows, so
+/// that the many requests held in one window can be told as one wait.
+/// </summary>
+/// <param name="Spent">True: nothing is left, the request waits for the window to reset. False: it waits its paced slot.</param>
+/// <param name="Remaining">Requests left in the window, less those on their way.</param>
+/// <param name="Limit">The window's budget; null when Kustomer refused a request before saying it.</param>
+/// <param name="ResetsIn">Time to the window's end.</param>
+/// <param name="EndAssumed">Kustomer gave no end: the gate assumes a whole window from the first answer in it.</param>
+public readonly record struct RateWait(long Window, bool Spent, int Remaining, int? Limit, TimeSpan ResetsIn, bool EndAssumed);

@@ -13,17 +13,20 @@ namespace KustomerSync.Engine.Runs;
 /// </summary>
 public sealed class UpsertSession : IDisposable
 {
-    private readonly IUpsertObserver _observer;
     private readonly CancellationToken _cancellationToken;
     private UpsertRun? _run;
+    private long _handedOn;
     private bool _finishing;
 
     private UpsertSession(SyncState? state, IUpsertObserver observer, CancellationToken cancellationToken)
     {
         State = state;
-        _observer = observer;
+        Observer = observer;
         _cancellationToken = cancellationToken;
     }
+
+    /// <summary>Where results, progress and warnings go; a driver may wrap it (to note results) before rows go in.</summary>
+    public IUpsertObserver Observer { get; set; }
 
     /// <summary>
     /// Opens the state session of sync <paramref name="syncName"/> (by default "Object:Key") when there is a
@@ -82,6 +85,17 @@ public sealed class UpsertSession : IDisposable
             throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{State.SyncName}' while this run stalled; this run stops.");
     }
 
+    /// <summary>
+    /// Waits until every row submitted so far has its result, handing each on as it comes; the run still takes rows.
+    /// Every row yields exactly one result, so the count of results handed on says when that is.
+    /// </summary>
+    public void WaitForResults()
+    {
+        var run = Run;
+        TakeReady();
+        while (_handedOn < run.Submitted && run.Results.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) TakeReady();
+    }
+
     /// <summary>No more rows: waits for every result and hands each on as it comes.</summary>
     public void Drain()
     {
@@ -90,7 +104,7 @@ public sealed class UpsertSession : IDisposable
         var results = run.Results;
         while (results.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) TakeReady();
         if (run.UnmappedColumns.Count > 0)
-            _observer.Warning($"These input columns map to no {run.Summary.Object} field and were not sent: {string.Join(", ", run.UnmappedColumns)}. " +
+            Observer.Warning($"These input columns map to no {run.Summary.Object} field and were not sent: {string.Join(", ", run.UnmappedColumns)}. " +
                 "Name them like a Kustomer field or custom attribute, or map them in the mapping.");
     }
 
@@ -107,7 +121,7 @@ public sealed class UpsertSession : IDisposable
         var summary = run.Finish(ending, failure);
         var left = run.KeysLeft;
         if (left.Count > 0)
-            _observer.Warning($"{left.Count} keys synced before are not in this run's input: {string.Join(", ", left.Take(20))}{(left.Count > 20 ? ", ..." : "")}.");
+            Observer.Warning($"{left.Count} keys synced before are not in this run's input: {string.Join(", ", left.Take(20))}{(left.Count > 20 ? ", ..." : "")}.");
         return summary;
     }
 
@@ -136,9 +150,10 @@ public sealed class UpsertSession : IDisposable
         while (run.Results.TryRead(out var result))
         {
             any = true;
-            _observer.Result(result);
+            _handedOn++;
+            Observer.Result(result);
         }
-        if (any) _observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed));
+        if (any) Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed));
     }
 
     private void RecordFailedStart(UpsertOptions options, DateTime started, string message)

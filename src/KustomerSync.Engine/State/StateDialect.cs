@@ -97,6 +97,14 @@ public abstract class StateDialect
             $"ALTER TABLE {Table("state")} {AddColumn} gone_since {Time} NULL",
             $"ALTER TABLE {Table("state")} {AddColumn} last_attempt_at {Time} NULL",
         },
+        // v4: failed rows kept to be sent again while '$LastRunStart' moves on (a definition's State.Watermark =
+        // 'AdvanceAndRetry'), and which runs kept theirs (only those may move the watermark past their failures).
+        new[]
+        {
+            $"CREATE TABLE {Table("retry")} (sync_name {Name} NOT NULL, record_key {KeyType} NOT NULL, row_data {Text} NOT NULL, " +
+            $"retried_runs {Int} NOT NULL, failed_at {Time} NOT NULL, PRIMARY KEY (sync_name, record_key))",
+            $"ALTER TABLE {Table("run")} {AddColumn} failed_rows_kept {Bool} NULL",
+        },
     };
 
     public int LatestVersion => Migrations().Count;
@@ -139,6 +147,31 @@ public abstract class StateDialect
     /// <summary>Sets (or with @g null clears) gone_since of keys: @s, @g, then @k{i}.</summary>
     public virtual string GoneStatement(int rows) =>
         $"UPDATE {Table("state")} SET gone_since = @g WHERE sync_name = @s AND record_key IN ({EachRow(rows, i => $"@k{i}")})";
+
+    // ---- failed rows kept for retry: one row per statement, plain SQL that every dialect runs as written ----
+
+    /// <summary>The sync's (@s) kept rows.</summary>
+    public string KeptRowsQuery() => $"SELECT record_key, row_data, retried_runs FROM {Table("retry")} WHERE sync_name = @s";
+
+    /// <summary>Forgets a kept row: @s, @k.</summary>
+    public string DropKeptRowStatement() => $"DELETE FROM {Table("retry")} WHERE sync_name = @s AND record_key = @k";
+
+    /// <summary>Keeps a row (after <see cref="DropKeptRowStatement"/>): @s, @k, @d (row data), @n (runs that sent it again), @t.</summary>
+    public string KeepRowStatement() =>
+        $"INSERT INTO {Table("retry")} (sync_name, record_key, row_data, retried_runs, failed_at) VALUES (@s, @k, @d, @n, @t)";
+
+    /// <summary>Marks run @r as having kept its failed rows (@b true).</summary>
+    public string RunKeptFailedRowsStatement() => $"UPDATE {Table("run")} SET failed_rows_kept = @b WHERE run_id = @r";
+
+    /// <summary>Rewrites the message of one row outcome: @m, @r, @n.</summary>
+    public string RowOutcomeMessageStatement() => $"UPDATE {Table("run_row")} SET message = @m WHERE run_id = @r AND row_no = @n";
+
+    /// <summary>
+    /// Starts of the sync's (@s) runs, newest first, that '$LastRunStart' may take when failed rows are kept: not
+    /// -WhatIf (@w false), and Succeeded (@ok), or PartiallyFailed (@partial) with their failed rows kept (@b true).
+    /// </summary>
+    public string AdvancingRunStartsQuery() =>
+        $"SELECT started_at FROM {Table("run")} WHERE sync_name = @s AND what_if = @w AND (status = @ok OR (status = @partial AND failed_rows_kept = @b)) ORDER BY run_id DESC";
 
     /// <summary>The VALUES list of a multi-row statement: one item per row, numbered from 0, comma separated.</summary>
     protected static string EachRow(int rows, Func<int, string> row) => string.Join(", ", Enumerable.Range(0, rows).Select(row));

@@ -188,7 +188,7 @@ public sealed class DefinitionRun : IDisposable
         DateTime? last;
         try
         {
-            last = store.LastSuccessfulRunStart(d.Name);
+            last = KeepsFailedRows ? KeptRows.WatermarkStart(store, d.Name) : store.LastSuccessfulRunStart(d.Name);
         }
         catch (StateException ex)
         {
@@ -196,7 +196,7 @@ public sealed class DefinitionRun : IDisposable
         }
         var since = FullSync || last is null ? d.Source.FirstRunStart : last.Value;
         if (d.Source.UsesLastRunStart)
-            observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : "start of the last successful run")}).");
+            observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : KeepsFailedRows ? "start of the last run that succeeded or kept its failed rows" : "start of the last successful run")}).");
 
         try
         {
@@ -218,8 +218,14 @@ public sealed class DefinitionRun : IDisposable
         string? failureMessage = null;
         Exception? failure = null;
         var cancelled = false;
+        FailedRowRetry? retry = null;
         try
         {
+            if (KeepsFailedRows)
+            {
+                retry = FailedRowRetry.Load(session.State!, d.State.RetryRuns);
+                session.Observer = observer = retry.Watch(observer);
+            }
             using var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
@@ -244,6 +250,7 @@ public sealed class DefinitionRun : IDisposable
                 var values = row.Values;
                 if (keep is null)
                 {
+                    retry?.Submitting(session.Run.Submitted + 1, names, values);
                     session.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
                 }
                 else
@@ -252,9 +259,11 @@ public sealed class DefinitionRun : IDisposable
                     values = keep.Select(i => all[i]).ToArray();
                     var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt));
                     var sourceHash = At(all, sourceHashAt)?.ToString();
+                    retry?.Submitting(session.Run.Submitted + 1, names, values);
                     session.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);
                 }
             }
+            retry?.SendKeptRows(session, _options.MakeSourceObject, observer.Verbose);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -279,6 +288,17 @@ public sealed class DefinitionRun : IDisposable
         }
 
         session.Drain();
+        if (retry is not null && !_options.WhatIf)
+        {
+            try
+            {
+                if (retry.Save(session.Run.Summary.RunId ?? 0) is { } givenUp) observer.Warning(givenUp);
+            }
+            catch (StateException ex) when (failure is null)
+            {
+                (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
+            }
+        }
         // The source stopped part-way: the run is Failed (without the keys-left check, which needs the whole input).
         var ending = failure is not null ? RunEnding.Failed : cancelled ? RunEnding.Cancelled : RunEnding.Completed;
         UpsertSummary summary;
@@ -300,6 +320,8 @@ public sealed class DefinitionRun : IDisposable
     private static object? At(object?[] values, int index) => index >= 0 ? values[index] : null;
 
     private bool PushesDown => _definition.PushDown && !FullSync;
+
+    private bool KeepsFailedRows => _definition.State.Watermark == StateWatermark.AdvanceAndRetry;
 
     private SourceQuery BuildQuery(IStateStore store, DateTime since, out bool pushedDown)
     {

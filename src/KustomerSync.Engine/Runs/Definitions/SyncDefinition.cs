@@ -56,6 +56,12 @@ public sealed class StateDefinition
     public SecretReference? ConnectionStringSecret { get; internal set; }
     public string? Schema { get; internal set; }
     public string? TablePrefix { get; internal set; }
+    /// <summary>What '$LastRunStart' is after a run that rejected rows (State.Watermark).</summary>
+    public StateWatermark Watermark { get; internal set; } = StateWatermark.LastSuccessfulRun;
+    /// <summary>With <see cref="StateWatermark.AdvanceAndRetry"/>: in how many later runs a failed row is sent again before it is given up (State.RetryRuns).</summary>
+    public int RetryRuns { get; internal set; } = DefaultRetryRuns;
+
+    public const int DefaultRetryRuns = 5;
 
     public StateStoreOptions StoreOptions()
     {
@@ -64,6 +70,19 @@ public sealed class StateDefinition
         if (TablePrefix is not null) options.TablePrefix = TablePrefix;
         return options;
     }
+}
+
+/// <summary>What '$LastRunStart' becomes after a run that rejected rows.</summary>
+public enum StateWatermark
+{
+    /// <summary>The start of the last run in which every row succeeded: rejected rows are read again until they succeed.</summary>
+    LastSuccessfulRun,
+
+    /// <summary>
+    /// The start of each run that completed, rejected rows or not; the rows that failed at Kustomer are kept in the
+    /// state store and sent again by the next runs (<see cref="StateDefinition.RetryRuns"/> at most).
+    /// </summary>
+    AdvanceAndRetry,
 }
 
 /// <summary>

@@ -35,7 +35,7 @@ public static class SyncDefinitionParser
     private static readonly string[] StateSettings =
     {
         "Path", "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
-        "SecretVault", "Schema", "TablePrefix",
+        "SecretVault", "Schema", "TablePrefix", "Watermark", "RetryRuns",
     };
 
     /// <summary>Validates and builds; throws <see cref="DefinitionException"/> listing every problem.</summary>
@@ -360,10 +360,34 @@ public static class SyncDefinitionParser
         else st.Schema = schema;
         if (prefix is not null && !identifier.IsMatch(prefix)) p.Add("State.TablePrefix", $"'{prefix}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
         else st.TablePrefix = prefix;
+
+        var watermark = p.String(state, "State", "Watermark");
+        var watermarkRead = true;
+        if (watermark is not null)
+        {
+            if (Enum.TryParse<StateWatermark>(watermark, ignoreCase: true, out var w) && Enum.IsDefined(typeof(StateWatermark), w) && !int.TryParse(watermark, out _)) st.Watermark = w;
+            else
+            {
+                watermarkRead = false;
+                p.Add("State.Watermark", $"'{watermark}' is not a watermark. Use LastSuccessfulRun (the default) or AdvanceAndRetry{Suggestion(watermark, Enum.GetNames(typeof(StateWatermark)))}.");
+            }
+        }
+        var retryRuns = p.Int(state, "State", "RetryRuns");
+        if (retryRuns is { } r)
+        {
+            if (st.Watermark != StateWatermark.AdvanceAndRetry)
+            {
+                if (watermarkRead) p.Add("State.RetryRuns", "only applies with State.Watermark = 'AdvanceAndRetry' (failed rows are kept and sent again).");
+            }
+            else if (r < 1 || r > 100) p.Add("State.RetryRuns", $"{r} is out of range: use 1 to 100 runs.");
+            else st.RetryRuns = r;
+        }
     }
 
     private static void CheckCombinations(Problems p, IDictionary? root, SyncDefinition d)
     {
+        if (d.State.Watermark == StateWatermark.AdvanceAndRetry && !d.Source.UsesLastRunStart)
+            p.Add("State.Watermark", "'AdvanceAndRetry' moves '$LastRunStart' on, but no Source.Parameters value is '$LastRunStart': a query that reads the whole table sends failed rows again by itself.");
         if (d.ReportKeysLeft && d.Source.UsesLastRunStart)
             p.Add("ReportKeysLeft", "cannot be used with a query that takes '$LastRunStart': an incremental query returns only changed rows, so every other key would look gone. Use it with a query that returns the whole table.");
         if (d.PushDown)
