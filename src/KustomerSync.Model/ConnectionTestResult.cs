@@ -16,6 +16,10 @@ public sealed class ConnectionTestResult
     public double LatencyMs { get; set; }
     public int? RateLimit { get; set; }
     public int? RateLimitRemaining { get; set; }
+    /// <summary>Requests a window a sync uses by default: its default share of <see cref="RateLimit"/>, leaving the rest to the org's other apps.</summary>
+    public int? RateBudget { get; set; }
+    /// <summary>The most requests this process's syncs sent to the org in one rate window so far.</summary>
+    public int RateUsedBySyncs { get; set; }
     public string? Message { get; set; }
 }
 

@@ -29,6 +29,14 @@ public sealed class UpsertSummary
     public bool UsedBulk { get; set; }
     /// <summary>Keys synced before that this run's input no longer has (only when asked for).</summary>
     public long? KeysLeft { get; set; }
+    /// <summary>The org's requests a rate window, as Kustomer reported them (shared by every app and key of the org); null when not reported.</summary>
+    public int? RateLimit { get; set; }
+    /// <summary>Requests a window the sync allowed itself: its share of <see cref="RateLimit"/>.</summary>
+    public int? RateBudget { get; set; }
+    /// <summary>The most requests the process's syncs sent to the org in one window while this run ran.</summary>
+    public int? RateUsed { get; set; }
+    /// <summary>What the sync left to the org's other apps in its busiest window.</summary>
+    public int? RateLeft => RateLimit is { } limit && RateUsed is { } used ? Math.Max(0, limit - used) : null;
     public TimeSpan Elapsed { get; set; }
     public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Math.Round(Total / Elapsed.TotalSeconds, 1) : 0;
 
@@ -42,7 +50,10 @@ public sealed class UpsertSummary
         // The default sync name ("Customer:ExternalId") would only repeat what follows.
         var named = Sync is not null && Sync != $"{Object}:{SyncKey}";
         return $"{(named ? Sync + ": " : "")}{Object} by {SyncKey}: {Total:N0} rows, {parts}, {Unchanged:N0} unchanged, {Invalid:N0} invalid, " +
-            $"{Failed:N0} failed in {Elapsed.TotalSeconds:N1} s ({Requests:N0} requests{(RateLimited > 0 ? $", {RateLimited:N0} rate-limited" : "")}){ended}.";
+            $"{Failed:N0} failed in {Elapsed.TotalSeconds:N1} s ({Requests:N0} requests{(RateLimited > 0 ? $", {RateLimited:N0} rate-limited" : "")}){ended}" +
+            (RateLimit is { } limit && RateUsed is { } used
+                ? $"; at most {used:N0} of the org's {limit:N0} requests a rate window (budget {RateBudget:N0}), {RateLeft:N0} left to its other apps."
+                : ".");
     }
 
     public void Count(UpsertStatus status)

@@ -70,6 +70,27 @@ public class ValidationTests
     }
 
     [Fact]
+    public void The_budget_share_defaults_to_three_quarters_and_takes_a_share_and_a_cap()
+    {
+        var d = Parse(Valid());
+        Assert.Equal(0.75, d.BudgetShare);
+        Assert.Null(d.MaxRequestsPerMinute);
+
+        var data = Valid();
+        data["BudgetShare"] = 0.5;
+        data["MaxRequestsPerMinute"] = 300;
+        d = Parse(data);
+        Assert.Equal(0.5, d.BudgetShare);
+        Assert.Equal(300, d.MaxRequestsPerMinute);
+
+        data["BudgetShare"] = 1.5;
+        data["MaxRequestsPerMinute"] = 0;
+        var problems = Problems(data);
+        Assert.Contains("0.01 to 1", Single(problems, "BudgetShare").Message);
+        Assert.Contains("at least 1", Single(problems, "MaxRequestsPerMinute").Message);
+    }
+
+    [Fact]
     public void Unknown_settings_are_named_with_a_suggestion_at_every_level()
     {
         var data = Valid();

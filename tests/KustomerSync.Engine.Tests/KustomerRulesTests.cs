@@ -75,8 +75,8 @@ public class KustomerRulesTests
             // Linked in Kustomer after the first run: the sync knows nothing of it, and must not undo it.
             var companyId = await CreateCompanyAsync(server, "co-1");
             await LinkAsync(server, customerId, companyId);
+            // The first run created the key without a lookup: the state store had never seen it.
             var lookupsBefore = await LookupsAsync(server);
-            Assert.True(lookupsBefore > 0);
 
             UpsertSummary summary;
             using (var state = store.Open(new SyncStateOptions("customers") { Object = "Customer", SyncKey = "ExternalId" }))

@@ -25,6 +25,14 @@ public class UpsertPlannerTests
 
         public bool IsUnchanged(string key, PayloadHash hash) => Known.TryGetValue(key, out var k) && k.Hash == hash;
         public bool IsUnchanged(StateEntry entry, PayloadHash hash) => !entry.Hash.IsEmpty && entry.Hash == hash;
+        public HashSet<string> FailedBefore { get; } = new();
+
+        public bool TryGetEntry(string key, out StateEntry entry)
+        {
+            var failed = FailedBefore.Contains(key);
+            entry = failed ? new StateEntry(null, default, null, 1, hasError: true, null) : default;
+            return failed;
+        }
     }
 
     private static UpsertPlanner Planner(IStateLookup? state, string key = "ExternalId", IReadOnlyList<MappingRule>? rules = null)
@@ -104,6 +112,20 @@ public class UpsertPlannerTests
         Assert.Equal(HashOf("c-2", "Bea", "gold"), changed.Write.Hash);
         Assert.Null(fresh.Write!.KnownId);
         Assert.False(fresh.Write.Hash.IsEmpty);
+    }
+
+    [Fact]
+    public void Only_a_key_the_state_has_no_trace_of_counts_as_never_synced()
+    {
+        var state = new FakeState();
+        state.Known["c-1"] = ("id-1", HashOf("c-1", "Ada", "gold"));
+        state.FailedBefore.Add("c-2");
+        var planner = Planner(state);
+
+        Assert.False(planner.Plan(Names, new object?[] { "c-1", "Ada", "silver" }, null).Write!.NeverSynced);
+        Assert.False(planner.Plan(Names, new object?[] { "c-2", "Bea", "gold" }, null).Write!.NeverSynced);
+        Assert.True(planner.Plan(Names, new object?[] { "c-3", "Cy", "gold" }, null).Write!.NeverSynced);
+        Assert.False(Planner(state: null).Plan(Names, new object?[] { "c-3", "Cy", "gold" }, null).Write!.NeverSynced);
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public class UpsertRunTests
             new object?[] { $"{prefix}{i}", $"Customer {i}", $"{prefix}{i}@example.com", i % 2 == 0 ? "gold" : "silver" }));
 
     [Fact]
-    public async Task Creates_then_updates_and_counts_add_up()
+    public async Task Creates_then_updates_only_what_changed_and_counts_add_up()
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
         using var client = Client(server);
@@ -30,7 +30,10 @@ public class UpsertRunTests
         Assert.All(results, r => Assert.Matches("^[0-9a-f]{24}$", r.KustomerId));
 
         var (second, _) = await RunAsync(client, options, Customers(50));
-        Assert.Equal(50, second.Updated);
+        Assert.Equal(50, second.Unchanged);
+        var renamed = Customers(50).Select(r => (r.Item1, r.Item2.Select((v, i) => i == 1 ? "Renamed " + v : v).ToArray()));
+        var (third, _) = await RunAsync(client, options, renamed);
+        Assert.Equal(50, third.Updated);
         Assert.Equal(50, (await CustomersAsync(server)).Count);
     }
 
@@ -89,7 +92,8 @@ public class UpsertRunTests
 
         var (plan, results) = await RunAsync(client, new UpsertOptions(KustomerObject.Customer, key) { WhatIf = true }, Customers(5));
 
-        Assert.Equal(3, plan.WouldUpdate);
+        // The three that exist already hold these values: the plan would not touch them.
+        Assert.Equal(3, plan.Unchanged);
         Assert.Equal(2, plan.WouldCreate);
         Assert.Equal(3, (await CustomersAsync(server)).Count);
         Assert.DoesNotContain(results, r => r.Status is UpsertStatus.Created or UpsertStatus.Updated);

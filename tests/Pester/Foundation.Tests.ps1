@@ -107,7 +107,7 @@ Describe 'Get-SourceRows | Invoke-KustomerUpsert' {
         Get-EmulatorCustomers | Should -BeNullOrEmpty
     }
 
-    It 'creates every row, then updates them on the second run' {
+    It 'creates every row, then finds nothing to change on the second run' {
         $first = Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$script:Database" -Query $script:Query -Parameters @{ prefix = 'p-%' } |
             Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -SummaryVariable summary
         $summary.Created | Should -Be 3
@@ -122,7 +122,8 @@ Describe 'Get-SourceRows | Invoke-KustomerUpsert' {
 
         $second = Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$script:Database" -Query $script:Query -Parameters @{ prefix = 'p-%' } |
             Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -SummaryVariable summary
-        $summary.Updated | Should -Be 3
+        $summary.Unchanged | Should -Be 3 -Because 'each looked-up record already holds the mapped values, so nothing is written'
+        $summary.Requests | Should -Be 3
         $summary.Failed + $summary.Invalid | Should -Be 0
         (Get-EmulatorCustomers).Count | Should -Be 3
     }

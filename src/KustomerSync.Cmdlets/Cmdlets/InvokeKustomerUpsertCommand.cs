@@ -52,6 +52,14 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     public int ThrottleLimit { get; set; } = 8;
 
     [Parameter]
+    [ValidateRange(0.01, 1.0)]
+    public double BudgetShare { get; set; } = UpsertOptions.DefaultBudgetShare;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxRequestsPerMinute { get; set; }
+
+    [Parameter]
     [ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string? Destination { get; set; }
 
@@ -104,6 +112,8 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         {
             var target = KustomerObject.Parse(Object);
             options = new UpsertOptions(target, RecordKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk, CreateOnSearchMiss = CreateOnSearchMiss, Backfill = Backfill };
+            options.BudgetShare = BudgetShare;
+            options.MaxRequestsPerMinute = MaxRequestsPerMinute > 0 ? MaxRequestsPerMinute : null;
         }
         catch (ArgumentException ex)
         {

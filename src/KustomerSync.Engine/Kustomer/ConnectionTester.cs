@@ -28,6 +28,8 @@ public static class ConnectionTester
         result.CanUseBulk = KustomerRoles.HoldsAny(result.Roles, KustomerRoles.BulkRead);
         result.RateLimit = client.Gate.Limit;
         result.RateLimitRemaining = client.Gate.Remaining;
+        result.RateBudget = result.RateLimit is { } limit ? RateGate.Allowance(limit, Sync.UpsertOptions.DefaultBudgetShare, null) : null;
+        result.RateUsedBySyncs = client.Gate.PeakUsed;
         result.Succeeded = true;
         var gaps = result.Objects.Where(o => !o.CanSync).Select(o => $"{o.Object} (add {string.Join(", ", o.MissingRoles)})").ToList();
         if (!KustomerRoles.HoldsAny(result.Roles, KustomerRoles.MetadataRead)) gaps.Add("custom attribute metadata (add org.admin.metadata.read)");

@@ -8,8 +8,9 @@ namespace KustomerSync.Engine.Kustomer;
 /// </summary>
 public sealed class FoundRecord
 {
-    private FoundRecord(string id, JsonObject? attributes, string? companyId, bool companyKnown)
+    private FoundRecord(string id, JsonObject? attributes, string? companyId, bool companyKnown, bool whole = false)
     {
+        IsWhole = whole;
         Id = id;
         Attributes = attributes;
         CompanyId = companyId;
@@ -17,6 +18,9 @@ public sealed class FoundRecord
     }
 
     public string Id { get; }
+
+    /// <summary>True when <see cref="Attributes"/> is the whole record (a path lookup, GET by id), not a search hit's excerpt.</summary>
+    public bool IsWhole { get; }
 
     /// <summary>data.attributes of the answer; null when only the id is known.</summary>
     public JsonObject? Attributes { get; }
@@ -49,7 +53,7 @@ public sealed class FoundRecord
         var fromRelationships = relationship is not null && relationship.TryGetPropertyValue("company", out var r) && r is JsonObject rel && rel.ContainsKey("data")
             ? (true, Text(rel["data"]?["id"])) : (false, null);
         var shown = fromAttributes.Item1 || fromRelationships.Item1;
-        return new FoundRecord(id, attributes, fromAttributes.Item2 ?? fromRelationships.Item2, whole || shown);
+        return new FoundRecord(id, attributes, fromAttributes.Item2 ?? fromRelationships.Item2, whole || shown, whole && attributes is not null);
     }
 
     private static string? Text(JsonNode? node) =>

@@ -10,6 +10,10 @@ namespace KustomerSync.Engine.Kustomer;
 /// one before the others follow, since reset figures are only accurate to the second.
 /// <para>A budget the server does not report (searches, 100 a minute for API keys, §8) is counted by the gate itself
 /// over windows of its own: see <see cref="ForOwnBudget"/>.</para>
+/// <para>The org's budget is shared with its agents' apps and other integrations (§10), so a sync takes only a share
+/// of it (<see cref="Hold"/>): the gate counts what this process sent in each window and paces to the smallest share
+/// any run in progress holds, so that every run's promise to leave room is kept. With no run holding a share (a
+/// connection test), the whole reported budget may be used.</para>
 /// </summary>
 public sealed class RateGate
 {
@@ -28,6 +32,12 @@ public sealed class RateGate
     private long _previousWindowEnds;
     private long _nextSlot;
     private bool _probing;
+    private readonly List<Share> _shares = new();
+    private int _sentInWindow;
+    private long _windowStarted;
+    /// <summary>Requests this process sent in each past window: (when it started, how many), oldest first.</summary>
+    private readonly Queue<(long Started, int Sent)> _history = new();
+    private const int HistoryWindows = 10_000;
     private long _window;
     private bool _endAssumed;
 
@@ -62,6 +72,68 @@ public sealed class RateGate
     private long Now => _time.GetElapsedTime(_started).Ticks;
 
     /// <summary>
+    /// Takes a share of the org's budget for as long as the returned hold is not disposed: at most
+    /// <paramref name="fraction"/> of the reported limit, and at most <paramref name="maxPerWindow"/> requests in one
+    /// window when given. While holds overlap, the smallest one paces every request of the process.
+    /// </summary>
+    public Share Hold(double fraction, int? maxPerWindow = null)
+    {
+        if (!(fraction > 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "A share of the budget is more than 0 and at most 1.");
+        if (maxPerWindow is < 1) throw new ArgumentOutOfRangeException(nameof(maxPerWindow), maxPerWindow, "At least one request a window.");
+        lock (_sync)
+        {
+            var share = new Share(this, fraction, maxPerWindow, Now);
+            _shares.Add(share);
+            return share;
+        }
+    }
+
+    /// <summary>Requests a window that <paramref name="fraction"/> of <paramref name="limit"/>, capped at <paramref name="maxPerWindow"/>, allows (at least one).</summary>
+    public static int Allowance(int limit, double fraction, int? maxPerWindow) =>
+        Math.Max(1, Math.Min(maxPerWindow ?? int.MaxValue, (int)Math.Floor(limit * fraction + 1e-9)));
+
+    /// <summary>The most requests this process sent to the org in one window so far.</summary>
+    public int PeakUsed => PeakSince(0);
+
+    /// <summary>Requests this process may send in one window of <paramref name="limit"/> (under the lock).</summary>
+    private int Cap(int limit)
+    {
+        var cap = limit;
+        foreach (var share in _shares) cap = Math.Min(cap, share.Allowed(limit));
+        return cap;
+    }
+
+    /// <summary>A new window began now: what was sent in the last one goes into the history.</summary>
+    private void StartWindow(long now)
+    {
+        if (_windowStarted > 0 || _sentInWindow > 0)
+        {
+            _history.Enqueue((_windowStarted, _sentInWindow));
+            if (_history.Count > HistoryWindows) _history.Dequeue();
+        }
+        _windowStarted = now;
+        // Requests still in flight may land in the new window.
+        _sentInWindow = _unreported;
+    }
+
+    /// <summary>The most requests this process sent in one window that ran at or after <paramref name="since"/>.</summary>
+    private int PeakSince(long since)
+    {
+        lock (_sync)
+        {
+            var peak = _sentInWindow;
+            var running = 0;
+            foreach (var (started, sent) in _history)
+            {
+                if (started >= since) peak = Math.Max(peak, sent);
+                else running = sent;
+            }
+            // The window that was running when the hold began counts too, unless the current one is it.
+            return _windowStarted > since ? Math.Max(peak, running) : peak;
+        }
+    }
+
+    /// <summary>
     /// Waits until one more request may be sent within the budget. The turn is reported once, with what the answer
     /// said; disposed unreported (a send cancelled or failed on the way) it counts as a request that got no answer.
     /// <paramref name="waiting"/> hears, before the wait starts, each decision to hold this request for the window or
@@ -90,6 +162,7 @@ public sealed class RateGate
                     {
                         _probing = true;
                         _unreported++;
+                        _sentInWindow++;
                         return new Turn(this);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
@@ -103,19 +176,22 @@ public sealed class RateGate
                         _previousWindowEnds = _windowEnds;
                         _unreported++;
                         _remaining = _limit.Value;
+                        StartWindow(now);
                         return new Turn(this);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
                 else
                 {
-                    var left = _remaining - _unreported;
+                    // What the org has left (others' apps spend from it too), and what this process's share has left.
+                    var cap = _ownWindow is null ? Cap(_limit.Value) : _limit.Value;
+                    var left = Math.Min(_remaining - _unreported, _ownWindow is null ? cap - _sentInWindow : int.MaxValue);
                     if (left <= 0)
                     {
                         wait = _windowEnds - now;
                         decided = new RateWait(_window, true, 0, _limit > 0 ? _limit : null, TimeSpan.FromTicks(wait), _endAssumed);
                     }
-                    else if (left * 2 > _limit.Value)
+                    else if (left * 2 > cap)
                     {
                         Take();
                         return new Turn(this);
@@ -141,7 +217,11 @@ public sealed class RateGate
             {
                 // Cancelled before it was sent: the slot goes back (a budget of the gate's own keeps the unit spent,
                 // since its window may have turned over meanwhile).
-                lock (_sync) if (_ownWindow is null) _unreported = Math.Max(0, _unreported - 1);
+                lock (_sync)
+                {
+                    if (_ownWindow is null) _unreported = Math.Max(0, _unreported - 1);
+                    _sentInWindow = Math.Max(0, _sentInWindow - 1);
+                }
                 throw;
             }
             if (reserved) return new Turn(this);
@@ -151,6 +231,7 @@ public sealed class RateGate
     /// <summary>A request leaves: a budget of the gate's own is spent at once, a reported one when the answer says.</summary>
     private void Take()
     {
+        _sentInWindow++;
         if (_ownWindow is null) _unreported++;
         else _remaining--;
     }
@@ -177,6 +258,8 @@ public sealed class RateGate
             // the window's end is then unknown, and the gate paces as if a whole window were left (slower, never over).
             var jumped = windowEnds is null && _limit is not null && remaining.Value > _remaining + Math.Max(1, _limit.Value / 10);
             var newWindow = _probing || _limit is null || now >= _windowEnds || jumped;
+            // A window the gate did not see begin (no probe went out for it) begins now for the count of what was sent.
+            if (newWindow && !_probing && _limit is not null) StartWindow(now);
             if (newWindow) _window++;
             _probing = false;
             _limit = limit;
@@ -235,6 +318,45 @@ public sealed class RateGate
         {
             _unreported = Math.Max(0, _unreported - 1);
             _probing = false;
+        }
+    }
+
+    /// <summary>
+    /// A run's share of the org's budget, from <see cref="Hold"/> until disposed, and what the process used of the
+    /// budget meanwhile.
+    /// </summary>
+    public sealed class Share : IDisposable
+    {
+        private readonly RateGate _gate;
+        private readonly long _since;
+        private int _released;
+
+        internal Share(RateGate gate, double fraction, int? maxPerWindow, long since)
+        {
+            _gate = gate;
+            Fraction = fraction;
+            MaxPerWindow = maxPerWindow;
+            _since = since;
+        }
+
+        public double Fraction { get; }
+        public int? MaxPerWindow { get; }
+
+        /// <summary>The org's requests a window as Kustomer last reported them; null while no answer said.</summary>
+        public int? Limit => _gate.Limit;
+
+        /// <summary>Requests a window this share allows of the reported limit; null while the limit is not known.</summary>
+        public int? Budget => _gate.Limit is { } limit ? Allowed(limit) : null;
+
+        /// <summary>The most requests this process sent to the org in one window since the share was taken.</summary>
+        public int PeakUsed => _gate.PeakSince(_since);
+
+        internal int Allowed(int limit) => Allowance(limit, Fraction, MaxPerWindow);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) != 0) return;
+            lock (_gate._sync) _gate._shares.Remove(this);
         }
     }
 

@@ -150,6 +150,13 @@ public sealed class RecordGateway
     }
 
     /// <summary>
+    /// True when Kustomer refuses a second record with the key, so a create may go before any lookup: customers' external
+    /// ids and emails are unique across the org (§4.2). Companies' and KObjects' external ids are not documented as unique.
+    /// </summary>
+    public static bool KeyIsUnique(KustomerObject target, RecordKey key) =>
+        target.Kind == ObjectKind.Customer && key.Kind is RecordKeyKind.ExternalId or RecordKeyKind.Email;
+
+    /// <summary>
     /// A create refused because a unique value is taken. Kustomer documents no status for it (§11): 409, or a 400/422
     /// whose message says duplicate or already exists. The error never names the holder reliably.
     /// </summary>

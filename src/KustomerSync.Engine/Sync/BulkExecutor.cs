@@ -37,7 +37,7 @@ public sealed class BulkExecutor
         _bulk = bulk;
         _single = single;
         _options = options;
-        _keyIsUnique = options.Target.Kind == ObjectKind.Customer && options.Key.Kind is RecordKeyKind.ExternalId or RecordKeyKind.Email;
+        _keyIsUnique = RecordGateway.KeyIsUnique(options.Target, options.Key);
         _createFirst = _keyIsUnique && options.Behavior != SyncBehavior.UpdateOnly;
     }
 

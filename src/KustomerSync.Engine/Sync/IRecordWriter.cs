@@ -20,7 +20,7 @@ internal sealed class KustomerWriter : IRecordWriter
     }
 
     public Task<UpsertResult> WriteAsync(PlannedRecord planned, CancellationToken cancellationToken) =>
-        _single.ExecuteAsync(planned.Record, planned.KnownId, cancellationToken);
+        _single.ExecuteAsync(planned.Record, planned.KnownId, cancellationToken, planned.NeverSynced);
 
     public Task<IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)>> WriteBatchAsync(IReadOnlyList<PlannedRecord> batch, CancellationToken cancellationToken) =>
         (_bulk ?? throw new InvalidOperationException("This run writes one record per request.")).ExecuteAsync(batch, cancellationToken);

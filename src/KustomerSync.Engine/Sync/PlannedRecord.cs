@@ -15,6 +15,8 @@ public sealed class PlannedRecord
 
     public MappedRecord Record { get; }
     public string? KnownId { get; }
+    /// <summary>The state store has no trace of the key (no id, no failed attempt): a create may go before any lookup.</summary>
+    public bool NeverSynced { get; init; }
     public PayloadHash Hash { get; }
     /// <summary>The pushed-down diff's hash of the source row, stored with the confirmation.</summary>
     public string? SourceHash { get; }

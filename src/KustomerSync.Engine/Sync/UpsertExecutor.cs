@@ -8,18 +8,31 @@ namespace KustomerSync.Engine.Sync;
 /// was lost, or that collided with a record created meanwhile, is resolved by looking the key up again, so a retry
 /// never makes a duplicate. A key that search may not see (a custom attribute on records older than two years) is
 /// created only when its absence is proven or the options allow creating on a search miss.
+/// <para>Requests per row at the minimum: a key the state store says was never synced is created at once (one
+/// request) where Kustomer refuses a second record with the key (customers by ExternalId or Email); a duplicate answer
+/// falls back to the lookup and the update, so nothing depends on the state being complete, and when creates keep
+/// colliding (a new state store over an org that already holds the records) the rest of the run looks up first.
+/// A record the lookup returned that already holds the payload is not written (Unchanged).</para>
 /// </summary>
 public sealed class UpsertExecutor
 {
     private readonly RecordGateway _records;
     private readonly ReferenceResolver _references;
     private readonly UpsertOptions _options;
+    private readonly bool _mayCreateFirst;
+    private int _createdFirst;
+    private int _collided;
+    private volatile bool _lookUpFirst;
+
+    /// <summary>Collisions of creates sent first before the run may call them a pattern rather than a race.</summary>
+    private const int CollisionsBeforeLookingFirst = 3;
 
     public UpsertExecutor(RecordGateway records, ReferenceResolver references, UpsertOptions options)
     {
         _records = records;
         _references = references;
         _options = options;
+        _mayCreateFirst = RecordGateway.KeyIsUnique(options.Target, options.Key) && options.Behavior != SyncBehavior.UpdateOnly;
     }
 
     /// <summary>Resolves the record's references to ids; the failed result when one names no record, else null.</summary>
@@ -38,13 +51,18 @@ public sealed class UpsertExecutor
         }
     }
 
-    /// <summary>Writes the record; <paramref name="knownId"/> (from the state store) saves the lookup.</summary>
-    public async Task<UpsertResult> ExecuteAsync(MappedRecord record, string? knownId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the record; <paramref name="knownId"/> (from the state store) saves the lookup, and <paramref name="neverSynced"/>
+    /// (the state store has no trace of the key) lets a create go first.
+    /// </summary>
+    public async Task<UpsertResult> ExecuteAsync(MappedRecord record, string? knownId, CancellationToken cancellationToken, bool neverSynced = false)
     {
         if (await ResolveReferencesAsync(record, cancellationToken).ConfigureAwait(false) is { } unresolved) return unresolved;
         var result = RowResults.For(record, _options);
         try
         {
+            if (knownId is null && neverSynced && _mayCreateFirst && !_lookUpFirst && !_options.WhatIf)
+                return await CreateAsync(result, record, cancellationToken, first: true).ConfigureAwait(false);
             if (knownId is not null)
             {
                 try
@@ -52,7 +70,7 @@ public sealed class UpsertExecutor
                     // A plan must not promise an update of a record that is gone: WhatIf reads the remembered record (a write
                     // would find out by its 404).
                     var current = _options.WhatIf ? await _records.ReadAsync(knownId, cancellationToken).ConfigureAwait(false) : FoundRecord.ById(knownId);
-                    return await UpdateExistingAsync(result, current, record, cancellationToken).ConfigureAwait(false);
+                    return await UpdateExistingAsync(result, current, record, cancellationToken, lookedUp: false).ConfigureAwait(false);
                 }
                 catch (KustomerApiException gone) when (gone.Status == System.Net.HttpStatusCode.NotFound)
                 {
@@ -85,7 +103,8 @@ public sealed class UpsertExecutor
         }
     }
 
-    private async Task<UpsertResult> UpdateExistingAsync(UpsertResult result, FoundRecord current, MappedRecord record, CancellationToken cancellationToken)
+    private async Task<UpsertResult> UpdateExistingAsync(UpsertResult result, FoundRecord current, MappedRecord record, CancellationToken cancellationToken,
+        bool lookedUp = true)
     {
         var id = current.Id;
         result.KustomerId = id;
@@ -94,13 +113,21 @@ public sealed class UpsertExecutor
             result.Message = "The record exists and the behaviour CreateOnly leaves existing records alone.";
             return RowResults.Done(result, UpsertStatus.Unchanged, id);
         }
+        // Only a record the lookup returned is compared: a row the state store sends by its id has changed since the last
+        // confirmed write, or is sent again on purpose (a full sync).
+        if (lookedUp && RecordComparison.Holds(_options.Target, current, record.Payload))
+        {
+            result.Message = "Kustomer already holds these values; nothing was sent.";
+            return RowResults.Done(result, UpsertStatus.Unchanged, id);
+        }
         if (_options.WhatIf) return RowResults.Done(result, UpsertStatus.WouldUpdate, id);
         result.Attempts++;
         await _records.UpdateAsync(current, record.Payload, cancellationToken).ConfigureAwait(false);
         return RowResults.Done(result, UpsertStatus.Updated, id);
     }
 
-    private async Task<UpsertResult> CreateAsync(UpsertResult result, MappedRecord record, CancellationToken cancellationToken)
+    /// <summary>Creates the record; <paramref name="first"/>: sent before any lookup, on the state store's word that the key is new.</summary>
+    private async Task<UpsertResult> CreateAsync(UpsertResult result, MappedRecord record, CancellationToken cancellationToken, bool first = false)
     {
         while (true)
         {
@@ -108,6 +135,7 @@ public sealed class UpsertExecutor
             try
             {
                 var id = await _records.CreateAsync(record.Payload, _options.Backfill, cancellationToken).ConfigureAwait(false);
+                if (first) Interlocked.Increment(ref _createdFirst);
                 return RowResults.Done(result, UpsertStatus.Created, id);
             }
             catch (KustomerOutcomeUnknownException lost)
@@ -120,7 +148,12 @@ public sealed class UpsertExecutor
             }
             catch (KustomerApiException conflict) when (RecordGateway.IsConflict(conflict))
             {
-                // A race on the same key: someone created it meanwhile, so this row becomes an update.
+                // A race on the same key (someone created it meanwhile), or a state store that does not know the record:
+                // this row becomes an update. Creates sent first that collide more often than they succeed cost more
+                // than lookups would: the rest of the run looks up first.
+                if (first && Interlocked.Increment(ref _collided) >= CollisionsBeforeLookingFirst && Volatile.Read(ref _collided) > Volatile.Read(ref _createdFirst))
+                    _lookUpFirst = true;
+                first = false;
                 var found = await _records.FindAsync(record.Key, cancellationToken).ConfigureAwait(false);
                 if (found is not null && _options.Behavior != SyncBehavior.CreateOnly)
                     return await UpdateExistingAsync(result, found, record, cancellationToken).ConfigureAwait(false);

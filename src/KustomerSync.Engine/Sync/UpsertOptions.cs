@@ -28,6 +28,14 @@ public sealed class UpsertOptions
     /// which search cannot see (one of them may hold the key). Off: such rows fail with KustomerSync.KeyNotProvablyAbsent.
     /// </summary>
     public bool CreateOnSearchMiss { get; set; }
+    /// <summary>
+    /// The share of the org's rate budget this run may use (0 &lt; share ≤ 1). The budget is shared with the org's agents'
+    /// apps and other integrations (§10), so by default a sync leaves a quarter of it to them.
+    /// </summary>
+    public double BudgetShare { get; set; } = DefaultBudgetShare;
+    /// <summary>At most this many requests a rate window (Kustomer's window is a minute) as well as the share; null: no such cap.</summary>
+    public int? MaxRequestsPerMinute { get; set; }
+    public const double DefaultBudgetShare = 0.75;
     /// <summary>Created records carry importedAt (a backfill): KObjects so marked are exempt from 120 creates a minute per customer.</summary>
     public bool Backfill { get; set; }
 }

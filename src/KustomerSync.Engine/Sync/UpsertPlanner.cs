@@ -59,7 +59,10 @@ public sealed class UpsertPlanner
         var knownId = entry is { } given ? given.KustomerId : _state.KnownKustomerId(record.Key);
         if (entry is { } e ? _state.IsUnchanged(e, hash) : _state.IsUnchanged(record.Key, hash))
             return RowPlan.Decided(new UpsertResult { Row = input.Row, Object = _options.Target.DisplayName, Key = record.Key, Status = UpsertStatus.Unchanged, KustomerId = knownId, InputObject = source });
-        return RowPlan.ToWrite(new PlannedRecord(record, knownId, hash, sourceHash));
+        return RowPlan.ToWrite(new PlannedRecord(record, knownId, hash, sourceHash)
+        {
+            NeverSynced = knownId is null && !(entry is { } known ? known.HasError : _state.TryGetEntry(record.Key, out var stored) && stored.HasError),
+        });
     }
 
     /// <summary>The payload's hash, including the keys of referenced records (resolved ids are not known yet).</summary>

@@ -30,6 +30,7 @@ public sealed class UpsertRun : IDisposable
     private readonly bool _reportKeysLeft;
     private readonly long _runId;
     private readonly IEngineLog? _log;
+    private readonly RateGate.Share _budget;
 
     private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, IEngineLog? log, CancellationToken cancellationToken)
     {
@@ -40,6 +41,7 @@ public sealed class UpsertRun : IDisposable
         _state = state?.State;
         _reportKeysLeft = state?.ReportKeysLeft ?? false;
         _planner = new UpsertPlanner(mapper, options, _state is null ? null : new SyncStateLookup(_state));
+        _budget = client.Gate.Hold(options.BudgetShare, options.MaxRequestsPerMinute);
         _requestsAtStart = client.Requests;
         _rateLimitedAtStart = client.RateLimited;
         _retriesAtStart = client.Retries;
@@ -166,6 +168,7 @@ public sealed class UpsertRun : IDisposable
         Summary.Retries = _client.Retries - _retriesAtStart;
         Summary.Cancelled = ending == RunEnding.Cancelled;
         Summary.Elapsed = _watch.Elapsed;
+        (Summary.RateLimit, Summary.RateBudget, Summary.RateUsed) = (_budget.Limit, _budget.Budget, _budget.PeakUsed);
         if (_state is null) return Summary;
         if (_reportKeysLeft && ending == RunEnding.Completed)
         {
@@ -188,8 +191,12 @@ public sealed class UpsertRun : IDisposable
             (unconfirmed > 0 ? $", {unconfirmed:N0} not confirmed" : "") + ". What Kustomer confirmed is kept; run again to continue.";
     }
 
-    /// <summary>Stops what is still being written and waits for the dispatcher's workers.</summary>
-    public void Dispose() => _dispatcher.Dispose();
+    /// <summary>Stops what is still being written, waits for the dispatcher's workers, then gives the run's budget share back.</summary>
+    public void Dispose()
+    {
+        _dispatcher.Dispose();
+        _budget.Dispose();
+    }
 
     /// <summary>Records a written row's outcome in the state (a hash only once Kustomer confirmed it) and the run history.</summary>
     private void SettleWrite(PlannedRecord planned, UpsertResult result)
@@ -197,7 +204,9 @@ public sealed class UpsertRun : IDisposable
         if (_state is not null && !_options.WhatIf)
         {
             var key = planned.Record.Key;
-            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated) _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
+            // Unchanged here (not CreateOnly's "exists") means Kustomer was found holding this very payload: confirmed too.
+            if (result.Status is UpsertStatus.Created or UpsertStatus.Updated || result.Status == UpsertStatus.Unchanged && _options.Behavior != SyncBehavior.CreateOnly)
+                _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
             else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Record(result);

@@ -159,7 +159,8 @@ public sealed class DefinitionRun : IDisposable
     public DefinitionOutcome Execute(IDefinitionRunObserver observer, CancellationToken cancellationToken)
     {
         var d = _definition;
-        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill };
+        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill,
+            BudgetShare = d.BudgetShare, MaxRequestsPerMinute = d.MaxRequestsPerMinute };
         IStateStore store;
         UpsertSession session;
         try

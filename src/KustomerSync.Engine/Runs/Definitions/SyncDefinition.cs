@@ -112,6 +112,10 @@ public sealed class SyncDefinition
     public bool CreateOnSearchMiss { get; internal set; }
     /// <summary>Created records carry importedAt (see <see cref="UpsertOptions.Backfill"/>).</summary>
     public bool Backfill { get; internal set; }
+    /// <summary>The share of the org's rate budget the sync may use (see <see cref="UpsertOptions.BudgetShare"/>).</summary>
+    public double BudgetShare { get; internal set; } = UpsertOptions.DefaultBudgetShare;
+    /// <summary>At most this many requests a rate window; null: only the share caps them.</summary>
+    public int? MaxRequestsPerMinute { get; internal set; }
 
     /// <summary>Every secret the definition names, for the host to resolve.</summary>
     public IEnumerable<SecretReference> Secrets()

@@ -21,7 +21,7 @@ public static class SyncDefinitionParser
     private static readonly string[] LastRunStartNames = { "$LastRunStart", "$LastSuccessfulRunStart" };
 
     private static readonly string[] RootSettings =
-        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill" };
+        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "BudgetShare", "MaxRequestsPerMinute" };
     private static readonly string[] SourceSettings =
     {
         "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
@@ -71,10 +71,29 @@ public static class SyncDefinitionParser
         d.PushDown = p.Bool(root, "", "PushDown") ?? false;
         d.CreateOnSearchMiss = p.Bool(root, "", "CreateOnSearchMiss") ?? false;
         d.Backfill = p.Bool(root, "", "Backfill") ?? false;
+        ParseBudget(p, root, d);
         CheckCombinations(p, root, d);
 
         if (p.Count > 0) throw new DefinitionException(definitionPath, p.List);
         return d;
+    }
+
+    /// <summary>BudgetShare (a share of the org's rate budget, 0.01 to 1) and MaxRequestsPerMinute (a whole number of requests).</summary>
+    private static void ParseBudget(Problems p, IDictionary? root, SyncDefinition d)
+    {
+        if (root is not null && root.Contains("BudgetShare"))
+        {
+            var value = root["BudgetShare"];
+            if (value is int or long or double or decimal or float && Convert.ToDouble(value, CultureInfo.InvariantCulture) is var share && share >= 0.01 && share <= 1)
+                d.BudgetShare = share;
+            else
+                p.Add("BudgetShare", $"must be a number from 0.01 to 1 (the share of the org's rate budget the sync may use, e.g. 0.5), not {Describe(value)}.");
+        }
+        if (p.Int(root, "", "MaxRequestsPerMinute") is { } max)
+        {
+            if (max < 1) p.Add("MaxRequestsPerMinute", $"{max} is out of range: use at least 1 request a minute.");
+            else d.MaxRequestsPerMinute = max;
+        }
     }
 
     private static void ParseTarget(Problems p, IDictionary? root, SyncDefinition d)
