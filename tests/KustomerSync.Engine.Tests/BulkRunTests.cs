@@ -199,19 +199,8 @@ public class BulkRunTests
         // The 100-row request and its halves down to row 1 alone (100, 50, 25, 12, 6, 3, 1) are refused as a bulk request.
         await PostAsync(server, "_emulator/faults", new JsonObject { ["failNext"] = 7, ["status"] = 400 });
 
-        var results = await org.Clock.RunAsync(Task.Run(() =>
-        {
-            var taken = new List<UpsertResult>();
-            foreach (var (names, values) in Customers(100)) run.Submit(names, values, null);
-            run.Complete();
-            while (!run.IsDrained)
-            {
-                run.WaitForResult(TimeSpan.FromMilliseconds(100));
-                while (run.TryTake(out var r)) taken.Add(r);
-            }
-            return taken;
-        }));
-        var summary = run.Finish(cancelled: false);
+        var results = await org.Clock.RunAsync(Task.Run(() => SubmitAndDrainAsync(run, Customers(100))));
+        var summary = run.Finish(RunEnding.Completed);
 
         Assert.Equal(100, summary.Created);
         Assert.Equal(UpsertStatus.Created, results.Single(r => r.Key == "b-1").Status);

@@ -12,24 +12,27 @@ internal static class EmulatorRuns
     public static KustomerClient Client(EmulatorServer server, string key = EmulatorServer.DefaultKey) =>
         new(server.BaseUri, SecretText.Protect(key), new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) });
 
-    /// <summary>Submits every row, then drains the run the way the cmdlets do; results in row order.</summary>
+    /// <summary>Submits every row, then drains the run's result stream to its end; results in row order.</summary>
     public static async Task<(UpsertSummary Summary, List<UpsertResult> Results)> RunAsync(KustomerClient client, UpsertOptions options,
         IEnumerable<(string[] Names, object?[] Values)> rows, IReadOnlyList<MappingRule>? mapping = null, UpsertStateBinding? state = null)
     {
         using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None, state);
+        var results = await SubmitAndDrainAsync(run, rows);
+        return (run.Finish(RunEnding.Completed), results.OrderBy(r => r.Row).ToList());
+    }
+
+    /// <summary>Submits the rows, taking what is ready as it goes, then reads the stream to its end.</summary>
+    public static async Task<List<UpsertResult>> SubmitAndDrainAsync(UpsertRun run, IEnumerable<(string[] Names, object?[] Values)> rows)
+    {
         var results = new List<UpsertResult>();
         foreach (var (names, values) in rows)
         {
             run.Submit(names, values, null);
-            while (run.TryTake(out var r)) results.Add(r);
+            while (run.Results.TryRead(out var r)) results.Add(r);
         }
         run.Complete();
-        while (!run.IsDrained)
-        {
-            run.WaitForResult(TimeSpan.FromMilliseconds(100));
-            while (run.TryTake(out var r)) results.Add(r);
-        }
-        return (run.Finish(cancelled: false), results.OrderBy(r => r.Row).ToList());
+        await foreach (var r in run.Results.ReadAllAsync()) results.Add(r);
+        return results;
     }
 
     /// <summary>GET on the emulator with its admin key (test-only routes need none).</summary>

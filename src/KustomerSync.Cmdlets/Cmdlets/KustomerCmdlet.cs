@@ -30,7 +30,7 @@ public abstract class KustomerCmdlet : PSCmdlet
     /// </summary>
     internal IEngineLog EngineLog => _engineLog ??= new QueuedLog(PreferenceOn("Verbose"), PreferenceOn("Debug"));
 
-    protected void FlushEngineLog()
+    protected internal void FlushEngineLog()
     {
         if (_engineLog is null) return;
         while (_engineLog.Messages.TryDequeue(out var message))

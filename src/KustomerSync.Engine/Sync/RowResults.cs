@@ -1,3 +1,5 @@
+using KustomerSync.Engine.Diagnostics;
+
 namespace KustomerSync.Engine.Sync;
 
 /// <summary>Builds the result of one row, so every path (single, bulk, planner) reports rows the same way.</summary>
@@ -25,6 +27,21 @@ internal static class RowResults
         result.Message = message;
         result.Field = field;
         return result;
+    }
+
+    /// <summary>A row the run did not write because it had stopped; the run's one error says why.</summary>
+    public static UpsertResult NotAttempted(UpsertResult result, RunFault fault) =>
+        Fail(result, ErrorIds.NotAttempted, $"Not attempted: the run stopped ({fault.ErrorId}).", null);
+
+    /// <summary>
+    /// A row whose outcome the state store could not record: it fails with the store's reason (and what Kustomer did),
+    /// so it still has its one result and the next run writes it again.
+    /// </summary>
+    public static UpsertResult SettleFailed(UpsertResult result, Exception error, Func<string, string> redact)
+    {
+        var outcome = result.Status + (result.Message is null ? "" : $" ({result.Message})");
+        return Fail(result, error is KustomerSyncException known ? known.ErrorId : ErrorIds.UnexpectedError,
+            redact($"Row {result.Row}{(result.Key is null ? "" : $" (key '{result.Key}')")} ended {outcome}, but the state store could not record it: {error.Message}"), null);
     }
 
     public static string? FieldFromPointer(string? pointer) =>

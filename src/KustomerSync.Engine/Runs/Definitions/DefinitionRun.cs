@@ -32,11 +32,8 @@ public sealed class DefinitionRunOptions
 }
 
 /// <summary>What the run tells its host as it goes, on the thread that called <see cref="DefinitionRun.Execute"/>.</summary>
-public interface IDefinitionRunObserver
+public interface IDefinitionRunObserver : IUpsertObserver
 {
-    void Result(UpsertResult result);
-    void Progress(UpsertSummary summary, int inFlight, bool waitingForRateWindow);
-    void Warning(string message);
     void Verbose(string message);
 }
 
@@ -71,8 +68,8 @@ public sealed class DefinitionOutcome
 /// <summary>
 /// Runs a validated <see cref="SyncDefinition"/> end to end: resolves its secrets through the host, opens the state
 /// (taking the sync's lease), gives '$LastRunStart' the start of the last successful run, reads the source (or, with
-/// PushDown, only the rows whose source hash differs from the state's), upserts through <see cref="UpsertRun"/>, and
-/// records the run in the history, including runs that failed before or while reading.
+/// PushDown, only the rows whose source hash differs from the state's), upserts through an <see cref="UpsertSession"/>,
+/// which records the run in the history, including runs that failed before or while reading.
 /// </summary>
 public sealed class DefinitionRun : IDisposable
 {
@@ -162,40 +159,33 @@ public sealed class DefinitionRun : IDisposable
     public DefinitionOutcome Execute(IDefinitionRunObserver observer, CancellationToken cancellationToken)
     {
         var d = _definition;
+        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill,
+            BudgetShare = d.BudgetShare, MaxRequestsPerMinute = d.MaxRequestsPerMinute };
         IStateStore store;
-        SyncState state;
+        UpsertSession session;
         try
         {
             store = d.State.Provider == StateProvider.Sqlite
                 ? StateStores.Sqlite(d.State.Path!, d.State.StoreOptions())
                 : StateStores.Create(d.State.Provider, _stateConnection!, d.State.StoreOptions());
             observer.Verbose($"State: {store.Display}");
-            state = store.Open(new SyncStateOptions(d.Name)
-            {
-                Object = d.Target.DisplayName,
-                SyncKey = d.Key.DisplayName,
-                FullSync = FullSync,
-                KeyComparer = d.Key.Comparer,
-                // A pushed-down diff reads each key's state with its row, so no key needs to be held in memory.
-                LoadEntries = !PushesDown,
-            });
+            session = UpsertSession.Open(store, d.Name, options, FullSync, observer, cancellationToken, loadEntries: !PushesDown);
         }
         catch (StateException ex)
         {
             return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, ex.ErrorId, Redact(ex.Message), ex);
         }
 
-        using (state)
+        using (session)
         using (var client = new KustomerClient(d.Destination.BaseUri, _apiKey, handler: _options.KustomerHandler) { Log = _options.Log })
         {
-            return Run(store, state, client, observer, cancellationToken);
+            return Run(store, session, client, options, observer, cancellationToken);
         }
     }
 
-    private DefinitionOutcome Run(IStateStore store, SyncState state, KustomerClient client, IDefinitionRunObserver observer, CancellationToken ct)
+    private DefinitionOutcome Run(IStateStore store, UpsertSession session, KustomerClient client, UpsertOptions options, IDefinitionRunObserver observer, CancellationToken ct)
     {
         var d = _definition;
-        var started = DateTime.UtcNow;
         DateTime? last;
         try
         {
@@ -209,29 +199,19 @@ public sealed class DefinitionRun : IDisposable
         if (d.Source.UsesLastRunStart)
             observer.Verbose($"$LastRunStart = {since:O} ({(last is null ? "first run" : FullSync ? "full sync" : KeepsFailedRows ? "start of the last run that succeeded or kept its failed rows" : "start of the last successful run")}).");
 
-        var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill,
-            BudgetShare = d.BudgetShare, MaxRequestsPerMinute = d.MaxRequestsPerMinute };
-        UpsertRun run;
         try
         {
-            run = Task.Run(() => UpsertRun.StartAsync(client, options, MappingRules(), d.SkipNull, ct, new UpsertStateBinding(state, d.ReportKeysLeft), _options.Log), ct)
-                .GetAwaiter().GetResult();
+            session.Start(client, options, MappingRules(), d.SkipNull, d.ReportKeysLeft, _options.Log, Redact);
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
         {
             var id = ex is KustomerSyncException known ? known.ErrorId : ErrorIds.Cancelled;
-            var message = Redact(ex.Message);
-            RecordFailedStart(state, started, message);
-            return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, id, message, ex);
+            return new DefinitionOutcome(null, DefinitionOutcome.ExitRunFailed, id, Redact(ex.Message), ex);
         }
-
-        using (run)
-        {
-            return Drive(run, store, state, since, observer, ct);
-        }
+        return Drive(session, store, since, observer, ct);
     }
 
-    private DefinitionOutcome Drive(UpsertRun run, IStateStore store, SyncState state, DateTime since, IDefinitionRunObserver observer, CancellationToken ct)
+    private DefinitionOutcome Drive(UpsertSession session, IStateStore store, DateTime since, IDefinitionRunObserver observer, CancellationToken ct)
     {
         var d = _definition;
         var query = BuildQuery(store, since, out var pushedDown);
@@ -244,8 +224,8 @@ public sealed class DefinitionRun : IDisposable
         {
             if (KeepsFailedRows)
             {
-                retry = FailedRowRetry.Load(state, d.State.RetryRuns);
-                observer = retry.Watch(observer);
+                retry = FailedRowRetry.Load(session.State!, d.State.RetryRuns);
+                session.Observer = observer = retry.Watch(observer);
             }
             using var reader = SourceProviders.Create(d.Source.Provider, _sourceConnection, _sourceCredential);
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
@@ -271,8 +251,8 @@ public sealed class DefinitionRun : IDisposable
                 var values = row.Values;
                 if (keep is null)
                 {
-                    run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
-                    retry?.Submitted(run.Submitted, names, values);
+                    retry?.Submitting(session.Run.Submitted + 1, names, values);
+                    session.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values));
                 }
                 else
                 {
@@ -280,15 +260,11 @@ public sealed class DefinitionRun : IDisposable
                     values = keep.Select(i => all[i]).ToArray();
                     var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt));
                     var sourceHash = At(all, sourceHashAt)?.ToString();
-                    run.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);
-                    retry?.Submitted(run.Submitted, names, values);
+                    retry?.Submitting(session.Run.Submitted + 1, names, values);
+                    session.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);
                 }
-                Take(run, observer);
-                if (state.LeaseLost)
-                    throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{d.Name}' while this run stalled; this run stops.");
             }
-            var watched = observer;
-            retry?.SendKeptRows(run, () => Take(run, watched), _options.MakeSourceObject, watched.Verbose);
+            retry?.SendKeptRows(session, _options.MakeSourceObject, observer.Verbose);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -312,65 +288,34 @@ public sealed class DefinitionRun : IDisposable
             (failureId, failureMessage, failure) = (ErrorIds.SourceReadFailed, Redact($"Reading or mapping the source rows failed: {ex.Message}"), ex);
         }
 
-        run.Complete();
-        while (!run.IsDrained)
-        {
-            run.WaitForResult(TimeSpan.FromMilliseconds(200));
-            Take(run, observer);
-        }
-
+        session.Drain();
         if (retry is not null && !_options.WhatIf)
         {
             try
             {
-                if (retry.Save(run.Summary.RunId ?? 0) is { } givenUp) observer.Warning(givenUp);
+                if (retry.Save(session.Run.Summary.RunId ?? 0) is { } givenUp) observer.Warning(givenUp);
             }
             catch (StateException ex) when (failure is null)
             {
                 (failureId, failureMessage, failure) = (ex.ErrorId, Redact(ex.Message), ex);
             }
         }
-
-        if (run.UnmappedColumns.Count > 0)
-            observer.Warning($"These source columns map to no {run.Summary.Object} field and were not sent: {string.Join(", ", run.UnmappedColumns)}. Name them like a Kustomer field or custom attribute in the query, or map them in Mapping.");
-
+        // The source stopped part-way: the run is Failed (without the keys-left check, which needs the whole input).
+        var ending = failure is not null ? RunEnding.Failed : cancelled ? RunEnding.Cancelled : RunEnding.Completed;
         UpsertSummary summary;
         try
         {
-            if (failure is null)
-            {
-                summary = run.Finish(cancelled);
-            }
-            else
-            {
-                // The source stopped part-way: close the run as Failed (without the keys-left check, which needs the whole input).
-                summary = run.Finish(cancelled: true);
-                summary.Cancelled = false;
-                state.FinishRun(summary.RunId ?? 0, summary, SyncRunStatus.Failed, DateTime.UtcNow, failureMessage);
-            }
+            summary = session.Finish(ending, failureMessage);
         }
         catch (StateException ex)
         {
-            return new DefinitionOutcome(run.Summary, DefinitionOutcome.ExitRunFailed, ex.ErrorId, Redact(ex.Message), ex);
+            return new DefinitionOutcome(session.Run.Summary, DefinitionOutcome.ExitRunFailed, ex.ErrorId, Redact(ex.Message), ex);
         }
 
-        if (run.KeysLeft.Count > 0)
-            observer.Warning($"{run.KeysLeft.Count} keys synced before are not in the source any more: {string.Join(", ", run.KeysLeft.Take(20))}{(run.KeysLeft.Count > 20 ? ", ..." : "")}.");
         if (failure is not null) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, failureId, failureMessage, failure);
-        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, ErrorIds.Cancelled, run.StoppedMessage());
-        if (run.FatalError is { } fatal) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, run.FatalErrorId, fatal);
+        if (cancelled) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, ErrorIds.Cancelled, session.Run.StoppedMessage());
+        if (session.Fault is { } fault) return new DefinitionOutcome(summary, DefinitionOutcome.ExitRunFailed, fault.ErrorId, fault.Message);
         return new DefinitionOutcome(summary, DefinitionOutcome.ExitCodeFor(summary));
-    }
-
-    private static void Take(UpsertRun run, IDefinitionRunObserver observer)
-    {
-        var any = false;
-        while (run.TryTake(out var result))
-        {
-            any = true;
-            observer.Result(result);
-        }
-        if (any) observer.Progress(run.Summary, run.InFlight, run.WaitingForRateWindow);
     }
 
     private static object? At(object?[] values, int index) => index >= 0 ? values[index] : null;
@@ -437,25 +382,6 @@ public sealed class DefinitionRun : IDisposable
                 rules.Add(new MappingRule(pair.Key, (string)pair.Value));
         }
         return rules;
-    }
-
-    /// <summary>A run that failed before its first row still goes into the history, so a scheduled failure is never silent.</summary>
-    private void RecordFailedStart(SyncState state, DateTime started, string message)
-    {
-        try
-        {
-            var id = state.StartRun(new SyncRunStart
-            {
-                Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName, Behavior = _definition.Behavior,
-                WhatIf = _options.WhatIf, FullSync = FullSync, StartedUtc = started,
-            });
-            var summary = new UpsertSummary { Sync = _definition.Name, RunId = id, Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName, Behavior = _definition.Behavior, WhatIf = _options.WhatIf };
-            state.FinishRun(id, summary, SyncRunStatus.Failed, DateTime.UtcNow, message);
-        }
-        catch (StateException)
-        {
-            // The history is best effort here; the error itself reaches the caller.
-        }
     }
 
     public void Dispose()

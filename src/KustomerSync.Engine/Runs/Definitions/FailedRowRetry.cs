@@ -30,8 +30,8 @@ internal sealed class FailedRowRetry
 
     public static FailedRowRetry Load(SyncState state, int maxRuns) => new(state, maxRuns, KeptRows.Load(state));
 
-    /// <summary>Notes a row just submitted as row number <paramref name="row"/>, to keep it if it fails.</summary>
-    public void Submitted(long row, string[] names, object?[] values, KeptRow? from = null) => _inFlight[row] = (names, values, from);
+    /// <summary>Notes a row about to be submitted as row number <paramref name="row"/> (its result may come out at once), to keep it if it fails.</summary>
+    public void Submitting(long row, string[] names, object?[] values, KeptRow? from = null) => _inFlight[row] = (names, values, from);
 
     /// <summary>Passes every result on to <paramref name="observer"/> after noting it.</summary>
     public IDefinitionRunObserver Watch(IDefinitionRunObserver observer) => new Watcher(this, observer);
@@ -40,23 +40,17 @@ internal sealed class FailedRowRetry
     /// After the source's last row: waits until the source's rows have their results (a key the source delivered is
     /// not sent from the store), then submits the kept rows the source did not deliver.
     /// </summary>
-    public void SendKeptRows(UpsertRun run, Action take, Func<string[], object?[], object?>? makeSourceObject, Action<string> verbose)
+    public void SendKeptRows(UpsertSession session, Func<string[], object?[], object?>? makeSourceObject, Action<string> verbose)
     {
         if (_kept.Count == 0) return;
-        while (run.InFlight > 0)
-        {
-            run.WaitForResult(TimeSpan.FromMilliseconds(200));
-            take();
-        }
-        take();
+        session.WaitForResults();
         var due = _kept.Where(k => !_delivered.Contains(k.Key)).ToList();
         if (due.Count == 0) return;
         verbose($"Sending again {due.Count:N0} rows that failed at Kustomer in earlier runs (kept in the state store).");
         foreach (var kept in due)
         {
-            run.Submit(kept.Names, kept.Values, makeSourceObject?.Invoke(kept.Names, kept.Values));
-            Submitted(run.Submitted, kept.Names, kept.Values, kept);
-            take();
+            Submitting(session.Run.Submitted + 1, kept.Names, kept.Values, kept);
+            session.Submit(kept.Names, kept.Values, makeSourceObject?.Invoke(kept.Names, kept.Values));
         }
     }
 
@@ -110,7 +104,7 @@ internal sealed class FailedRowRetry
             inner.Result(result);
         }
 
-        public void Progress(UpsertSummary summary, int inFlight, bool waitingForRateWindow) => inner.Progress(summary, inFlight, waitingForRateWindow);
+        public void Progress(RunProgress progress) => inner.Progress(progress);
         public void Warning(string message) => inner.Warning(message);
         public void Verbose(string message) => inner.Verbose(message);
     }

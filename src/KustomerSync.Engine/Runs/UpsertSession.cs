@@ -1,0 +1,177 @@
+using KustomerSync.Engine.Diagnostics;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.State;
+using KustomerSync.Engine.Sync;
+
+namespace KustomerSync.Engine.Runs;
+
+/// <summary>
+/// One upsert from its driver's side, shared by Invoke-KustomerUpsert and declarative syncs: open the state (taking
+/// the sync's lease), start the run, submit rows, drain the results, finish once as Completed, Cancelled or Failed.
+/// Results, progress and warnings go to the observer on the caller's thread. A run that cannot start still goes into
+/// the history as Failed, so a scheduled failure is never silent.
+/// </summary>
+public sealed class UpsertSession : IDisposable
+{
+    private readonly CancellationToken _cancellationToken;
+    private UpsertRun? _run;
+    private long _handedOn;
+    private bool _finishing;
+
+    private UpsertSession(SyncState? state, IUpsertObserver observer, CancellationToken cancellationToken)
+    {
+        State = state;
+        Observer = observer;
+        _cancellationToken = cancellationToken;
+    }
+
+    /// <summary>Where results, progress and warnings go; a driver may wrap it (to note results) before rows go in.</summary>
+    public IUpsertObserver Observer { get; set; }
+
+    /// <summary>
+    /// Opens the state session of sync <paramref name="syncName"/> (by default "Object:Key") when there is a
+    /// <paramref name="store"/>; without one the run keeps no state. A pushed-down diff reads each key's state with its
+    /// row, so it passes <paramref name="loadEntries"/> false.
+    /// </summary>
+    /// <exception cref="StateException">The store cannot be opened, or another run holds the sync's lease.</exception>
+    public static UpsertSession Open(IStateStore? store, string? syncName, UpsertOptions options, bool fullSync, IUpsertObserver observer,
+        CancellationToken cancellationToken, bool loadEntries = true) =>
+        new(store?.Open(new SyncStateOptions(syncName ?? $"{options.Target.DisplayName}:{options.Key.DisplayName}")
+        {
+            Object = options.Target.DisplayName,
+            SyncKey = options.Key.DisplayName,
+            FullSync = fullSync,
+            KeyComparer = options.Key.Comparer,
+            LoadEntries = loadEntries,
+        }), observer, cancellationToken);
+
+    public SyncState? State { get; }
+
+    public bool Started => _run is not null;
+
+    /// <summary>The run, once <see cref="Start"/> succeeded.</summary>
+    public UpsertRun Run => _run ?? throw new InvalidOperationException("The session has not started.");
+
+    /// <summary>Set when the run stopped writing for a reason that concerns every row; the run's one error.</summary>
+    public RunFault? Fault => _run?.Fault;
+
+    /// <summary>Reads the schema, checks the mapping and the key's roles, and records the run's start.</summary>
+    /// <param name="redact">Masks secrets in the failed start's message for the history; the client's key is always masked.</param>
+    public void Start(KustomerClient client, UpsertOptions options, IReadOnlyList<MappingRule> mapping, bool skipNull, bool reportKeysLeft, IEngineLog? log,
+        Func<string, string>? redact = null)
+    {
+        var started = DateTime.UtcNow;
+        var binding = State is null ? null : new UpsertStateBinding(State, reportKeysLeft);
+        try
+        {
+            // Off the caller's thread: a host's synchronization context must not hold the run's continuations.
+            _run = Task.Run(() => UpsertRun.StartAsync(client, options, mapping, skipNull, _cancellationToken, binding, log), _cancellationToken).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
+        {
+            RecordFailedStart(options, started, client.Redact(redact is null ? ex.Message : redact(ex.Message)));
+            throw;
+        }
+    }
+
+    /// <summary>Takes a row and hands on the results that are ready.</summary>
+    /// <exception cref="MappingException">The first row shows the mapping cannot fit the input; nothing was sent.</exception>
+    /// <exception cref="StateException">Another process took over the sync's lease while this run stalled.</exception>
+    public void Submit(string[] names, object?[] values, object? source, StateEntry? entry = null, string? sourceHash = null)
+    {
+        Run.Submit(names, values, source, entry, sourceHash);
+        TakeReady();
+        if (State is { LeaseLost: true })
+            throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{State.SyncName}' while this run stalled; this run stops.");
+    }
+
+    /// <summary>
+    /// Waits until every row submitted so far has its result, handing each on as it comes; the run still takes rows.
+    /// Every row yields exactly one result, so the count of results handed on says when that is.
+    /// </summary>
+    public void WaitForResults()
+    {
+        var run = Run;
+        TakeReady();
+        while (_handedOn < run.Submitted && run.Results.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) TakeReady();
+    }
+
+    /// <summary>No more rows: waits for every result and hands each on as it comes.</summary>
+    public void Drain()
+    {
+        var run = Run;
+        run.Complete();
+        var results = run.Results;
+        while (results.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) TakeReady();
+        if (run.UnmappedColumns.Count > 0)
+            Observer.Warning($"These input columns map to no {run.Summary.Object} field and were not sent: {string.Join(", ", run.UnmappedColumns)}. " +
+                "Name them like a Kustomer field or custom attribute, or map them in the mapping.");
+    }
+
+    /// <summary>
+    /// Closes the run in the history, once. Completed and Failed come after <see cref="Drain"/>; Cancelled at any time
+    /// (rows still being written are counted as not confirmed).
+    /// </summary>
+    /// <exception cref="StateException">The state store could not record the run's end.</exception>
+    public UpsertSummary Finish(RunEnding ending, string? failure = null)
+    {
+        var run = Run;
+        if (_finishing) throw new InvalidOperationException("The run was already finished.");
+        _finishing = true;
+        var summary = run.Finish(ending, failure);
+        var left = run.KeysLeft;
+        if (left.Count > 0)
+            Observer.Warning($"{left.Count} keys synced before are not in this run's input: {string.Join(", ", left.Take(20))}{(left.Count > 20 ? ", ..." : "")}.");
+        return summary;
+    }
+
+    /// <summary>
+    /// Ends the session however the driver ended: a run stopped by the caller and not finished yet goes into the history
+    /// as Cancelled (best effort: the lease expires by itself), then the writes stop and the lease is released.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_run is not null)
+        {
+            if (!_finishing && _cancellationToken.IsCancellationRequested && State is not null)
+            {
+                try { Finish(RunEnding.Cancelled); } catch (StateException) { }
+            }
+            _run.Dispose();
+            _run = null;
+        }
+        State?.Dispose();
+    }
+
+    private void TakeReady()
+    {
+        var run = Run;
+        var any = false;
+        while (run.Results.TryRead(out var result))
+        {
+            any = true;
+            _handedOn++;
+            Observer.Result(result);
+        }
+        if (any) Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed));
+    }
+
+    private void RecordFailedStart(UpsertOptions options, DateTime started, string message)
+    {
+        if (State is null) return;
+        try
+        {
+            var id = State.StartRun(new SyncRunStart
+            {
+                Object = options.Target.DisplayName, SyncKey = options.Key.DisplayName, Behavior = options.Behavior,
+                WhatIf = options.WhatIf, FullSync = State.FullSync, StartedUtc = started,
+            });
+            var summary = new UpsertSummary { Sync = State.SyncName, RunId = id, Object = options.Target.DisplayName, SyncKey = options.Key.DisplayName, Behavior = options.Behavior, WhatIf = options.WhatIf };
+            State.FinishRun(id, summary, SyncRunStatus.Failed, DateTime.UtcNow, message);
+        }
+        catch (StateException)
+        {
+            // The history is best effort here; the error itself reaches the caller.
+        }
+    }
+}

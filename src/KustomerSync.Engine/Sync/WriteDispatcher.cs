@@ -1,0 +1,279 @@
+using System.Threading.Channels;
+using KustomerSync.Engine.Diagnostics;
+using KustomerSync.Engine.Kustomer;
+
+namespace KustomerSync.Engine.Sync;
+
+/// <summary>
+/// Sends planned records to Kustomer with workers it owns: a bounded channel holds the rows handed in (the caller
+/// waits while it is full), up to the throttle limit of workers write them, and each finished row is settled (state
+/// writes) and added to the result stream, even when settling throws. It awaits its workers when the input is
+/// complete and when it is disposed.
+/// <para>For bulk, rows are gathered into batches of 100; a batch also goes when rows stop arriving for a moment
+/// (on the injected clock), and a last batch too small to be worth a job goes through the single-record path.</para>
+/// <para>A key Kustomer refuses (401/403), or <see cref="OutageThreshold"/> rows in a row that could not reach it,
+/// stop the run: the writes in flight are cancelled and later rows are not attempted.</para>
+/// </summary>
+public sealed class WriteDispatcher : IDisposable
+{
+    /// <summary>How long no row may arrive before a partial bulk batch is sent.</summary>
+    public static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Rows in a row that could not reach Kustomer, each after all its attempts, before the run calls it an outage and
+    /// stops: retrying every remaining row against a dead host only turns one failure into thousands.
+    /// </summary>
+    public const int OutageThreshold = 3;
+
+    private sealed record WriteBatch(IReadOnlyList<PlannedRecord> Rows, bool Bulk);
+
+    private readonly IRecordWriter _writer;
+    private readonly UpsertOptions _options;
+    private readonly Action<PlannedRecord, UpsertResult> _settle;
+    private readonly ResultSequence _results;
+    private readonly Func<string, string> _redact;
+    private readonly TimeProvider _clock;
+    private readonly CancellationToken _cancellationToken;
+    /// <summary>Cancels the writes in flight when the run stops; the caller's token cancels it too.</summary>
+    private readonly CancellationTokenSource _writes;
+    private readonly Channel<PlannedRecord> _input;
+    private readonly Channel<WriteBatch>? _batches;
+    private readonly Task _completion;
+    private readonly object _faultLock = new();
+    private int _unreachableInARow;
+    private int _inFlight;
+    private RunFault? _fault;
+
+    public WriteDispatcher(IRecordWriter writer, UpsertOptions options, bool useBulk, Action<PlannedRecord, UpsertResult> settle, ResultSequence results,
+        Func<string, string> redact, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        _writer = writer;
+        _options = options;
+        _settle = settle;
+        _results = results;
+        _redact = redact;
+        _clock = clock;
+        _cancellationToken = cancellationToken;
+        _writes = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var workers = Math.Max(1, options.ThrottleLimit);
+        _input = Channel.CreateBounded<PlannedRecord>(new BoundedChannelOptions(useBulk ? BulkGateway.MaxItems : workers) { SingleWriter = true });
+        var tasks = new List<Task>();
+        if (useBulk)
+        {
+            _batches = Channel.CreateBounded<WriteBatch>(new BoundedChannelOptions(1) { SingleWriter = true });
+            tasks.Add(Task.Run(GatherAsync));
+            for (var i = 0; i < workers; i++) tasks.Add(Task.Run(WriteBatchesAsync));
+        }
+        else
+        {
+            for (var i = 0; i < workers; i++) tasks.Add(Task.Run(WriteRowsAsync));
+        }
+        _completion = EndAsync(tasks);
+    }
+
+    /// <summary>Set when the run stopped writing; later rows are not attempted.</summary>
+    public RunFault? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>Rows handed in whose result is not in the stream yet (gathered for a batch or being written).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Hands a row to the workers, waiting while the channel is full; a row the caller's stop keeps out is settled as not written.</summary>
+    public void Submit(PlannedRecord planned)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            if (!_input.Writer.TryWrite(planned)) _input.Writer.WriteAsync(planned, _cancellationToken).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException ex)
+        {
+            Finish(planned, Unfinished(planned, ex));
+        }
+    }
+
+    /// <summary>Stops the run for a reason found outside the writes (the mapping); the first reason wins.</summary>
+    public void Stop(RunFault fault) => Interlocked.CompareExchange(ref _fault, fault, null);
+
+    /// <summary>No more rows will come: the workers send what is left and end.</summary>
+    public void Complete() => _input.Writer.TryComplete();
+
+    /// <summary>Stops the writes still in flight and waits for the workers, which settle every row they hold.</summary>
+    public void Dispose()
+    {
+        _input.Writer.TryComplete();
+        _writes.Cancel();
+        _completion.GetAwaiter().GetResult();
+        _writes.Dispose();
+    }
+
+    private async Task EndAsync(List<Task> workers)
+    {
+        try
+        {
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+        finally
+        {
+            _results.Complete();
+        }
+    }
+
+    private async Task WriteRowsAsync()
+    {
+        // No token: every row in the channel must come out with a result, written or not.
+        while (await _input.Reader.WaitToReadAsync().ConfigureAwait(false))
+            while (_input.Reader.TryRead(out var planned)) await WriteOneAsync(planned).ConfigureAwait(false);
+    }
+
+    private async Task WriteOneAsync(PlannedRecord planned)
+    {
+        UpsertResult result;
+        try
+        {
+            _writes.Token.ThrowIfCancellationRequested();
+            result = await _writer.WriteAsync(planned, _writes.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            result = Unfinished(planned, ex);
+        }
+        Finish(planned, result);
+    }
+
+    /// <summary>Gathers rows into batches of 100; a partial batch goes when rows stop arriving for <see cref="IdleFlush"/> or the input ends.</summary>
+    private async Task GatherAsync()
+    {
+        try
+        {
+            var batch = new List<PlannedRecord>(BulkGateway.MaxItems);
+            while (true)
+            {
+                if (_input.Reader.TryRead(out var planned))
+                {
+                    batch.Add(planned);
+                    if (batch.Count < BulkGateway.MaxItems) continue;
+                }
+                else if (batch.Count == 0)
+                {
+                    if (!await _input.Reader.WaitToReadAsync().ConfigureAwait(false)) break;
+                    continue;
+                }
+                else if (await RowArrivesBeforeIdleAsync().ConfigureAwait(false))
+                {
+                    continue;
+                }
+                await SendAsync(batch).ConfigureAwait(false);
+                batch = new List<PlannedRecord>(BulkGateway.MaxItems);
+            }
+        }
+        finally
+        {
+            _batches!.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>True when a row arrives within <see cref="IdleFlush"/>; false when none does or the input ended.</summary>
+    private async Task<bool> RowArrivesBeforeIdleAsync()
+    {
+        var next = _input.Reader.WaitToReadAsync().AsTask();
+        if (!next.IsCompleted)
+        {
+            using var stop = new CancellationTokenSource();
+            var idle = Clock.Delay(_clock, IdleFlush, stop.Token);
+            if (await Task.WhenAny(next, idle).ConfigureAwait(false) == idle) return false;
+            stop.Cancel();
+        }
+        return await next.ConfigureAwait(false);
+    }
+
+    private async Task SendAsync(List<PlannedRecord> batch)
+    {
+        if (batch.Count >= _options.BulkMinimum)
+        {
+            await _batches!.Writer.WriteAsync(new WriteBatch(batch, Bulk: true)).ConfigureAwait(false);
+            return;
+        }
+        foreach (var planned in batch) await _batches!.Writer.WriteAsync(new WriteBatch(new[] { planned }, Bulk: false)).ConfigureAwait(false);
+    }
+
+    private async Task WriteBatchesAsync()
+    {
+        var reader = _batches!.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var batch))
+            {
+                if (!batch.Bulk)
+                {
+                    await WriteOneAsync(batch.Rows[0]).ConfigureAwait(false);
+                    continue;
+                }
+                IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)> outcomes;
+                try
+                {
+                    _writes.Token.ThrowIfCancellationRequested();
+                    outcomes = await _writer.WriteBatchAsync(batch.Rows, _writes.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    outcomes = batch.Rows.Select(p => (p, Unfinished(p, ex))).ToList();
+                }
+                foreach (var (planned, result) in outcomes) Finish(planned, result);
+            }
+        }
+    }
+
+    /// <summary>Notes a fatal key problem or an outage, settles the row and puts its result in the stream, whatever settling does.</summary>
+    private void Finish(PlannedRecord planned, UpsertResult result)
+    {
+        try
+        {
+            NoteFault(result);
+            _settle(planned, result);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            result = RowResults.SettleFailed(result, ex, _redact);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _results.Add(result);
+        }
+    }
+
+    private void NoteFault(UpsertResult result)
+    {
+        lock (_faultLock)
+        {
+            if (result.ErrorId is ErrorIds.AuthenticationFailed or ErrorIds.MissingRole)
+                Stop(new RunFault(result.ErrorId, result.ErrorId == ErrorIds.AuthenticationFailed
+                    ? $"Kustomer refused the API key: {result.Message}"
+                    : $"The API key lacks a role this sync needs: {result.Message}"));
+            if (result.ErrorId == ErrorIds.ConnectionFailed)
+            {
+                if (++_unreachableInARow >= OutageThreshold && Fault is null)
+                {
+                    Stop(new RunFault(ErrorIds.ConnectionFailed,
+                        $"Kustomer could not be reached for {OutageThreshold} rows in a row, each after all its attempts, so the run stopped " +
+                        $"instead of retrying every remaining row ({result.Message}). Rows not attempted are Failed with {ErrorIds.NotAttempted}; " +
+                        "the next run picks them up."));
+                    _writes.Cancel();
+                }
+            }
+            else if (result.Status != UpsertStatus.Failed || result.ErrorId is not (ErrorIds.Cancelled or ErrorIds.NotAttempted))
+            {
+                _unreachableInARow = 0;
+            }
+        }
+    }
+
+    private UpsertResult Unfinished(PlannedRecord planned, Exception ex)
+    {
+        var result = RowResults.For(planned.Record, _options);
+        if (ex is OperationCanceledException && !_cancellationToken.IsCancellationRequested && Fault is { } fault) return RowResults.NotAttempted(result, fault);
+        return ex is OperationCanceledException
+            ? RowResults.Fail(result, ErrorIds.Cancelled, "The run was stopped before Kustomer confirmed this row.", null)
+            : RowResults.Fail(result, ex is KustomerSyncException known ? known.ErrorId : ErrorIds.UnexpectedError, _redact(ex.Message), null);
+    }
+}

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Sync;
+using Microsoft.Extensions.Time.Testing;
+
+namespace KustomerSync.Engine.Tests;
+
+/// <summary>The dispatcher alone, with a writer that answers at once (or when told): no emulator and no wall clock.</summary>
+public class WriteDispatcherTests
+{
+    private static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
+    private static readonly UpsertOptions Options = new(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { ThrottleLimit = 4 };
+
+    /// <summary>Answers each row with <see cref="Answer"/>; notes every request, and holds requests while <see cref="Gate"/> is not open.</summary>
+    private sealed class FakeWriter : IRecordWriter
+    {
+        public Func<PlannedRecord, UpsertResult> Answer { get; set; } = p => RowResults.Done(RowResults.For(p.Record, Options), UpsertStatus.Created, "id-" + p.Record.Key);
+        public ConcurrentQueue<int> Batches { get; } = new();
+        public ConcurrentQueue<long> Singles { get; } = new();
+        public TaskCompletionSource<bool> Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<bool> FirstBatch { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public bool Held { get; set; }
+
+        public async Task<UpsertResult> WriteAsync(PlannedRecord planned, CancellationToken cancellationToken)
+        {
+            Singles.Enqueue(planned.Record.Input.Row);
+            if (Held) await Gate.Task.WaitAsync(cancellationToken);
+            return Answer(planned);
+        }
+
+        public Task<IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)>> WriteBatchAsync(IReadOnlyList<PlannedRecord> batch, CancellationToken cancellationToken)
+        {
+            Batches.Enqueue(batch.Count);
+            FirstBatch.TrySetResult(true);
+            return Task.FromResult<IReadOnlyList<(PlannedRecord, UpsertResult)>>(batch.Select(p => (p, Answer(p))).ToList());
+        }
+    }
+
+    private static PlannedRecord Row(long row) =>
+        new(new MappedRecord(new InputRecord(row, new[] { "externalId" }, new object?[] { $"k-{row}" }, null), $"k-{row}", new System.Text.Json.Nodes.JsonObject(),
+            Array.Empty<RecordReference>()), null, default, null);
+
+    private static WriteDispatcher Dispatcher(FakeWriter writer, bool bulk, ResultSequence results, Action<PlannedRecord, UpsertResult>? settle = null,
+        TimeProvider? clock = null, UpsertOptions? options = null, CancellationToken cancellationToken = default) =>
+        new(writer, options ?? Options, bulk, settle ?? ((_, _) => { }), results, text => text, clock ?? new FakeTimeProvider(), cancellationToken);
+
+    private static async Task<List<UpsertResult>> DrainAsync(ResultSequence results)
+    {
+        var all = new List<UpsertResult>();
+        await foreach (var result in results.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(Hang).Token)) all.Add(result);
+        return all;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_row_yields_exactly_one_result_in_input_order_even_when_settling_throws(bool bulk)
+    {
+        var writer = new FakeWriter();
+        var summary = new UpsertSummary();
+        var results = new ResultSequence(summary);
+        var settled = 0;
+        using var dispatcher = Dispatcher(writer, bulk, results, (planned, _) =>
+        {
+            Interlocked.Increment(ref settled);
+            if (planned.Record.Input.Row % 3 == 0) throw new State.StateException(Diagnostics.ErrorIds.StateWriteFailed, "the state database is read-only");
+        });
+
+        // Off the test's thread: a dispatcher whose workers died would leave Submit waiting on a full channel.
+        await Task.Run(() =>
+        {
+            for (var row = 1; row <= 250; row++) dispatcher.Submit(Row(row));
+            dispatcher.Complete();
+        }).WaitAsync(Hang);
+        var all = await DrainAsync(results);
+
+        Assert.Equal(250, settled);
+        Assert.Equal(Enumerable.Range(1, 250).Select(i => (long)i), all.Select(r => r.Row));
+        Assert.Equal(250, summary.Total);
+        Assert.Equal(83, summary.Failed);
+        var failed = all.Where(r => r.Status == UpsertStatus.Failed).ToList();
+        Assert.All(failed, r => Assert.Equal(0, r.Row % 3));
+        Assert.All(failed, r => Assert.Equal("KustomerSync.StateWriteFailed", r.ErrorId));
+        Assert.Contains("ended Created, but the state store could not record it: the state database is read-only", failed[0].Message);
+        Assert.Equal("id-k-3", failed[0].KustomerId);
+        Assert.Equal(0, dispatcher.InFlight);
+    }
+
+    [Fact]
+    public async Task Bulk_rows_go_in_batches_of_a_hundred_and_a_last_batch_too_small_for_a_job_goes_row_by_row()
+    {
+        var writer = new FakeWriter();
+        var results = new ResultSequence(new UpsertSummary());
+        // A clock that never moves: no batch is ever sent for being idle.
+        using var dispatcher = Dispatcher(writer, bulk: true, results);
+
+        for (var row = 1; row <= 215; row++) dispatcher.Submit(Row(row));
+        dispatcher.Complete();
+        var all = await DrainAsync(results);
+
+        Assert.Equal(215, all.Count);
+        Assert.Equal(new[] { 100, 100 }, writer.Batches);
+        Assert.Equal(Enumerable.Range(201, 15).Select(i => (long)i), writer.Singles.OrderBy(r => r));
+    }
+
+    [Fact]
+    public async Task A_partial_bulk_batch_goes_once_rows_stop_arriving_for_the_idle_time_on_the_injected_clock()
+    {
+        var writer = new FakeWriter();
+        var results = new ResultSequence(new UpsertSummary());
+        var clock = new BulkClock();
+        using var dispatcher = Dispatcher(writer, bulk: true, results, clock: clock, options: new UpsertOptions(Options.Target, Options.Key) { BulkMinimum = 1 });
+
+        for (var row = 1; row <= 5; row++) dispatcher.Submit(Row(row));
+        // The clock moves only to the waits the dispatcher starts; the input is never completed.
+        await clock.RunAsync(writer.FirstBatch.Task).WaitAsync(Hang);
+
+        Assert.Equal(new[] { 5 }, writer.Batches);
+        Assert.True(clock.Elapsed >= WriteDispatcher.IdleFlush, $"sent after {clock.Elapsed}");
+        using var hang = new CancellationTokenSource(Hang);
+        for (var row = 1; row <= 5; row++) Assert.Equal(row, (await results.Reader.ReadAsync(hang.Token)).Row);
+    }
+
+    [Fact]
+    public async Task Three_rows_in_a_row_that_cannot_reach_Kustomer_stop_the_run_and_the_rest_are_not_attempted()
+    {
+        var writer = new FakeWriter
+        {
+            Answer = p => RowResults.Fail(RowResults.For(p.Record, Options), "KustomerSync.ConnectionFailed", "connection refused", null),
+        };
+        var results = new ResultSequence(new UpsertSummary());
+        using var dispatcher = Dispatcher(writer, bulk: false, results, options: new UpsertOptions(Options.Target, Options.Key) { ThrottleLimit = 1 });
+
+        // One worker: rows are written in order, so the third failure stops the run before row 4 is taken.
+        for (var row = 1; row <= 6; row++) dispatcher.Submit(Row(row));
+        dispatcher.Complete();
+        var all = await DrainAsync(results);
+
+        Assert.Equal("KustomerSync.ConnectionFailed", dispatcher.Fault!.ErrorId);
+        Assert.Equal(new long[] { 1, 2, 3 }, all.Where(r => r.ErrorId == "KustomerSync.ConnectionFailed").Select(r => r.Row));
+        Assert.Equal(3, all.Count(r => r.ErrorId == "KustomerSync.NotAttempted"));
+        Assert.Equal(6, all.Count);
+    }
+
+    [Fact]
+    public async Task Dispose_stops_the_writes_in_flight_and_waits_for_the_workers_to_settle_them()
+    {
+        var writer = new FakeWriter { Held = true };
+        var results = new ResultSequence(new UpsertSummary());
+        var settled = new ConcurrentQueue<long>();
+        var dispatcher = Dispatcher(writer, bulk: false, results, (p, _) => settled.Enqueue(p.Record.Input.Row));
+        for (var row = 1; row <= 6; row++) dispatcher.Submit(Row(row));
+
+        dispatcher.Dispose();
+
+        Assert.Equal(6, settled.Count);
+        var all = await DrainAsync(results);
+        Assert.Equal(6, all.Count);
+        Assert.All(all, r => Assert.Equal("KustomerSync.Cancelled", r.ErrorId));
+    }
+}
