@@ -1,6 +1,7 @@
 using KustomerSync.Emulator;
 using KustomerSync.Emulator.Hosting;
 using KustomerSync.Engine.Runs;
+using KustomerSync.Engine.Runs.Alerts;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 using Microsoft.Data.Sqlite;
@@ -95,6 +96,53 @@ public sealed class ExecuteTests : IDisposable
         Assert.Equal(new[] { "c-1" }, observer.Results.Select(r => r.Key));
         Assert.False(outcome.Summary!.Cancelled);
         Assert.Equal(new[] { nameof(SyncRunStatus.Failed) }, RunEnds(statePath));
+    }
+
+    private sealed class FakeEventLog : IRunEventLog
+    {
+        public List<RunReport> Reports { get; } = new();
+
+        public string? Write(RunReport report)
+        {
+            Reports.Add(report);
+            return null;
+        }
+    }
+
+    [Fact]
+    public async Task Every_run_is_written_to_the_event_log_with_its_status_and_counts_and_a_WhatIf_run_is_not()
+    {
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        var data = Valid();
+        var source = Section(data, "Source");
+        source["ConnectionString"] = $"Data Source={SourceWith("c-1", "c-2", "")}";
+        source["Query"] = "select id as externalId, name from customers order by id";
+        source.Remove("Parameters");
+        Section(data, "Destination")["BaseUri"] = server.BaseUri.ToString();
+        Section(data, "State")["Path"] = Path.Combine(_dir, "customers.state.db");
+        var definition = SyncDefinitionParser.Parse(data, Path.Combine(_dir, "customers.sync.psd1"), _host);
+        var log = new FakeEventLog();
+
+        using (var plan = DefinitionRun.Prepare(definition, _host, new DefinitionRunOptions { EventLog = log, WhatIf = true }))
+            Assert.Null(plan.Execute(new Observer(), CancellationToken.None).Notification);
+        using (var run = DefinitionRun.Prepare(definition, _host, new DefinitionRunOptions { EventLog = log }))
+        {
+            var outcome = run.Execute(new Observer(), CancellationToken.None);
+            Assert.Equal(new Notification(false, null, true, null), outcome.Notification);
+        }
+        _host.Environment["KUSTOMER_KEY"] = "not-the-key";
+        using (var refused = DefinitionRun.Prepare(definition, _host, new DefinitionRunOptions { EventLog = log }))
+            refused.Execute(new Observer(), CancellationToken.None);
+
+        Assert.Equal(2, log.Reports.Count);
+        var partial = log.Reports[0];
+        Assert.Equal(SyncRunStatus.PartiallyFailed, partial.Status);
+        Assert.Equal((3L, 2L, 1L), (partial.Total, partial.Created, partial.Invalid));
+        Assert.Equal("customers", partial.Sync);
+        var failed = log.Reports[1];
+        Assert.Equal(SyncRunStatus.Failed, failed.Status);
+        Assert.Equal("KustomerSync.AuthenticationFailed", failed.ErrorId);
+        Assert.DoesNotContain("not-the-key", failed.Message);
     }
 
     public void Dispose()

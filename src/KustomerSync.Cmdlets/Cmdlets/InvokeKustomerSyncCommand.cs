@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using KustomerSync.Cmdlets.Definitions;
 using KustomerSync.Cmdlets.Runs;
+using KustomerSync.Engine.Runs.Alerts;
 using KustomerSync.Engine.Runs.Definitions;
 using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Sync;
@@ -107,6 +108,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
                     try { Host.UI.WriteWarningLine(stopped); } catch (Exception ex) when (ex is PipelineStoppedException or NotImplementedException) { }
                 throw new PipelineStoppedException();
             }
+            TellNotification(outcome.Notification);
             if (observer.SuppressedErrors > 0)
                 WriteWarning($"{observer.SuppressedErrors} more rejected rows were not written as errors. See them with Get-KustomerSyncRun -Sync '{definition.Name}' -Status Failed, Invalid (or run with -PassThru).");
             if (observer.Unreachable > 0 && !outcome.Failed)
@@ -124,6 +126,19 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
             }
             return outcome.ExitCode;
         }
+    }
+
+    /// <summary>A webhook that failed is a warning (the run's outcome stands); the rest is for -Verbose.</summary>
+    private void TellNotification(Notification? notification)
+    {
+        if (notification is null) return;
+        if (notification.WebhookProblem is { } problem) WriteWarning(problem);
+        else if (notification.Posted) WriteVerbose("The run's alert was posted to the webhook.");
+        if (notification.Logged) WriteVerbose($"The run was written to the {WindowsRunEventLog.LogName} event log (source {WindowsRunEventLog.SourceName}).");
+        else if (notification.EventLogSkipped is { } why)
+            WriteVerbose($"No event log entry: {why}." + (why.Contains("register")
+                ? $" To register it: New-EventLog -LogName {WindowsRunEventLog.LogName} -Source {WindowsRunEventLog.SourceName} (as an administrator), or set Alerts.EventLog = $false."
+                : ""));
     }
 
     /// <summary>$LASTEXITCODE always; with -ExitCode also the host's exit code (pwsh -File exits with it).</summary>

@@ -3,6 +3,7 @@ using System.Security;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sources;
+using KustomerSync.Engine.Runs.Alerts;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 using KustomerSync.Engine.Diagnostics;
@@ -29,6 +30,9 @@ public sealed class DefinitionRunOptions
 
     /// <summary>For tests: the HTTP handler of the Kustomer client.</summary>
     public HttpMessageHandler? KustomerHandler { get; set; }
+
+    /// <summary>Where runs are logged instead of the system's event log (tests, and hosts with a log of their own); null: the system's.</summary>
+    public IRunEventLog? EventLog { get; set; }
 }
 
 /// <summary>What the run tells its host as it goes, on the thread that called <see cref="DefinitionRun.Execute"/>.</summary>
@@ -61,6 +65,8 @@ public sealed class DefinitionOutcome
     public string? Message { get; }
     public Exception? Error { get; }
     public bool Failed => ExitCode == ExitRunFailed;
+    /// <summary>What became of the run's event log entry and alert; null when nothing was to be told (-WhatIf).</summary>
+    public Notification? Notification { get; internal set; }
 
     public static int ExitCodeFor(UpsertSummary summary) => summary.Invalid + summary.Failed > 0 ? ExitRowsFailed : ExitSucceeded;
 }
@@ -80,6 +86,7 @@ public sealed class DefinitionRun : IDisposable
     private readonly NetworkCredential? _sourceCredential;
     private readonly string? _stateConnection;
     private readonly List<string> _secretsForRedaction = new();
+    private RunNotifier? _notifier;
 
     private DefinitionRun(SyncDefinition definition, DefinitionRunOptions options, SecureString apiKey, string sourceConnection,
         NetworkCredential? sourceCredential, string? stateConnection)
@@ -135,6 +142,12 @@ public sealed class DefinitionRun : IDisposable
         var sourceCs = Get(d.Source.ConnectionStringSecret);
         var password = Get(d.Source.Password);
         var stateCs = Get(d.State.ConnectionStringSecret);
+        var webhook = Get(d.Alerts.Webhook);
+        Uri? webhookUrl = null;
+        if (webhook is not null && !Uri.TryCreate(SecretText.Reveal(webhook.Secret).Trim(), UriKind.Absolute, out webhookUrl))
+            problems.Add(new DefinitionProblem(d.Alerts.Webhook!.Setting, $"the {d.Alerts.Webhook} does not hold an absolute URL (https://...)."));
+        else if (webhookUrl is not null && webhookUrl.Scheme != Uri.UriSchemeHttps && !(webhookUrl.Scheme == Uri.UriSchemeHttp && webhookUrl.IsLoopback))
+            problems.Add(new DefinitionProblem(d.Alerts.Webhook!.Setting, $"the {d.Alerts.Webhook} holds a {webhookUrl.Scheme} URL for {webhookUrl.Host}: alerts go over https only (http only on loopback)."));
         var sourceConnection = d.Source.ConnectionString ?? (sourceCs is null ? null : SecretText.Reveal(sourceCs.Secret));
         var stateConnection = d.State.ConnectionString ?? (stateCs is null ? null : SecretText.Reveal(stateCs.Secret));
         if (d.PushDown && sourceConnection is not null && stateConnection is not null && !SyncDefinitionParser.SameDatabase(sourceConnection, stateConnection))
@@ -148,6 +161,8 @@ public sealed class DefinitionRun : IDisposable
             credential = new NetworkCredential(d.Source.UserName, "");
         var run = new DefinitionRun(d, options, key!.Secret, sourceConnection!, credential, stateConnection);
         run._secretsForRedaction.Add(SecretText.Reveal(key.Secret));
+        if (webhookUrl is not null) run._secretsForRedaction.Add(webhookUrl.AbsoluteUri);
+        run._notifier = NotifierFor(d.Alerts, webhookUrl, options.EventLog);
         if (password is not null) run._secretsForRedaction.Add(SecretText.Reveal(password.Secret));
         return run;
     }
@@ -155,8 +170,55 @@ public sealed class DefinitionRun : IDisposable
     /// <summary>Masks every resolved secret (and connection-string secrets) in a text.</summary>
     public string Redact(string text) => ConnectionStrings.Redact(SecretText.Redact(text, _secretsForRedaction));
 
-    /// <summary>Runs the sync on the calling thread; results and progress go to the observer on the same thread.</summary>
+    /// <summary>
+    /// Runs the sync on the calling thread; results and progress go to the observer on the same thread. Then the run is
+    /// told to the event log and, as the definition's Alerts policy says, to its webhook (not under -WhatIf).
+    /// </summary>
     public DefinitionOutcome Execute(IDefinitionRunObserver observer, CancellationToken cancellationToken)
+    {
+        var started = DateTime.UtcNow;
+        IStateStore? store = null;
+        var outcome = Execute(observer, s => store = s, cancellationToken);
+        if (_notifier is not null && !_options.WhatIf)
+            outcome.Notification = _notifier.NotifyAsync(Report(outcome, store, started)).GetAwaiter().GetResult();
+        return outcome;
+    }
+
+    private static RunNotifier? NotifierFor(AlertsDefinition alerts, Uri? webhookUrl, IRunEventLog? eventLog)
+    {
+        string? noEventLog = null;
+        if (alerts.EventLog) eventLog ??= WindowsRunEventLog.ForThisSystem(out noEventLog);
+        else eventLog = null;
+        if (webhookUrl is null && eventLog is null) return null;
+        var webhook = webhookUrl is null ? null : new WebhookAlerter(webhookUrl, alerts.Format);
+        return new RunNotifier(webhook, alerts.Policy, eventLog, noEventLog);
+    }
+
+    private RunReport Report(DefinitionOutcome outcome, IStateStore? store, DateTime started)
+    {
+        var summary = outcome.Summary ?? new UpsertSummary { Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName };
+        var status = outcome.ErrorId == ErrorIds.Cancelled ? SyncRunStatus.Cancelled
+            : outcome.Failed ? SyncRunStatus.Failed
+            : outcome.ExitCode == DefinitionOutcome.ExitRowsFailed ? SyncRunStatus.PartiallyFailed
+            : SyncRunStatus.Succeeded;
+        IEnumerable<string> rejected = Array.Empty<string>();
+        if (store is not null && summary.RunId is { } runId && summary.Invalid + summary.Failed > 0)
+        {
+            try
+            {
+                rejected = store.RowOutcomes(runId, new[] { UpsertStatus.Invalid, UpsertStatus.Failed })
+                    .Where(o => o.Key is not null).Select(o => o.Key!).Take(RunReport.MaxKeys).ToList();
+            }
+            catch (StateException)
+            {
+                // The alert still goes, without keys.
+            }
+        }
+        return RunReport.From(_definition.Name, summary, status, started, DateTime.UtcNow,
+            outcome.Message is null ? null : Redact(outcome.Message), outcome.ErrorId, rejectedKeys: rejected);
+    }
+
+    private DefinitionOutcome Execute(IDefinitionRunObserver observer, Action<IStateStore> opened, CancellationToken cancellationToken)
     {
         var d = _definition;
         var options = new UpsertOptions(d.Target, d.Key) { Behavior = d.Behavior, ThrottleLimit = d.ThrottleLimit, WhatIf = _options.WhatIf, CreateOnSearchMiss = d.CreateOnSearchMiss, Backfill = d.Backfill,
@@ -168,6 +230,7 @@ public sealed class DefinitionRun : IDisposable
             store = d.State.Provider == StateProvider.Sqlite
                 ? StateStores.Sqlite(d.State.Path!, d.State.StoreOptions())
                 : StateStores.Create(d.State.Provider, _stateConnection!, d.State.StoreOptions());
+            opened(store);
             observer.Verbose($"State: {store.Display}");
             session = UpsertSession.Open(store, d.Name, options, FullSync, observer, cancellationToken, loadEntries: !PushesDown);
         }
@@ -386,6 +449,7 @@ public sealed class DefinitionRun : IDisposable
 
     public void Dispose()
     {
+        _notifier?.Dispose();
         _secretsForRedaction.Clear();
     }
 }
