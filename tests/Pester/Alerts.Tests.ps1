@@ -4,20 +4,16 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../build/EmulatorProcess.psm1')
+    Import-Module (Join-Path $PSScriptRoot 'SyncFixtures.psm1') -Force
     $script:Key = 'ks-alerts-' + [guid]::NewGuid().ToString('N')
     $script:Work = Join-Path ([System.IO.Path]::GetTempPath()) "ks-alerts-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory -Path $script:Work | Out-Null
-    $keysFile = Join-Path $script:Work 'keys.json'
-    @{ keys = @(@{ key = $script:Key; name = 'alerts key'; roles = @('org.admin.klass.read', 'org.user.kobject.read', 'org.admin.metadata.read',
-                    'org.admin.search.read', 'org.user.customer.write', 'org.user.kobject.write', 'org.permission.customer', 'org.permission.company') }) } |
-        ConvertTo-Json -Depth 5 | Set-Content $keysFile
+    $keysFile = New-EmulatorKeyFile -Folder $script:Work -Key $script:Key
     $script:Emulator = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--keys', $keysFile, '--rate-limit', '0'
     Import-Module $env:KUSTOMERSYNC_MODULE_PATH -Force
 
     # The receiver: a listener on a free loopback port, answering 200 and keeping each post's body.
-    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
-    $script:HookUrl = "http://127.0.0.1:$port/hooks/s3cr3t-path/"
+    $script:HookUrl = "http://127.0.0.1:$(Get-FreeLoopbackPort)/hooks/s3cr3t-path/"
     $script:Posts = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
     $script:Listener = [System.Net.HttpListener]::new()
     $script:Listener.Prefixes.Add($script:HookUrl)
@@ -48,11 +44,7 @@ BeforeAll {
     function script:New-AlertSync {
         param([string] $Name, [int] $Rows, [int] $BadEmails, [string] $KeyVariable = 'KS_ALERTS_TEST_KEY', [string] $Alerts = "WebhookEnvironmentVariable = 'KS_ALERTS_TEST_HOOK'")
         $db = Join-Path $script:Work "$Name.db"
-        Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query @"
-create table people (id text, full_name text, email text);
-with recursive n(i) as (select 1 union all select i + 1 from n where i < $Rows)
-insert into people select '$Name-' || i, 'Person ' || i, case when i <= $BadEmails then 'not-an-email-' || i else '$Name.' || i || '@example.com' end from n
-"@ | Out-Null
+        New-SqlitePeople -Path $db -Prefix $Name -Rows $Rows -BadEmails $BadEmails
         $path = Join-Path $script:Work "$Name.sync.psd1"
         @"
 @{

@@ -5,13 +5,11 @@
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../build/EmulatorProcess.psm1')
+    Import-Module (Join-Path $PSScriptRoot 'SyncFixtures.psm1') -Force
     $script:Key = 'ks-runbook-' + [guid]::NewGuid().ToString('N')
     $script:Work = Join-Path ([System.IO.Path]::GetTempPath()) "ks-runbook-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory -Path $script:Work | Out-Null
-    $keysFile = Join-Path $script:Work 'keys.json'
-    @{ keys = @(@{ key = $script:Key; name = 'runbook key'; roles = @('org.admin.klass.read', 'org.user.kobject.read', 'org.admin.metadata.read',
-                    'org.admin.search.read', 'org.user.customer.write', 'org.user.kobject.write', 'org.permission.customer', 'org.permission.company') }) } |
-        ConvertTo-Json -Depth 5 | Set-Content $keysFile
+    $keysFile = New-EmulatorKeyFile -Folder $script:Work -Key $script:Key
     $script:Emulator = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--keys', $keysFile, '--rate-limit', '0'
     Import-Module $env:KUSTOMERSYNC_MODULE_PATH -Force
     $script:Runbook = Join-Path $PSScriptRoot '../../module/examples/Invoke-KustomerSyncRunbook.ps1'
@@ -22,11 +20,7 @@ BeforeAll {
         # definition that reads the key from the Automation credential 'Kustomer'.
         param([string] $Name, [int] $Rows, [int] $BadEmails)
         $db = Join-Path $script:Work "$Name.db"
-        Get-SourceRows -Provider Sqlite -ConnectionString "Data Source=$db" -Query @"
-create table people (id text, full_name text, email text);
-with recursive n(i) as (select 1 union all select i + 1 from n where i < $Rows)
-insert into people select '$Name-' || i, 'Person ' || i, case when i <= $BadEmails then 'not-an-email-' || i else '$Name.' || i || '@example.com' end from n
-"@ | Out-Null
+        New-SqlitePeople -Path $db -Prefix $Name -Rows $Rows -BadEmails $BadEmails
         $path = Join-Path $script:Work "$Name.sync.psd1"
         @"
 @{
