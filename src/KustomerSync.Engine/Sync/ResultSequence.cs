@@ -36,6 +36,12 @@ public sealed class ResultSequence
         }
     }
 
+    /// <summary>Runs <paramref name="read"/> while no result joins the stream, so the counts it reads belong together.</summary>
+    public T Counted<T>(Func<UpsertSummary, T> read)
+    {
+        lock (_early) return read(_summary);
+    }
+
     /// <summary>No more results will come: what still waits for an earlier row goes out in order, and the stream ends.</summary>
     public void Complete()
     {

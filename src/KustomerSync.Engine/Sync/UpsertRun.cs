@@ -182,12 +182,13 @@ public sealed class UpsertRun : IDisposable
     }
 
     /// <summary>What a stopped run did, for the user and the run history: "Stopped after 112 rows: 102 written, ...".</summary>
+    /// <remarks>Writes still settle while a stopped run is told: the counts are read at one moment, so they add up to the rows taken.</remarks>
     public string StoppedMessage()
     {
-        var s = Summary;
-        var written = s.Created + s.Updated;
-        var unconfirmed = Submitted - s.Total;
-        return $"Stopped after {Submitted:N0} rows{(s.WhatIf ? " (WhatIf)" : "")}: {written:N0} written, {s.Unchanged:N0} unchanged, {s.Invalid + s.Failed:N0} rejected" +
+        var submitted = Submitted;
+        var (written, unchanged, rejected, total) = _results.Counted(s => (s.Created + s.Updated, s.Unchanged, s.Invalid + s.Failed, s.Total));
+        var unconfirmed = submitted - total;
+        return $"Stopped after {submitted:N0} rows{(Summary.WhatIf ? " (WhatIf)" : "")}: {written:N0} written, {unchanged:N0} unchanged, {rejected:N0} rejected" +
             (unconfirmed > 0 ? $", {unconfirmed:N0} not confirmed" : "") + ". What Kustomer confirmed is kept; run again to continue.";
     }
 
