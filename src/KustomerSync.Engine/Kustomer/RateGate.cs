@@ -8,6 +8,11 @@ namespace KustomerSync.Engine.Kustomer;
 /// budget go at once (small runs stay snappy) and spreads the rest evenly over the time left, so 429s stay rare;
 /// after a 429 it holds every sender until the window resets. When a window is over, one request probes the new
 /// one before the others follow, since reset figures are only accurate to the second.
+/// <para>When Kustomer leaves the reset figure out (it may on 200s, §10), a rise in what is left shows a new window, and the
+/// shortest time between two rises seen bounds how long a window lasts. That guess only shortens the wait: when it
+/// runs out, one request (on a unit of the share kept for it) finds out whether the window turned, and what this process
+/// sent in the window is only forgotten once an answer shows the refill. A guess that proves early costs that one
+/// request and the gate goes back to assuming a minute until it has seen the length again.</para>
 /// <para>A budget the server does not report (searches, 100 a minute for API keys, §8) is counted by the gate itself
 /// over windows of its own: see <see cref="ForOwnBudget"/>.</para>
 /// <para>The org's budget is shared with its agents' apps and other integrations (§10), so a sync takes only a share
@@ -40,6 +45,13 @@ public sealed class RateGate
     private const int HistoryWindows = 10_000;
     private long _window;
     private bool _endAssumed;
+    /// <summary>The shortest time seen between two refills (0: none seen yet), when Kustomer gives no window's end.</summary>
+    private long _learnedWindow;
+    /// <summary>When an answer last showed the budget refilled (0: not since the gate last lost track).</summary>
+    private long _lastRefill;
+    /// <summary>The window's end is a guess from <see cref="_learnedWindow"/>: it shortens the wait, never resets the count.</summary>
+    private bool _endGuessed;
+    private bool _probeOnGuess;
 
     /// <summary>A gate of its own (tests); <see cref="For"/> shares one per budget.</summary>
     public RateGate(TimeProvider time)
@@ -163,11 +175,11 @@ public sealed class RateGate
                         _probing = true;
                         _unreported++;
                         _sentInWindow++;
-                        return new Turn(this);
+                        return new Turn(this, _window);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
-                else if (now >= _windowEnds)
+                else if (now >= _windowEnds && !_endGuessed)
                 {
                     if (!_probing)
                     {
@@ -176,16 +188,37 @@ public sealed class RateGate
                         _previousWindowEnds = _windowEnds;
                         _unreported++;
                         _remaining = _limit.Value;
+                        // An end Kustomer did not give: when the window really turned is unknown.
+                        if (_endAssumed) _lastRefill = 0;
                         StartWindow(now);
-                        return new Turn(this);
+                        return new Turn(this, _window);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
+                else if (now >= _windowEnds)
+                {
+                    // A guessed end has passed: one request finds out whether the window turned, on the unit of the share
+                    // kept for it, so that a guess that proves early never takes more than the share.
+                    if (_probing) wait = TimeSpan.FromMilliseconds(5).Ticks;
+                    else if (Cap(_limit.Value) - _sentInWindow > 0)
+                    {
+                        _probing = _probeOnGuess = true;
+                        Take();
+                        return new Turn(this, _window);
+                    }
+                    else
+                    {
+                        GiveUpGuess();
+                        wait = 0;
+                    }
+                }
                 else
                 {
-                    // What the org has left (others' apps spend from it too), and what this process's share has left.
+                    // What the org has left (others' apps spend from it too), and what this process's share has left
+                    // (less the unit kept for the probe at a guessed end).
                     var cap = _ownWindow is null ? Cap(_limit.Value) : _limit.Value;
-                    var left = Math.Min(_remaining - _unreported, _ownWindow is null ? cap - _sentInWindow : int.MaxValue);
+                    var shareLeft = _ownWindow is null ? cap - _sentInWindow - (_endGuessed ? 1 : 0) : int.MaxValue;
+                    var left = Math.Min(_remaining - _unreported, shareLeft);
                     if (left <= 0)
                     {
                         wait = _windowEnds - now;
@@ -194,7 +227,7 @@ public sealed class RateGate
                     else if (left * 2 > cap)
                     {
                         Take();
-                        return new Turn(this);
+                        return new Turn(this, _window);
                     }
                     else
                     {
@@ -203,7 +236,7 @@ public sealed class RateGate
                         Take();
                         wait = slot - now;
                         reserved = true;
-                        if (wait <= 0) return new Turn(this);
+                        if (wait <= 0) return new Turn(this, _window);
                         decided = new RateWait(_window, false, left, _limit, TimeSpan.FromTicks(_windowEnds - now), _endAssumed);
                     }
                 }
@@ -224,7 +257,7 @@ public sealed class RateGate
                 }
                 throw;
             }
-            if (reserved) return new Turn(this);
+            if (reserved) lock (_sync) return new Turn(this, _window);
         }
     }
 
@@ -237,7 +270,7 @@ public sealed class RateGate
     }
 
     /// <summary>Takes in what an answer's headers said about the budget.</summary>
-    private void Report(int? limit, int? remaining, double? resetSeconds)
+    private void Report(long sentIn, int? limit, int? remaining, double? resetSeconds)
     {
         lock (_sync)
         {
@@ -246,34 +279,68 @@ public sealed class RateGate
             if (limit is null || remaining is null)
             {
                 // No budget headers (limits off, or a proxy that strips them): nothing to pace by.
-                _probing = false;
+                _probing = _probeOnGuess = false;
                 return;
             }
             var now = Now;
             var windowEnds = resetSeconds is { } reset ? now + TimeSpan.FromSeconds(reset).Ticks + Margin : (long?)null;
+            if (windowEnds is null && sentIn < _window)
+            {
+                // Sent before the gate saw the current window begin, so its figure may be the old window's: a small one
+                // would hide the new budget, and the next true one would then look like another refill. Its unit counts.
+                _remaining = Math.Max(0, _remaining - 1);
+                return;
+            }
             // An answer to a request sent before the window turned over speaks of the old window: it must not be
             // taken for the new one's figures (a small "remaining" and an end that has passed would mislead).
             if (windowEnds is { } ends && _previousWindowEnds > 0 && ends <= _previousWindowEnds + StaleTolerance) return;
             // Without a reset figure (Kustomer may leave it out on 200s, §10) a jump up in what is left means a new window;
-            // the window's end is then unknown, and the gate paces as if a whole window were left (slower, never over).
+            // its end is then unknown: the gate paces as if a minute were left until it has seen how long a window lasts.
             var jumped = windowEnds is null && _limit is not null && remaining.Value > _remaining + Math.Max(1, _limit.Value / 10);
-            var newWindow = _probing || _limit is null || now >= _windowEnds || jumped;
-            // A window the gate did not see begin (no probe went out for it) begins now for the count of what was sent.
-            if (newWindow && !_probing && _limit is not null) StartWindow(now);
+            // A guessed end is no evidence: only a refill the answer shows starts a new window then.
+            var guessed = _endGuessed && windowEnds is null;
+            var newWindow = guessed ? jumped : _probing || _limit is null || now >= _windowEnds || jumped;
+            // A window the gate did not see begin (no probe went out for it, or only one on a guess) begins now for the
+            // count of what was sent, this request included.
+            if (newWindow && (!_probing || _probeOnGuess) && _limit is not null)
+            {
+                StartWindow(now);
+                _sentInWindow++;
+            }
             if (newWindow) _window++;
-            _probing = false;
+            var earlyGuess = _probing && _probeOnGuess && !newWindow;
+            _probing = _probeOnGuess = false;
             _limit = limit;
             // Answers arrive out of order under concurrency: within a window the smallest figure is the truest.
             if (newWindow || remaining.Value < _remaining) _remaining = remaining.Value;
             if (windowEnds is { } end)
             {
-                if (newWindow || end < _windowEnds) (_windowEnds, _endAssumed) = (end, false);
+                if (newWindow || end < _windowEnds) (_windowEnds, _endAssumed, _endGuessed) = (end, false, false);
             }
             else if (newWindow)
             {
-                (_windowEnds, _endAssumed) = (now + TimeSpan.FromMinutes(1).Ticks + Margin, true);
+                // The time between two refills seen is at least a window: the shortest one bounds when this one ends.
+                if (jumped && _lastRefill > 0) _learnedWindow = _learnedWindow > 0 ? Math.Min(_learnedWindow, now - _lastRefill) : now - _lastRefill;
+                _lastRefill = jumped ? now : 0;
+                _endGuessed = _learnedWindow > 0;
+                (_windowEnds, _endAssumed) = (now + (_endGuessed ? _learnedWindow : TimeSpan.FromMinutes(1).Ticks) + Margin, true);
+            }
+            else if (earlyGuess)
+            {
+                GiveUpGuess();
             }
         }
+    }
+
+    /// <summary>
+    /// The learned window proved shorter than Kustomer's (or left no unit to probe it with): back to assuming a whole
+    /// minute from the window's first answer, until two refills seen show the length again.
+    /// </summary>
+    private void GiveUpGuess()
+    {
+        _learnedWindow = 0;
+        _endGuessed = false;
+        _windowEnds = _windowStarted + TimeSpan.FromMinutes(1).Ticks + Margin;
     }
 
     /// <summary>
@@ -285,7 +352,7 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
-            _probing = false;
+            _probing = _probeOnGuess = false;
             if (_limit is not null && Now < _windowEnds) _remaining = Math.Max(0, _remaining - 1);
         }
     }
@@ -296,7 +363,7 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
-            _probing = false;
+            _probing = _probeOnGuess = false;
             _limit ??= 0;
             _remaining = 0;
             _previousWindowEnds = 0;
@@ -308,6 +375,8 @@ public sealed class RateGate
                 : Math.Max(0.1, resetSeconds ?? 1);
             _windowEnds = now + TimeSpan.FromSeconds(hold).Ticks + Margin;
             _endAssumed = _ownWindow is null && resetSeconds is null;
+            _endGuessed = false;
+            _lastRefill = 0;
         }
     }
 
@@ -317,7 +386,7 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
-            _probing = false;
+            _probing = _probeOnGuess = false;
         }
     }
 
@@ -369,17 +438,19 @@ public sealed class RateGate
     public sealed class Turn : IDisposable
     {
         private readonly RateGate _gate;
+        private readonly long _window;
         private int _reported;
 
-        internal Turn(RateGate gate)
+        internal Turn(RateGate gate, long window)
         {
             _gate = gate;
+            _window = window;
         }
 
         /// <summary>Takes in what the answer's headers said about the budget.</summary>
         public void Report(int? limit, int? remaining, double? resetSeconds)
         {
-            if (Claim()) _gate.Report(limit, remaining, resetSeconds);
+            if (Claim()) _gate.Report(_window, limit, remaining, resetSeconds);
         }
 
         /// <summary>An answer whose figures are not this budget's: the unit is counted, the figures are not taken in.</summary>
@@ -415,5 +486,6 @@ public sealed class RateGate
 /// <param name="Remaining">Requests left in the window, less those on their way.</param>
 /// <param name="Limit">The window's budget; null when Kustomer refused a request before saying it.</param>
 /// <param name="ResetsIn">Time to the window's end.</param>
-/// <param name="EndAssumed">Kustomer gave no end: the gate assumes a whole window from the first answer in it.</param>
+/// <param name="EndAssumed">Kustomer gave no end: the gate assumes a minute from the first answer in the window, or, once
+/// it has seen two refills, the shortest time between them.</param>
 public readonly record struct RateWait(long Window, bool Spent, int Remaining, int? Limit, TimeSpan ResetsIn, bool EndAssumed);
