@@ -12,7 +12,8 @@ namespace KustomerSync.Engine.Kustomer;
 /// shortest time between two rises seen bounds how long a window lasts. That guess only shortens the wait: when it
 /// runs out, one request (on a unit of the share kept for it) finds out whether the window turned, and what this process
 /// sent in the window is only forgotten once an answer shows the refill. A guess that proves early costs that one
-/// request and the gate goes back to assuming a minute until it has seen the length again.</para>
+/// request and that window is assumed to last a minute; later ones are guessed from a bound that late-seen refills cannot
+/// shorten (from the last request answered in a window to the answer showing the refill after the next).</para>
 /// <para>A budget the server does not report (searches, 100 a minute for API keys, §8) is counted by the gate itself
 /// over windows of its own: see <see cref="ForOwnBudget"/>.</para>
 /// <para>The org's budget is shared with its agents' apps and other integrations (§10), so a sync takes only a share
@@ -52,6 +53,16 @@ public sealed class RateGate
     /// <summary>The window's end is a guess from <see cref="_learnedWindow"/>: it shortens the wait, never resets the count.</summary>
     private bool _endGuessed;
     private bool _probeOnGuess;
+    /// <summary>
+    /// The shortest time from a request answered in one window to the answer that showed the refill after the next: a
+    /// window cannot be longer than that, however late the gate saw its refills (0: none seen yet).
+    /// </summary>
+    private long _boundWindow;
+    /// <summary>The latest send answered in the current window, and in the one before it when its refill was seen (0: unknown).</summary>
+    private long _lastSentInWindow;
+    private long _lastSentBefore;
+    /// <summary>A guess proved early: from then on the gate guesses only from <see cref="_boundWindow"/>.</summary>
+    private bool _cautious;
 
     /// <summary>A gate of its own (tests); <see cref="For"/> shares one per budget.</summary>
     public RateGate(TimeProvider time)
@@ -175,7 +186,7 @@ public sealed class RateGate
                         _probing = true;
                         _unreported++;
                         _sentInWindow++;
-                        return new Turn(this, _window);
+                        return new Turn(this, _window, now);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
@@ -191,7 +202,7 @@ public sealed class RateGate
                         // An end Kustomer did not give: when the window really turned is unknown.
                         if (_endAssumed) _lastRefill = 0;
                         StartWindow(now);
-                        return new Turn(this, _window);
+                        return new Turn(this, _window, now);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
@@ -204,7 +215,7 @@ public sealed class RateGate
                     {
                         _probing = _probeOnGuess = true;
                         Take();
-                        return new Turn(this, _window);
+                        return new Turn(this, _window, now);
                     }
                     else
                     {
@@ -227,7 +238,7 @@ public sealed class RateGate
                     else if (left * 2 > cap)
                     {
                         Take();
-                        return new Turn(this, _window);
+                        return new Turn(this, _window, now);
                     }
                     else
                     {
@@ -236,7 +247,7 @@ public sealed class RateGate
                         Take();
                         wait = slot - now;
                         reserved = true;
-                        if (wait <= 0) return new Turn(this, _window);
+                        if (wait <= 0) return new Turn(this, _window, now);
                         decided = new RateWait(_window, false, left, _limit, TimeSpan.FromTicks(_windowEnds - now), _endAssumed);
                     }
                 }
@@ -257,7 +268,7 @@ public sealed class RateGate
                 }
                 throw;
             }
-            if (reserved) lock (_sync) return new Turn(this, _window);
+            if (reserved) lock (_sync) return new Turn(this, _window, Now);
         }
     }
 
@@ -270,7 +281,7 @@ public sealed class RateGate
     }
 
     /// <summary>Takes in what an answer's headers said about the budget.</summary>
-    private void Report(long sentIn, int? limit, int? remaining, double? resetSeconds)
+    private void Report(long sentIn, long sentAt, int? limit, int? remaining, double? resetSeconds)
     {
         lock (_sync)
         {
@@ -320,25 +331,32 @@ public sealed class RateGate
             else if (newWindow)
             {
                 // The time between two refills seen is at least a window: the shortest one bounds when this one ends.
-                if (jumped && _lastRefill > 0) _learnedWindow = _learnedWindow > 0 ? Math.Min(_learnedWindow, now - _lastRefill) : now - _lastRefill;
+                if (jumped && _lastRefill > 0 && !_cautious) _learnedWindow = _learnedWindow > 0 ? Math.Min(_learnedWindow, now - _lastRefill) : now - _lastRefill;
+                if (jumped && _lastSentBefore > 0) _boundWindow = _boundWindow > 0 ? Math.Min(_boundWindow, now - _lastSentBefore) : now - _lastSentBefore;
+                if (_cautious) _learnedWindow = _boundWindow;
                 _lastRefill = jumped ? now : 0;
+                _lastSentBefore = jumped ? _lastSentInWindow : 0;
+                _lastSentInWindow = sentAt;
                 _endGuessed = _learnedWindow > 0;
                 (_windowEnds, _endAssumed) = (now + (_endGuessed ? _learnedWindow : TimeSpan.FromMinutes(1).Ticks) + Margin, true);
             }
-            else if (earlyGuess)
+            else
             {
-                GiveUpGuess();
+                _lastSentInWindow = Math.Max(_lastSentInWindow, sentAt);
+                if (earlyGuess) GiveUpGuess();
             }
         }
     }
 
     /// <summary>
-    /// The learned window proved shorter than Kustomer's (or left no unit to probe it with): back to assuming a whole
-    /// minute from the window's first answer, until two refills seen show the length again.
+    /// The learned window proved shorter than Kustomer's (or left no unit to probe it with): this window is assumed to
+    /// last a minute from its first answer, and later ones the bound, when it is longer than the guess that failed.
     /// </summary>
     private void GiveUpGuess()
     {
-        _learnedWindow = 0;
+        _learnedWindow = !_cautious && _boundWindow > _learnedWindow ? _boundWindow : 0;
+        if (_learnedWindow == 0) _boundWindow = 0;
+        _cautious = true;
         _endGuessed = false;
         _windowEnds = _windowStarted + TimeSpan.FromMinutes(1).Ticks + Margin;
     }
@@ -376,7 +394,7 @@ public sealed class RateGate
             _windowEnds = now + TimeSpan.FromSeconds(hold).Ticks + Margin;
             _endAssumed = _ownWindow is null && resetSeconds is null;
             _endGuessed = false;
-            _lastRefill = 0;
+            _lastRefill = _lastSentBefore = _lastSentInWindow = 0;
         }
     }
 
@@ -439,18 +457,20 @@ public sealed class RateGate
     {
         private readonly RateGate _gate;
         private readonly long _window;
+        private readonly long _sent;
         private int _reported;
 
-        internal Turn(RateGate gate, long window)
+        internal Turn(RateGate gate, long window, long sent)
         {
             _gate = gate;
             _window = window;
+            _sent = sent;
         }
 
         /// <summary>Takes in what the answer's headers said about the budget.</summary>
         public void Report(int? limit, int? remaining, double? resetSeconds)
         {
-            if (Claim()) _gate.Report(_window, limit, remaining, resetSeconds);
+            if (Claim()) _gate.Report(_window, _sent, limit, remaining, resetSeconds);
         }
 
         /// <summary>An answer whose figures are not this budget's: the unit is counted, the figures are not taken in.</summary>
