@@ -270,5 +270,11 @@ public class RateGateTests
 
         Assert.Equal(0, server.Refused);
         Assert.All(server.Windows, w => Assert.True(w.Requests <= 75, $"{w.Requests} requests in the window of {w.Started:HH:mm:ss.fff}; per window: {string.Join(", ", server.Windows.Select(x => x.Requests))}"));
+        if (change == "grid")
+        {
+            // A refill seen late must not keep the guess short: once one guess proved early, later ones hold.
+            var stalls = server.Windows.Zip(server.Windows.Skip(1), (w, next) => next.Started - w.Started).Count(gap => gap > TimeSpan.FromSeconds(12));
+            Assert.True(stalls <= 1, $"{stalls} waits of a minute; per window: {string.Join(", ", server.Windows.Select(w => $"{(w.Started - server.Windows[0].Started).TotalSeconds:N2}:{w.Requests}"))}");
+        }
     }
 }
