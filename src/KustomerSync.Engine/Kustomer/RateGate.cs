@@ -295,13 +295,11 @@ public sealed class RateGate
             }
             var now = Now;
             var windowEnds = resetSeconds is { } reset ? now + TimeSpan.FromSeconds(reset).Ticks + Margin : (long?)null;
-            if (windowEnds is null && sentIn < _window)
-            {
-                // Sent before the gate saw the current window begin, so its figure may be the old window's: a small one
-                // would hide the new budget, and the next true one would then look like another refill. Its unit counts.
-                _remaining = Math.Max(0, _remaining - 1);
-                return;
-            }
+            // Sent before the gate saw the current window begin, so its figure may be the old window's: a small one would
+            // hide the new budget, and the next true one would then look like another refill. Its unit is counted in the
+            // new window already (it was in flight when the window began); taking it off what is left as well would make
+            // that next true figure look like a refill just the same.
+            if (windowEnds is null && sentIn < _window) return;
             // An answer to a request sent before the window turned over speaks of the old window: it must not be
             // taken for the new one's figures (a small "remaining" and an end that has passed would mislead).
             if (windowEnds is { } ends && _previousWindowEnds > 0 && ends <= _previousWindowEnds + StaleTolerance) return;
