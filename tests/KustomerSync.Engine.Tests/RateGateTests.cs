@@ -127,4 +127,154 @@ public class RateGateTests
         _time.Advance(TimeSpan.FromSeconds(31));
         await next.WaitAsync(Safety);
     }
+
+    /// <summary>
+    /// An org budget of fixed windows as Kustomer may count it, on the test's clock: "remaining" on every answer, the
+    /// reset only on a 429 (§10). A window lasts <c>length(n)</c> for the n-th; it starts at the first request after the
+    /// last one ended, or, with <c>grid</c>, on a fixed grid that began before the first request.
+    /// </summary>
+    private sealed class FixedWindows(TimeProvider time, int limit, Func<int, TimeSpan> length, TimeSpan? grid = null)
+    {
+        private DateTimeOffset _ends = DateTimeOffset.MinValue;
+        private int _used;
+
+        /// <summary>Per window: when it started and how many requests reached it.</summary>
+        public List<(DateTimeOffset Started, int Requests)> Windows { get; } = new();
+        public int Refused { get; private set; }
+
+        public (int Remaining, double? ResetSeconds) Handle()
+        {
+            var now = time.GetUtcNow();
+            if (now >= _ends)
+            {
+                var started = grid is { } offset && Windows.Count == 0 ? now - offset : Windows.Count == 0 || grid is null ? now : _ends;
+                while (started + length(Windows.Count) <= now) started += length(Windows.Count);
+                _ends = started + length(Windows.Count);
+                Windows.Add((started, 0));
+                _used = 0;
+            }
+            Windows[^1] = (Windows[^1].Started, Windows[^1].Requests + 1);
+            if (_used >= limit)
+            {
+                Refused++;
+                return (0, (_ends - now).TotalSeconds);
+            }
+            _used++;
+            return (limit - _used, null);
+        }
+    }
+
+    /// <summary>
+    /// The fake clock, counting the timers set on it and not yet gone off: a gate's wait resumes off the thread that
+    /// moves the clock, so the sender waits, after each step, until every request still waiting waits on a timer again.
+    /// </summary>
+    private sealed class CountingClock : TimeProvider
+    {
+        private int _live;
+
+        public FakeTimeProvider Fake { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+        public int Live => Volatile.Read(ref _live);
+
+        public override DateTimeOffset GetUtcNow() => Fake.GetUtcNow();
+        public override long GetTimestamp() => Fake.GetTimestamp();
+        public override long TimestampFrequency => Fake.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _live);
+            var gone = 0;
+            void Gone() { if (Interlocked.Exchange(ref gone, 1) == 0) Interlocked.Decrement(ref _live); }
+            var timer = Fake.CreateTimer(s => { Gone(); callback(s); }, state, dueTime, period);
+            return new Counted(timer, Gone);
+        }
+
+        private sealed class Counted(ITimer timer, Action gone) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => timer.Change(dueTime, period);
+            public void Dispose() { gone(); timer.Dispose(); }
+            public ValueTask DisposeAsync() { gone(); return timer.DisposeAsync(); }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="requests"/> through the gate, <paramref name="concurrency"/> at a time, each answered
+    /// <paramref name="latency"/> after it reached the server, moving the fake clock on in small steps.
+    /// </summary>
+    private static async Task SendAsync(CountingClock clock, RateGate gate, FixedWindows server, int requests, int concurrency, TimeSpan latency)
+    {
+        var step = TimeSpan.FromMilliseconds(10);
+        var end = clock.GetUtcNow().AddHours(1);
+        var waiting = new List<Task<RateGate.Turn>>();
+        var inFlight = new List<(DateTimeOffset Due, RateGate.Turn Turn, int Remaining, double? Reset)>();
+        var sent = 0;
+        while (sent < requests || inFlight.Count > 0)
+        {
+            Assert.True(clock.GetUtcNow() < end, $"{sent} of {requests} requests sent in an hour on the fake clock");
+            foreach (var answer in inFlight.Where(f => f.Due <= clock.GetUtcNow()).ToList())
+            {
+                inFlight.Remove(answer);
+                if (answer.Reset is { } reset) answer.Turn.ReportExhausted(reset);
+                else answer.Turn.Report(100, answer.Remaining, null);
+            }
+            while (waiting.Count + inFlight.Count < concurrency && sent + waiting.Count < requests) waiting.Add(gate.AcquireAsync(CancellationToken.None));
+            foreach (var done in waiting.Where(t => t.IsCompleted).ToList())
+            {
+                waiting.Remove(done);
+                sent++;
+                var (remaining, resetSeconds) = server.Handle();
+                inFlight.Add((clock.GetUtcNow() + latency, await done, remaining, resetSeconds));
+            }
+            clock.Fake.Advance(step);
+            while (waiting.Count(t => !t.IsCompleted) != clock.Live) await Task.Yield();
+        }
+    }
+
+    [Fact]
+    public async Task Windows_of_a_few_seconds_with_no_reset_figure_are_used_to_the_share_once_their_length_is_seen()
+    {
+        var clock = new CountingClock();
+        var gate = new RateGate(clock);
+        using var share = gate.Hold(0.75);
+        var server = new FixedWindows(clock, limit: 100, _ => TimeSpan.FromSeconds(6));
+
+        await SendAsync(clock, gate, server, requests: 75 * 20, concurrency: 8, TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(0, server.Refused);
+        Assert.All(server.Windows, w => Assert.True(w.Requests <= 75, $"{w.Requests} requests in the window of {w.Started:HH:mm:ss.fff}"));
+        // Steady state, once two refills have shown the length (the third window) and one more window has gone by: at least
+        // 95% of 75 requests every 6 seconds, to the last full window.
+        var steady = server.Windows.Skip(4).SkipLast(1).ToList();
+        var rate = steady.Sum(w => w.Requests) / (server.Windows[^1].Started - steady[0].Started).TotalSeconds;
+        Assert.True(rate >= 0.95 * 75 / 6, $"{rate:N2} requests/s, {rate / (75.0 / 6):P1} of the share's 12.5/s; per window: {string.Join(", ", server.Windows.Select(w => $"{(w.Started - server.Windows[0].Started).TotalSeconds:N2}:{w.Requests}"))}");
+    }
+
+    public static TheoryData<string> WrongGuesses => new() { "longer", "shorter", "grid" };
+
+    [Theory]
+    [MemberData(nameof(WrongGuesses))]
+    public async Task A_learned_window_that_proves_wrong_never_lets_the_share_be_overrun(string change)
+    {
+        var clock = new CountingClock();
+        var gate = new RateGate(clock);
+        using var share = gate.Hold(0.75);
+        var server = change switch
+        {
+            // Kustomer's window grows after the gate learned it: every guess is early until it learns again.
+            "longer" => new FixedWindows(clock, limit: 100, n => TimeSpan.FromSeconds(n < 5 ? 6 : 9)),
+            "shorter" => new FixedWindows(clock, limit: 100, n => TimeSpan.FromSeconds(n < 5 ? 9 : 6)),
+            // Windows on a grid that began before the first request: the first one the gate sees is cut short.
+            _ => new FixedWindows(clock, limit: 100, _ => TimeSpan.FromSeconds(6), grid: TimeSpan.FromSeconds(4.5)),
+        };
+
+        await SendAsync(clock, gate, server, requests: 75 * 16, concurrency: 8, TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(0, server.Refused);
+        Assert.All(server.Windows, w => Assert.True(w.Requests <= 75, $"{w.Requests} requests in the window of {w.Started:HH:mm:ss.fff}; per window: {string.Join(", ", server.Windows.Select(x => x.Requests))}"));
+        if (change == "grid")
+        {
+            // A refill seen late must not keep the guess short: once one guess proved early, later ones hold.
+            var stalls = server.Windows.Zip(server.Windows.Skip(1), (w, next) => next.Started - w.Started).Count(gap => gap > TimeSpan.FromSeconds(12));
+            Assert.True(stalls <= 1, $"{stalls} waits of a minute; per window: {string.Join(", ", server.Windows.Select(w => $"{(w.Started - server.Windows[0].Started).TotalSeconds:N2}:{w.Requests}"))}");
+        }
+    }
 }

@@ -8,6 +8,12 @@ namespace KustomerSync.Engine.Kustomer;
 /// budget go at once (small runs stay snappy) and spreads the rest evenly over the time left, so 429s stay rare;
 /// after a 429 it holds every sender until the window resets. When a window is over, one request probes the new
 /// one before the others follow, since reset figures are only accurate to the second.
+/// <para>When Kustomer leaves the reset figure out (it may on 200s, §10), a rise in what is left shows a new window, and the
+/// shortest time between two rises seen bounds how long a window lasts. That guess only shortens the wait: when it
+/// runs out, one request (on a unit of the share kept for it) finds out whether the window turned, and what this process
+/// sent in the window is only forgotten once an answer shows the refill. A guess that proves early costs that one
+/// request and that window is assumed to last a minute; later ones are guessed from a bound that late-seen refills cannot
+/// shorten (from the last request answered in a window to the answer showing the refill after the next).</para>
 /// <para>A budget the server does not report (searches, 100 a minute for API keys, §8) is counted by the gate itself
 /// over windows of its own: see <see cref="ForOwnBudget"/>.</para>
 /// <para>The org's budget is shared with its agents' apps and other integrations (§10), so a sync takes only a share
@@ -40,6 +46,23 @@ public sealed class RateGate
     private const int HistoryWindows = 10_000;
     private long _window;
     private bool _endAssumed;
+    /// <summary>The shortest time seen between two refills (0: none seen yet), when Kustomer gives no window's end.</summary>
+    private long _learnedWindow;
+    /// <summary>When an answer last showed the budget refilled (0: not since the gate last lost track).</summary>
+    private long _lastRefill;
+    /// <summary>The window's end is a guess from <see cref="_learnedWindow"/>: it shortens the wait, never resets the count.</summary>
+    private bool _endGuessed;
+    private bool _probeOnGuess;
+    /// <summary>
+    /// The shortest time from a request answered in one window to the answer that showed the refill after the next: a
+    /// window cannot be longer than that, however late the gate saw its refills (0: none seen yet).
+    /// </summary>
+    private long _boundWindow;
+    /// <summary>The latest send answered in the current window, and in the one before it when its refill was seen (0: unknown).</summary>
+    private long _lastSentInWindow;
+    private long _lastSentBefore;
+    /// <summary>A guess proved early: from then on the gate guesses only from <see cref="_boundWindow"/>.</summary>
+    private bool _cautious;
 
     /// <summary>A gate of its own (tests); <see cref="For"/> shares one per budget.</summary>
     public RateGate(TimeProvider time)
@@ -163,11 +186,11 @@ public sealed class RateGate
                         _probing = true;
                         _unreported++;
                         _sentInWindow++;
-                        return new Turn(this);
+                        return new Turn(this, _window, now);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
-                else if (now >= _windowEnds)
+                else if (now >= _windowEnds && !_endGuessed)
                 {
                     if (!_probing)
                     {
@@ -176,16 +199,37 @@ public sealed class RateGate
                         _previousWindowEnds = _windowEnds;
                         _unreported++;
                         _remaining = _limit.Value;
+                        // An end Kustomer did not give: when the window really turned is unknown.
+                        if (_endAssumed) _lastRefill = 0;
                         StartWindow(now);
-                        return new Turn(this);
+                        return new Turn(this, _window, now);
                     }
                     wait = TimeSpan.FromMilliseconds(5).Ticks;
                 }
+                else if (now >= _windowEnds)
+                {
+                    // A guessed end has passed: one request finds out whether the window turned, on the unit of the share
+                    // kept for it, so that a guess that proves early never takes more than the share.
+                    if (_probing) wait = TimeSpan.FromMilliseconds(5).Ticks;
+                    else if (Cap(_limit.Value) - _sentInWindow > 0)
+                    {
+                        _probing = _probeOnGuess = true;
+                        Take();
+                        return new Turn(this, _window, now);
+                    }
+                    else
+                    {
+                        GiveUpGuess();
+                        wait = 0;
+                    }
+                }
                 else
                 {
-                    // What the org has left (others' apps spend from it too), and what this process's share has left.
+                    // What the org has left (others' apps spend from it too), and what this process's share has left
+                    // (less the unit kept for the probe at a guessed end).
                     var cap = _ownWindow is null ? Cap(_limit.Value) : _limit.Value;
-                    var left = Math.Min(_remaining - _unreported, _ownWindow is null ? cap - _sentInWindow : int.MaxValue);
+                    var shareLeft = _ownWindow is null ? cap - _sentInWindow - (_endGuessed ? 1 : 0) : int.MaxValue;
+                    var left = Math.Min(_remaining - _unreported, shareLeft);
                     if (left <= 0)
                     {
                         wait = _windowEnds - now;
@@ -194,7 +238,7 @@ public sealed class RateGate
                     else if (left * 2 > cap)
                     {
                         Take();
-                        return new Turn(this);
+                        return new Turn(this, _window, now);
                     }
                     else
                     {
@@ -203,7 +247,7 @@ public sealed class RateGate
                         Take();
                         wait = slot - now;
                         reserved = true;
-                        if (wait <= 0) return new Turn(this);
+                        if (wait <= 0) return new Turn(this, _window, now);
                         decided = new RateWait(_window, false, left, _limit, TimeSpan.FromTicks(_windowEnds - now), _endAssumed);
                     }
                 }
@@ -224,7 +268,7 @@ public sealed class RateGate
                 }
                 throw;
             }
-            if (reserved) return new Turn(this);
+            if (reserved) lock (_sync) return new Turn(this, _window, Now);
         }
     }
 
@@ -237,7 +281,7 @@ public sealed class RateGate
     }
 
     /// <summary>Takes in what an answer's headers said about the budget.</summary>
-    private void Report(int? limit, int? remaining, double? resetSeconds)
+    private void Report(long sentIn, long sentAt, int? limit, int? remaining, double? resetSeconds)
     {
         lock (_sync)
         {
@@ -246,34 +290,73 @@ public sealed class RateGate
             if (limit is null || remaining is null)
             {
                 // No budget headers (limits off, or a proxy that strips them): nothing to pace by.
-                _probing = false;
+                _probing = _probeOnGuess = false;
                 return;
             }
             var now = Now;
             var windowEnds = resetSeconds is { } reset ? now + TimeSpan.FromSeconds(reset).Ticks + Margin : (long?)null;
+            // Sent before the gate saw the current window begin, so its figure may be the old window's: a small one would
+            // hide the new budget, and the next true one would then look like another refill. Its unit is counted in the
+            // new window already (it was in flight when the window began); taking it off what is left as well would make
+            // that next true figure look like a refill just the same.
+            if (windowEnds is null && sentIn < _window) return;
             // An answer to a request sent before the window turned over speaks of the old window: it must not be
             // taken for the new one's figures (a small "remaining" and an end that has passed would mislead).
             if (windowEnds is { } ends && _previousWindowEnds > 0 && ends <= _previousWindowEnds + StaleTolerance) return;
             // Without a reset figure (Kustomer may leave it out on 200s, §10) a jump up in what is left means a new window;
-            // the window's end is then unknown, and the gate paces as if a whole window were left (slower, never over).
+            // its end is then unknown: the gate paces as if a minute were left until it has seen how long a window lasts.
             var jumped = windowEnds is null && _limit is not null && remaining.Value > _remaining + Math.Max(1, _limit.Value / 10);
-            var newWindow = _probing || _limit is null || now >= _windowEnds || jumped;
-            // A window the gate did not see begin (no probe went out for it) begins now for the count of what was sent.
-            if (newWindow && !_probing && _limit is not null) StartWindow(now);
+            // A guessed end is no evidence: only a refill the answer shows starts a new window then.
+            var guessed = _endGuessed && windowEnds is null;
+            var newWindow = guessed ? jumped : _probing || _limit is null || now >= _windowEnds || jumped;
+            // A window the gate did not see begin (no probe went out for it, or only one on a guess) begins now for the
+            // count of what was sent, this request included.
+            if (newWindow && (!_probing || _probeOnGuess) && _limit is not null)
+            {
+                StartWindow(now);
+                _sentInWindow++;
+            }
             if (newWindow) _window++;
-            _probing = false;
+            var earlyGuess = _probing && _probeOnGuess && !newWindow;
+            _probing = _probeOnGuess = false;
             _limit = limit;
             // Answers arrive out of order under concurrency: within a window the smallest figure is the truest.
             if (newWindow || remaining.Value < _remaining) _remaining = remaining.Value;
             if (windowEnds is { } end)
             {
-                if (newWindow || end < _windowEnds) (_windowEnds, _endAssumed) = (end, false);
+                if (newWindow || end < _windowEnds) (_windowEnds, _endAssumed, _endGuessed) = (end, false, false);
             }
             else if (newWindow)
             {
-                (_windowEnds, _endAssumed) = (now + TimeSpan.FromMinutes(1).Ticks + Margin, true);
+                // The time between two refills seen is at least a window: the shortest one bounds when this one ends.
+                if (jumped && _lastRefill > 0 && !_cautious) _learnedWindow = _learnedWindow > 0 ? Math.Min(_learnedWindow, now - _lastRefill) : now - _lastRefill;
+                if (jumped && _lastSentBefore > 0) _boundWindow = _boundWindow > 0 ? Math.Min(_boundWindow, now - _lastSentBefore) : now - _lastSentBefore;
+                if (_cautious) _learnedWindow = _boundWindow;
+                _lastRefill = jumped ? now : 0;
+                _lastSentBefore = jumped ? _lastSentInWindow : 0;
+                _lastSentInWindow = sentAt;
+                _endGuessed = _learnedWindow > 0;
+                (_windowEnds, _endAssumed) = (now + (_endGuessed ? _learnedWindow : TimeSpan.FromMinutes(1).Ticks) + Margin, true);
+            }
+            else
+            {
+                _lastSentInWindow = Math.Max(_lastSentInWindow, sentAt);
+                if (earlyGuess) GiveUpGuess();
             }
         }
+    }
+
+    /// <summary>
+    /// The learned window proved shorter than Kustomer's (or left no unit to probe it with): this window is assumed to
+    /// last a minute from its first answer, and later ones the bound, when it is longer than the guess that failed.
+    /// </summary>
+    private void GiveUpGuess()
+    {
+        _learnedWindow = !_cautious && _boundWindow > _learnedWindow ? _boundWindow : 0;
+        if (_learnedWindow == 0) _boundWindow = 0;
+        _cautious = true;
+        _endGuessed = false;
+        _windowEnds = _windowStarted + TimeSpan.FromMinutes(1).Ticks + Margin;
     }
 
     /// <summary>
@@ -285,7 +368,7 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
-            _probing = false;
+            _probing = _probeOnGuess = false;
             if (_limit is not null && Now < _windowEnds) _remaining = Math.Max(0, _remaining - 1);
         }
     }
@@ -296,7 +379,7 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
-            _probing = false;
+            _probing = _probeOnGuess = false;
             _limit ??= 0;
             _remaining = 0;
             _previousWindowEnds = 0;
@@ -308,6 +391,8 @@ public sealed class RateGate
                 : Math.Max(0.1, resetSeconds ?? 1);
             _windowEnds = now + TimeSpan.FromSeconds(hold).Ticks + Margin;
             _endAssumed = _ownWindow is null && resetSeconds is null;
+            _endGuessed = false;
+            _lastRefill = _lastSentBefore = _lastSentInWindow = 0;
         }
     }
 
@@ -317,7 +402,7 @@ public sealed class RateGate
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
-            _probing = false;
+            _probing = _probeOnGuess = false;
         }
     }
 
@@ -369,17 +454,21 @@ public sealed class RateGate
     public sealed class Turn : IDisposable
     {
         private readonly RateGate _gate;
+        private readonly long _window;
+        private readonly long _sent;
         private int _reported;
 
-        internal Turn(RateGate gate)
+        internal Turn(RateGate gate, long window, long sent)
         {
             _gate = gate;
+            _window = window;
+            _sent = sent;
         }
 
         /// <summary>Takes in what the answer's headers said about the budget.</summary>
         public void Report(int? limit, int? remaining, double? resetSeconds)
         {
-            if (Claim()) _gate.Report(limit, remaining, resetSeconds);
+            if (Claim()) _gate.Report(_window, _sent, limit, remaining, resetSeconds);
         }
 
         /// <summary>An answer whose figures are not this budget's: the unit is counted, the figures are not taken in.</summary>
@@ -415,5 +504,6 @@ public sealed class RateGate
 /// <param name="Remaining">Requests left in the window, less those on their way.</param>
 /// <param name="Limit">The window's budget; null when Kustomer refused a request before saying it.</param>
 /// <param name="ResetsIn">Time to the window's end.</param>
-/// <param name="EndAssumed">Kustomer gave no end: the gate assumes a whole window from the first answer in it.</param>
+/// <param name="EndAssumed">Kustomer gave no end: the gate assumes a minute from the first answer in the window, or, once
+/// it has seen two refills, the shortest time between them.</param>
 public readonly record struct RateWait(long Window, bool Spent, int Remaining, int? Limit, TimeSpan ResetsIn, bool EndAssumed);
