@@ -51,6 +51,33 @@ public class WriteDispatcherTests
         return all;
     }
 
+    [Fact]
+    public async Task A_row_waiting_for_room_gives_its_caller_turns_to_report_until_a_worker_takes_it()
+    {
+        var writer = new FakeWriter { Held = true };
+        var results = new ResultSequence(new UpsertSummary());
+        using var dispatcher = Dispatcher(writer, bulk: false, results, options: new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { ThrottleLimit = 1 });
+        var turns = 0;
+        var reported = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Row 1 holds the one worker, row 2 fills the channel, row 3 must wait: its caller gets turns meanwhile.
+        var submitting = Task.Run(() =>
+        {
+            for (var row = 1; row <= 3; row++)
+                dispatcher.Submit(Row(row), () =>
+                {
+                    if (Interlocked.Increment(ref turns) == 2) reported.TrySetResult(true);
+                });
+            dispatcher.Complete();
+        });
+        await reported.Task.WaitAsync(Hang);
+        Assert.False(submitting.IsCompleted);
+        writer.Gate.TrySetResult(true);
+        await submitting.WaitAsync(Hang);
+
+        Assert.Equal(new long[] { 1, 2, 3 }, (await DrainAsync(results)).Select(r => r.Row));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

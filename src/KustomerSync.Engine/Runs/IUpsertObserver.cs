@@ -6,7 +6,7 @@ namespace KustomerSync.Engine.Runs;
 public interface IUpsertObserver
 {
     void Result(UpsertResult result);
-    /// <summary>After results came out; the observer decides how often to show it.</summary>
+    /// <summary>After results came out, and every quarter second while a row waits for room (a wait for the rate window); the observer decides how often to show it.</summary>
     void Progress(RunProgress progress);
     void Warning(string message);
 }

@@ -79,7 +79,7 @@ public sealed class UpsertSession : IDisposable
     /// <exception cref="StateException">Another process took over the sync's lease while this run stalled.</exception>
     public void Submit(string[] names, object?[] values, object? source, StateEntry? entry = null, string? sourceHash = null)
     {
-        Run.Submit(names, values, source, entry, sourceHash);
+        Run.Submit(names, values, source, entry, sourceHash, whileWaiting: TakeReadyAndReport);
         TakeReady();
         if (State is { LeaseLost: true })
             throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{State.SyncName}' while this run stalled; this run stops.");
@@ -145,15 +145,32 @@ public sealed class UpsertSession : IDisposable
 
     private void TakeReady()
     {
-        var run = Run;
+        if (HandOnReady()) Report();
+    }
+
+    /// <summary>While a row waits for room: the results that came out meanwhile, and where the run stands even when none did (a wait for the rate window).</summary>
+    private void TakeReadyAndReport()
+    {
+        HandOnReady();
+        Report();
+    }
+
+    private bool HandOnReady()
+    {
         var any = false;
-        while (run.Results.TryRead(out var result))
+        while (Run.Results.TryRead(out var result))
         {
             any = true;
             _handedOn++;
             Observer.Result(result);
         }
-        if (any) Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed));
+        return any;
+    }
+
+    private void Report()
+    {
+        var run = Run;
+        Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed));
     }
 
     private void RecordFailedStart(UpsertOptions options, DateTime started, string message)

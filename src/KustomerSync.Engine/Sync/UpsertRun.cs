@@ -122,7 +122,8 @@ public sealed class UpsertRun : IDisposable
     /// and the row's <paramref name="sourceHash"/>, stored once Kustomer confirmed the row or found it unchanged.
     /// </summary>
     /// <exception cref="MappingException">The first row shows the mapping cannot fit the input; nothing was sent.</exception>
-    public void Submit(string[] names, object?[] values, object? source, StateEntry? entry = null, string? sourceHash = null)
+    /// <param name="whileWaiting">Called on this thread while the row waits for room in the dispatcher (see <see cref="WriteDispatcher.Submit"/>).</param>
+    public void Submit(string[] names, object?[] values, object? source, StateEntry? entry = null, string? sourceHash = null, Action? whileWaiting = null)
     {
         RowPlan plan;
         try
@@ -150,7 +151,7 @@ public sealed class UpsertRun : IDisposable
         }
         else
         {
-            _dispatcher.Submit(plan.Write!);
+            _dispatcher.Submit(plan.Write!, whileWaiting);
         }
     }
 

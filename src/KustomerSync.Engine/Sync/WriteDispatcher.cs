@@ -78,18 +78,29 @@ public sealed class WriteDispatcher : IDisposable
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>Hands a row to the workers, waiting while the channel is full; a row the caller's stop keeps out is settled as not written.</summary>
-    public void Submit(PlannedRecord planned)
+    /// <param name="whileWaiting">Called on the caller's thread every <see cref="WaitSlice"/> while the channel is full, so its host
+    /// can show what happens meanwhile (a wait for the rate window) instead of falling silent.</param>
+    public void Submit(PlannedRecord planned, Action? whileWaiting = null)
     {
         Interlocked.Increment(ref _inFlight);
         try
         {
-            if (!_input.Writer.TryWrite(planned)) _input.Writer.WriteAsync(planned, _cancellationToken).AsTask().GetAwaiter().GetResult();
+            if (!_input.Writer.TryWrite(planned))
+            {
+                var write = _input.Writer.WriteAsync(planned, _cancellationToken).AsTask();
+                // The slice is the host's refresh interval on the wall clock; nothing is decided by it.
+                while (whileWaiting is not null && !write.Wait(WaitSlice)) whileWaiting();
+                write.GetAwaiter().GetResult();
+            }
         }
         catch (OperationCanceledException ex)
         {
             Finish(planned, Unfinished(planned, ex));
         }
     }
+
+    /// <summary>How often a caller blocked on a full channel gets its turn to report.</summary>
+    public static readonly TimeSpan WaitSlice = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Stops the run for a reason found outside the writes (the mapping); the first reason wins.</summary>
     public void Stop(RunFault fault) => Interlocked.CompareExchange(ref _fault, fault, null);
