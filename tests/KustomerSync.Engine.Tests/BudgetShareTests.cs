@@ -16,6 +16,9 @@ namespace KustomerSync.Engine.Tests;
 /// </summary>
 public class BudgetShareTests
 {
+    /// <summary>Requests sent before the emulator's window turned that it counts in the next one (they were on their way).</summary>
+    private const int InFlightAtTurn = 4;
+
     private static IEnumerable<(string[], object?[])> Customers(int count, string prefix) =>
         Enumerable.Range(1, count).Select(i => (new[] { "externalId", "name" }, new object?[] { $"{prefix}{i}", $"Customer {i}" }));
 
@@ -50,8 +53,10 @@ public class BudgetShareTests
 
         Assert.Equal(60, summary.Created);
         Assert.Equal(0, summary.RateLimited);
-        // Half of 40 a window: at least 20 of every window stay with the org's other apps.
-        Assert.True(log.Answers.Min(a => a.Remaining) >= 20, $"the org had only {log.Answers.Min(a => a.Remaining)} of 40 left at one point");
+        // Half of 40 a window: 20 of every window stay with the org's other apps, give or take the requests in flight when
+        // the emulator's window turned (on a busy machine the fake clock moves on while a request is on its way, so it
+        // arrives in the next window; without the share the org would be left none).
+        Assert.True(log.Answers.Min(a => a.Remaining) >= 20 - InFlightAtTurn, $"the org had only {log.Answers.Min(a => a.Remaining)} of 40 left at one point");
         Assert.Equal(40, summary.RateLimit);
         Assert.Equal(20, summary.RateBudget);
         Assert.InRange(summary.RateUsed!.Value, 10, 20);
@@ -73,7 +78,8 @@ public class BudgetShareTests
 
         Assert.Equal(20, summary.Created);
         Assert.Equal(10, summary.RateBudget);
-        Assert.True(log.Answers.Min(a => a.Remaining) >= 30, $"the org had only {log.Answers.Min(a => a.Remaining)} of 40 left at one point");
+        // 10 of 40 a window, give or take the requests in flight at a turn (see above).
+        Assert.True(log.Answers.Min(a => a.Remaining) >= 30 - InFlightAtTurn, $"the org had only {log.Answers.Min(a => a.Remaining)} of 40 left at one point");
     }
 
     [Fact]
