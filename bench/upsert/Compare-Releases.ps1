@@ -112,6 +112,7 @@ Copy-Item (Join-Path $root 'out/KustomerSync/0.1.0') (Join-Path $scratch 'curren
 Copy-Item (Join-Path $root 'out/emulator') (Join-Path $scratch 'emulator') -Recurse -Force
 $emulatorDll = Join-Path $scratch 'emulator/KustomerSync.Emulator.dll'
 Import-Module (Join-Path $root 'build/EmulatorProcess.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot 'PlainLoop.psm1') -Force
 $modules = @{ Previous = $PreviousModule; Current = (Join-Path $scratch 'current/KustomerSync.psd1') }
 $http = [System.Net.Http.HttpClient]::new()
 $limitArgs = @('--rate-limit', "$RateLimit", '--rate-window-seconds', "$RateWindowSeconds", '--latency-ms', "$LatencyMs", '--search-rate-limit', '0') + $EmulatorArguments
@@ -161,46 +162,13 @@ try {
     if ('Loop' -in $Contender) {
         $emulator = Start-KustomerEmulator -EmulatorDll $emulatorDll -Arguments $limitArgs
         try {
-            $base = $emulator.BaseUri
-            $headers = @{ Authorization = 'Bearer emulator-key' }
-            $script:loop429 = 0
-            function Invoke-Kustomer([scriptblock] $Call, [switch] $NotFoundIsNull) {
-                while ($true) {
-                    try { return & $Call }
-                    catch {
-                        $response = $_.Exception.Response
-                        if ($null -eq $response) { throw }
-                        $status = [int]$response.StatusCode
-                        if ($status -eq 404 -and $NotFoundIsNull) { return $null }
-                        if ($status -ne 429) { throw }
-                        $script:loop429++
-                        $values = $null
-                        $reset = if ($response.Headers.TryGetValues('x-ratelimit-reset', [ref] $values)) { [long]@($values)[0] - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() } else { 1 }
-                        Start-Sleep -Seconds ([math]::Max(1, $reset))
-                    }
-                }
-            }
             foreach ($run in @(@{ Label = 'initial load'; Every = 0 }, @{ Label = "rerun, $ChangedPercent% changed"; Every = [int][math]::Round(100 / $ChangedPercent) })) {
                 $data = New-Rows $LoopRows $run.Every
                 $before = Get-Stats $emulator
-                $created = 0; $updated = 0
-                $watch = [System.Diagnostics.Stopwatch]::StartNew()
-                foreach ($row in $data) {
-                    $body = @{ externalId = $row.externalId; name = $row.name; emails = @(@{ email = $row.email })
-                        custom = @{ tierStr = $row.tierStr; lifetimeValueNum = $row.lifetimeValueNum } } | ConvertTo-Json -Depth 5
-                    $existing = Invoke-Kustomer -NotFoundIsNull { Invoke-RestMethod -Uri "$base/v1/customers/externalId=$([uri]::EscapeDataString($row.externalId))" -Headers $headers }
-                    if ($existing) {
-                        Invoke-Kustomer { Invoke-RestMethod -Method Patch -Uri "$base/v1/customers/$($existing.data.id)" -Headers $headers -Body $body -ContentType 'application/json' } | Out-Null
-                        $updated++
-                    } else {
-                        Invoke-Kustomer { Invoke-RestMethod -Method Post -Uri "$base/v1/customers" -Headers $headers -Body $body -ContentType 'application/json' } | Out-Null
-                        $created++
-                    }
-                }
-                $watch.Stop()
+                $loop = Invoke-PlainLoop -BaseUri $emulator.BaseUri -Key 'emulator-key' -Rows $data
                 $after = Get-Stats $emulator
-                Add-Row 'Invoke-RestMethod loop' 'Single' $run.Label $LoopRows $watch.Elapsed.TotalSeconds ($after.totalRequests - $before.totalRequests) `
-                    ($after.rateLimited - $before.rateLimited) "Created=$created Updated=$updated" $perSecond
+                Add-Row 'Invoke-RestMethod loop' 'Single' $run.Label $LoopRows $loop.Seconds ($after.totalRequests - $before.totalRequests) `
+                    ($after.rateLimited - $before.rateLimited) "Created=$($loop.Created) Updated=$($loop.Updated)" $perSecond
             }
         } finally { Stop-KustomerEmulator $emulator }
     }

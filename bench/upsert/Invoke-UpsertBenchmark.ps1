@@ -70,6 +70,7 @@ Copy-Item (Join-Path $ModuleSource '*') (Join-Path $scratch 'KustomerSync') -Rec
 Copy-Item (Join-Path $EmulatorSource '*') (Join-Path $scratch 'emulator') -Recurse -Force
 $emulatorDll = Join-Path $scratch 'emulator/KustomerSync.Emulator.dll'
 Import-Module (Join-Path $root 'build/EmulatorProcess.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot 'PlainLoop.psm1') -Force
 Import-Module (Join-Path $scratch 'KustomerSync/KustomerSync.psd1') -Force
 
 $http = [System.Net.Http.HttpClient]::new()
@@ -122,11 +123,9 @@ function Invoke-ModuleRun {
     $statuses = @{}
     $summary = $null
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    $Rows | Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -Destination $Destination -ThrottleLimit $Throttle -ErrorAction SilentlyContinue |
-        ForEach-Object {
-            if ($_ -is [KustomerSync.UpsertSummary]) { $summary = $_ }
-            else { $statuses[[string]$_.Status] = 1 + [int]$statuses[[string]$_.Status] }
-        }
+    # The output holds the results only; the summary comes through -SummaryVariable.
+    $Rows | Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -Destination $Destination -ThrottleLimit $Throttle -SummaryVariable summary -ErrorAction SilentlyContinue 6>$null |
+        ForEach-Object { $statuses[[string]$_.Status] = 1 + [int]$statuses[[string]$_.Status] }
     $watch.Stop()
     $after = Get-EmulatorStats $Emulator
     [pscustomobject]@{
@@ -145,63 +144,20 @@ function Invoke-ModuleRun {
 }
 
 function Invoke-LoopRun {
-    <# What an admin would write: lookup, then create or update, with a retry on 429 after the reset. #>
+    <# What an admin would write (PlainLoop.psm1): lookup, then create or update, with a retry on 429 after the reset. #>
     param($Emulator, [string] $Key, $Rows, [string] $Label)
-    $base = $Emulator.BaseUri
-    $headers = @{ Authorization = "Bearer $Key" }
-    $script:loop429 = 0
-    function Invoke-Kustomer([scriptblock] $Call, [switch] $NotFoundIsNull) {
-        while ($true) {
-            try { return & $Call }
-            catch {
-                $response = $_.Exception.Response
-                if ($null -eq $response) { throw }
-                $status = [int]$response.StatusCode
-                if ($status -eq 404 -and $NotFoundIsNull) { return $null }
-                if ($status -eq 429) {
-                    $script:loop429++
-                    $reset = 1
-                    $values = $null
-                    if ($response.Headers.TryGetValues('x-ratelimit-reset', [ref] $values)) { $reset = [int]@($values)[0] }
-                    Start-Sleep -Seconds $reset
-                    continue
-                }
-                throw
-            }
-        }
-    }
     $before = Get-EmulatorStats $Emulator
-    $created = 0; $updated = 0
-    $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    foreach ($row in $Rows) {
-        $body = @{
-            externalId = $row.externalId
-            name       = $row.name
-            emails     = @(@{ email = $row.email })
-            custom     = @{ tierStr = $row.tierStr; lifetimeValueNum = $row.lifetimeValueNum }
-        } | ConvertTo-Json -Depth 5
-        $externalId = [uri]::EscapeDataString($row.externalId)
-        $existing = Invoke-Kustomer -NotFoundIsNull { Invoke-RestMethod -Uri "$base/v1/customers/externalId=$externalId" -Headers $headers }
-        if ($existing) {
-            $id = $existing.data.id
-            Invoke-Kustomer { Invoke-RestMethod -Method Patch -Uri "$base/v1/customers/$id" -Headers $headers -Body $body -ContentType 'application/json' } | Out-Null
-            $updated++
-        } else {
-            Invoke-Kustomer { Invoke-RestMethod -Method Post -Uri "$base/v1/customers" -Headers $headers -Body $body -ContentType 'application/json' } | Out-Null
-            $created++
-        }
-    }
-    $watch.Stop()
+    $loop = Invoke-PlainLoop -BaseUri $Emulator.BaseUri -Key $Key -Rows $Rows
     $after = Get-EmulatorStats $Emulator
     [pscustomobject]@{
         Label            = $Label
         Rows             = $Rows.Count
-        Seconds          = [math]::Round($watch.Elapsed.TotalSeconds, 2)
-        RowsPerSecond    = [math]::Round($Rows.Count / $watch.Elapsed.TotalSeconds, 1)
-        Statuses         = "Created=$created Updated=$updated"
+        Seconds          = [math]::Round($loop.Seconds, 2)
+        RowsPerSecond    = [math]::Round($Rows.Count / $loop.Seconds, 1)
+        Statuses         = "Created=$($loop.Created) Updated=$($loop.Updated)"
         Requests         = $after.totalRequests - $before.totalRequests
         SummaryRequests  = $null
-        RateLimited      = $script:loop429
+        RateLimited      = $loop.RateLimited
         Emulator429      = $after.rateLimited - $before.rateLimited
         BulkRequests     = 0
         SummaryRowsPerSecond = $null
