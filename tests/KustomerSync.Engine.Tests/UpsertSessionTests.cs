@@ -38,16 +38,13 @@ public sealed class UpsertSessionTests : IDisposable
         {
             session.Start(client, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft: false, log: null);
             for (var i = 1; i <= 20; i++) session.Submit(Names, new object?[] { $"s-{i}", $"Session {i}", 42 }, null);
-            // The run still takes rows: every row so far has its result, handed on in order.
-            session.WaitForResults();
-            Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), observer.Results.Select(r => r.Row));
             session.Submit(Names, new object?[] { "s-1", "Again", 42 }, null);
             session.Drain();
             var summary = session.Finish(RunEnding.Completed);
 
             Assert.Equal(20, summary.Created);
             Assert.Equal(1, summary.Invalid);
-            Assert.Equal(21, observer.Results.Count);
+            Assert.Equal(Enumerable.Range(1, 21).Select(i => (long)i), observer.Results.Select(r => r.Row));
             Assert.Contains(observer.Warnings, w => w.Contains("shoeSize"));
             Assert.Throws<InvalidOperationException>(() => session.Finish(RunEnding.Cancelled));
         }

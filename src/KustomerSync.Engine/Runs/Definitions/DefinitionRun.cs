@@ -19,6 +19,9 @@ public sealed class DefinitionRunOptions
     /// <summary>Ignore the stored hashes (and give '$LastRunStart' its first-run value), in addition to the file's FullSync.</summary>
     public bool FullSync { get; set; }
 
+    /// <summary>Run even when a guard against a broken source would refuse the run (the definition's guards are not judged).</summary>
+    public bool Force { get; set; }
+
     /// <summary>Compiles a computed mapping value; required when the definition has any.</summary>
     public Func<DefinitionExpression, Func<InputRecord, object?>>? CompileExpression { get; set; }
 
@@ -198,6 +201,7 @@ public sealed class DefinitionRun : IDisposable
     {
         var summary = outcome.Summary ?? new UpsertSummary { Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName };
         var status = outcome.ErrorId == ErrorIds.Cancelled ? SyncRunStatus.Cancelled
+            : outcome.ErrorId == ErrorIds.GuardTripped ? SyncRunStatus.Refused
             : outcome.Failed ? SyncRunStatus.Failed
             : outcome.ExitCode == DefinitionOutcome.ExitRowsFailed ? SyncRunStatus.PartiallyFailed
             : SyncRunStatus.Succeeded;
@@ -215,7 +219,8 @@ public sealed class DefinitionRun : IDisposable
             }
         }
         return RunReport.From(_definition.Name, summary, status, started, DateTime.UtcNow,
-            outcome.Message is null ? null : Redact(outcome.Message), outcome.ErrorId, rejectedKeys: rejected);
+            outcome.Message is null ? null : Redact(outcome.Message), outcome.ErrorId,
+            guard: summary.GuardsTripped.Length > 0 && status == SyncRunStatus.Refused ? string.Join(", ", summary.GuardsTripped) : null, rejectedKeys: rejected);
     }
 
     private DefinitionOutcome Execute(IDefinitionRunObserver observer, Action<IStateStore> opened, CancellationToken cancellationToken)
@@ -265,6 +270,8 @@ public sealed class DefinitionRun : IDisposable
         try
         {
             session.Start(client, options, MappingRules(), d.SkipNull, d.ReportKeysLeft, _options.Log, Redact);
+            // A query taking '$LastRunStart' or pushed down returns only what changed: its size says nothing of the table's.
+            if (d.Guards is { } guards && !_options.Force) session.Guard(guards, fullSource: !d.Source.UsesLastRunStart && !PushesDown);
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
         {
