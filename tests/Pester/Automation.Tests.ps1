@@ -37,7 +37,7 @@ BeforeAll {
 
     function script:Invoke-AutomationJob {
         # Runs the runbook as an Automation job would: its own runspace, the asset cmdlets as functions, a job id.
-        param([string] $Definition, [string] $ApiKey)
+        param([string] $Definition, [string] $ApiKey, [switch] $Force)
         $ps = [powershell]::Create()
         $null = $ps.AddScript({
                 param($ModuleParent, $ApiKey)
@@ -50,6 +50,7 @@ BeforeAll {
                 function global:Get-AutomationVariable([string] $Name) { throw "The variable asset '$Name' was not found." }
             }).AddArgument($script:ModuleParent).AddArgument($ApiKey)
         $null = $ps.AddStatement().AddCommand($script:Runbook).AddParameter('DefinitionPath', $Definition)
+        if ($Force) { $null = $ps.AddParameter('Force') }
         $output = $null
         try { $output = $ps.Invoke() } catch { }
         $job = [pscustomobject]@{
@@ -99,6 +100,19 @@ Describe 'The Azure Automation runbook recipe' {
         $job.Exception.ErrorRecord.FullyQualifiedErrorId | Should -Match '^KustomerSync\.AuthenticationFailed'
         $job.Output.Count | Should -Be 0
         "$($job.Exception.Message)$($job.Errors | Out-String)" | Should -Not -Match ([regex]::Escape('not-the-key'))
+    }
+
+    It 'ends Failed with KustomerSync.GuardTripped when a guard refuses the run, and runs when started with Force' {
+        $definition = New-RunbookSync -Name 'rb-guarded' -Rows 20 -BadEmails 0
+        (Invoke-AutomationJob -Definition $definition -ApiKey $script:Key).Status | Should -Be 'Completed'
+        Invoke-Sqlite -Path (Join-Path $script:Work 'rb-guarded.db') -Sql 'delete from people'
+
+        $job = Invoke-AutomationJob -Definition $definition -ApiKey $script:Key
+
+        $job.Status | Should -Be 'Failed'
+        $job.Exception.ErrorRecord.FullyQualifiedErrorId | Should -Match '^KustomerSync\.GuardTripped'
+        $job.Exception.Message | Should -Match 'EmptySource'
+        (Invoke-AutomationJob -Definition $definition -ApiKey $script:Key -Force).Status | Should -Be 'Completed'
     }
 
     It 'keeps a 100,000-row run with every row rejected within the 1 MiB a job stream holds' {
