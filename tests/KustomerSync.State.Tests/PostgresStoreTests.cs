@@ -19,12 +19,13 @@ public class PostgresStoreTests
         using var reader = command.ExecuteReader();
         var keyOrdinal = reader.GetOrdinal("externalId");
         var hashOrdinal = reader.GetOrdinal(q.SourceHashColumn);
-        Assert.Equal(q.AddedColumns, Enumerable.Range(reader.FieldCount - 4, 4).Select(reader.GetName));
+        Assert.Equal(q.AddedColumns, Enumerable.Range(reader.FieldCount - q.AddedColumns.Count, q.AddedColumns.Count).Select(reader.GetName));
         var rows = new List<(string, string, StateEntry)>();
         while (reader.Read())
             rows.Add((reader.GetValue(keyOrdinal).ToString()!, reader.GetString(hashOrdinal),
                 PushedDownDiff.EntryFromRow(reader.GetValue(reader.GetOrdinal(PushedDownDiff.PayloadHashColumn)),
-                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.KustomerIdColumn)), reader.GetValue(reader.GetOrdinal(PushedDownDiff.FailedColumn)))));
+                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.KustomerIdColumn)), reader.GetValue(reader.GetOrdinal(PushedDownDiff.FailedColumn)),
+                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.ValuedColumn)))));
         return rows.OrderBy(r => r.Item1, StringComparer.Ordinal).ToList();
     }
 

@@ -33,7 +33,8 @@ public class SqlServerDialectTests
         Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_state\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL"), ddl);
         Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_retry\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL, row_data nvarchar\(max\) NOT NULL"), ddl);
         Assert.Contains("ALTER TABLE [ks].[p_run] ADD failed_rows_kept bit NULL", ddl);
-        Assert.Equal(4, Dialect.LatestVersion);
+        Assert.Contains("ALTER TABLE [ks].[p_state] ADD valued_fields nvarchar(max) NULL", ddl);
+        Assert.Equal(5, Dialect.LatestVersion);
     }
 
     [Fact]
@@ -46,7 +47,8 @@ public class SqlServerDialectTests
             Assert.True(parameters < 2100, $"{parameters} parameters");
         }
         var confirm = Dialect.ConfirmStatement(2);
-        Assert.StartsWith("MERGE INTO [ks].[p_state] WITH (HOLDLOCK) AS t USING (VALUES (@k0, @i0, @h0, @x0, @t0), (@k1, @i1, @h1, @x1, @t1))", confirm);
+        Assert.StartsWith("MERGE INTO [ks].[p_state] WITH (HOLDLOCK) AS t USING (VALUES (@k0, @i0, @h0, @x0, @v0, @t0), (@k1, @i1, @h1, @x1, @v1, @t1))", confirm);
+        Assert.Contains("valued_fields = v.valued_fields", confirm);
         Assert.Contains("WHEN MATCHED THEN UPDATE SET", confirm);
         Assert.Contains("WHEN NOT MATCHED THEN INSERT", confirm);
         Assert.EndsWith(";", confirm);
