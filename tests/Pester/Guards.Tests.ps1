@@ -152,4 +152,29 @@ Describe 'Guards against a broken source' {
 
         (Invoke-ChildScript -File $script:Wrapper -Arguments @('-Path', $sync.Path, '-Force') -ModuleParent $script:ModuleParent).ExitCode | Should -Be 0
     }
+
+    It 'Invoke-KustomerUpsert refuses piped rows that would change most known records; -Guards sets the thresholds and -Force runs anyway' {
+        Connect-KustomerDestination -BaseUri $script:Emulator.BaseUri -ApiKeyEnvironmentVariable KS_GUARDS_TEST_KEY -Name guards | Out-Null
+        $state = Join-Path $script:Work 'gu-upsert.state.db'
+        $people = { param($Renamed) 1..120 | ForEach-Object { [pscustomobject]@{ externalId = "gu-$_"; name = if ($_ -le $Renamed) { "Renamed $_" } else { "Person $_" } } } }
+        $created = & $people 0 | Invoke-KustomerUpsert Customer -StatePath $state -Destination guards 6>$null
+        @($created | Where-Object Status -eq 'Created').Count | Should -Be 120
+
+        $refused = & $people 60 | Invoke-KustomerUpsert Customer -StatePath $state -Destination guards -SummaryVariable summary -ErrorVariable failed -ErrorAction SilentlyContinue 6>$null
+        $summary.GuardsTripped | Should -Be @('TooManyChanges')
+        @($failed | Where-Object { $_.FullyQualifiedErrorId -like 'KustomerSync.GuardTripped*' }).Count | Should -Be 1
+        "$($failed[0].Exception.Message)" | Should -Match 'change 60 of the 120 records the sync knows \(50 %'
+        @($refused).Count | Should -Be 120
+        @($refused | Where-Object ErrorId -eq 'KustomerSync.NotAttempted').Count | Should -Be 60
+        @(Get-Customers 'gu' | Where-Object { $_.attributes.name -like 'Renamed*' }).Count | Should -Be 0
+        (Get-KustomerSyncRun -StatePath $state -Last 1).Status | Should -Be 'Refused'
+
+        { & $people 60 | Invoke-KustomerUpsert Customer -StatePath $state -Destination guards -Guards @{ MaxChangeShare = 2 } } | Should -Throw -ErrorId 'KustomerSync.InvalidArgument*'
+        $passed = & $people 60 | Invoke-KustomerUpsert Customer -StatePath $state -Destination guards -Guards @{ MaxChangeShare = 0.6 } 6>$null
+        @($passed | Where-Object Status -eq 'Updated').Count | Should -Be 60
+
+        $forced = & $people 120 | Invoke-KustomerUpsert Customer -StatePath $state -Destination guards -Force 6>$null
+        @($forced | Where-Object Status -eq 'Updated').Count | Should -Be 60
+        @(Get-Customers 'gu' | Where-Object { $_.attributes.name -like 'Renamed*' }).Count | Should -Be 120
+    }
 }

@@ -34,8 +34,6 @@ public readonly struct StateEntry
     public bool HasError => _hasError;
 
     /// <summary>When the key was first found missing from the source (null while it is present).</summary>
-    public ValuedFields? Valued { get; init; } // TEMP until hstate merges
-
     public DateTime? GoneSince => _goneTicks == 0 ? null : new DateTime(_goneTicks, DateTimeKind.Utc);
 
     /// <summary>
