@@ -50,17 +50,30 @@ public sealed class GuardedSessionTests : IAsyncLifetime
     private static IEnumerable<object?[]> Customers(Func<int, string?>? tier = null, Func<int, string>? name = null, int count = 200) =>
         Enumerable.Range(1, count).Select(i => new object?[] { $"g-{i}", name?.Invoke(i) ?? $"Guarded {i}", tier is null ? (i % 5 == 0 ? "gold" : null) : tier(i) });
 
-    private Outcome Run(IEnumerable<object?[]> rows, GuardSettings? guards = null, bool fullSource = true, bool whatIf = false)
+    private Outcome Run(IEnumerable<object?[]> rows, GuardSettings? guards = null, bool fullSource = true, bool whatIf = false, bool reportKeysLeft = false)
     {
         var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { AllowBulk = false, WhatIf = whatIf };
         var observer = new Observer();
         using var session = UpsertSession.Open(StateStores.Sqlite(_path), "guarded", options, fullSync: false, observer, CancellationToken.None);
-        session.Start(_client, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft: false, log: null);
+        session.Start(_client, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft, log: null);
         if (guards is not null) session.Guard(guards, fullSource);
         foreach (var values in rows) session.Submit(Names, values, null);
         session.Drain();
         var fault = session.Fault;
         return new Outcome(session.Finish(RunEnding.Completed), fault, observer);
+    }
+
+    private long Scalar(string sql) => Sql(sql, command => Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+
+    private int Execute(string sql) => Sql(sql, command => command.ExecuteNonQuery());
+
+    private T Sql<T>(string sql, Func<Microsoft.Data.Sqlite.SqliteCommand, T> run)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return run(command);
     }
 
     private SyncRunInfo LastRun() => StateStores.Sqlite(_path).Runs("guarded").Last();
@@ -98,6 +111,19 @@ public sealed class GuardedSessionTests : IAsyncLifetime
         var incremental = Run(Array.Empty<object?[]>(), Guards, fullSource: false);
         Assert.Null(incremental.Fault);
         Assert.Equal(SyncRunStatus.Succeeded, LastRun().Status);
+    }
+
+    [Fact]
+    public void A_refused_run_marks_no_key_as_gone_from_the_source()
+    {
+        Run(Customers(), Guards, reportKeysLeft: true);
+
+        var refused = Run(Array.Empty<object?[]>(), Guards, reportKeysLeft: true);
+
+        Assert.Equal(new[] { "EmptySource" }, refused.Summary.GuardsTripped);
+        Assert.Null(refused.Summary.KeysLeft);
+        Assert.Equal(0, Scalar("SELECT COUNT(*) FROM state WHERE gone_since IS NOT NULL"));
+        Assert.Equal(200, Run(Array.Empty<object?[]>(), guards: null, reportKeysLeft: true).Summary.KeysLeft);
     }
 
     [Fact]
@@ -182,13 +208,7 @@ public sealed class GuardedSessionTests : IAsyncLifetime
     public async Task A_store_from_before_fields_were_kept_learns_them_from_unchanged_rows_and_judges_the_next_run()
     {
         Run(Customers(), Guards);
-        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path}"))
-        {
-            connection.Open();
-            using var forget = connection.CreateCommand();
-            forget.CommandText = "UPDATE state SET valued_fields = NULL";
-            forget.ExecuteNonQuery();
-        }
+        Assert.Equal(200, Execute("UPDATE state SET valued_fields = NULL"));
 
         // Nothing is known of the fields, so nothing can be judged cleared; the unchanged rows teach the store.
         Assert.Empty(Run(Customers(), Guards).Summary.GuardsTripped);

@@ -182,7 +182,8 @@ public sealed class UpsertSession : IDisposable
 
     private void TakeReady()
     {
-        if (HandOnReady()) Report();
+        // While rows are held no result may come for a long time: where the run stands is told all the same.
+        if (HandOnReady() || Run.Held > 0) Report();
     }
 
     /// <summary>While a row waits for room: the results that came out meanwhile, and where the run stands even when none did (a wait for the rate window).</summary>
@@ -206,7 +207,7 @@ public sealed class UpsertSession : IDisposable
     private void Report()
     {
         var run = Run;
-        Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed));
+        Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed, run.Submitted, run.Held));
     }
 
     private void RecordFailedStart(UpsertOptions options, DateTime started, string message)

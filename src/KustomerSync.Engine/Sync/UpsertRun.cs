@@ -176,6 +176,9 @@ public sealed class UpsertRun : IDisposable
     /// </summary>
     public void HoldWrites() => _held ??= new List<PlannedRecord>();
 
+    /// <summary>Rows held for the guards' verdict (see <see cref="HoldWrites"/>).</summary>
+    public int Held => _held?.Count ?? 0;
+
     /// <summary>Sends the held rows, in input order, and stops holding.</summary>
     public void ReleaseHeld(Action? whileWaiting = null)
     {
@@ -217,13 +220,15 @@ public sealed class UpsertRun : IDisposable
         Summary.Elapsed = _watch.Elapsed;
         (Summary.RateLimit, Summary.RateBudget, Summary.RateUsed) = (_budget.Limit, _budget.Budget, _budget.PeakUsed);
         if (_state is null) return Summary;
-        if (_reportKeysLeft && ending == RunEnding.Completed)
+        var refused = Fault?.ErrorId == ErrorIds.GuardTripped;
+        // A refused run changes nothing, not even which keys count as gone: its source is the suspect.
+        if (_reportKeysLeft && ending == RunEnding.Completed && !refused)
         {
             KeysLeft = _state.KeysNotSeen(_planner.SeenKeys, DateTime.UtcNow, record: !_options.WhatIf);
             Summary.KeysLeft = KeysLeft.Count;
         }
         var status = ending == RunEnding.Failed ? SyncRunStatus.Failed
-            : Fault?.ErrorId == ErrorIds.GuardTripped && ending == RunEnding.Completed ? SyncRunStatus.Refused
+            : refused && ending == RunEnding.Completed ? SyncRunStatus.Refused
             : SyncRunInfo.StatusFor(Summary, Fault is not null);
         var message = ending == RunEnding.Failed ? failure : Fault?.Message ?? (ending == RunEnding.Cancelled ? StoppedMessage() : null);
         _state.FinishRun(_runId, Summary, status, DateTime.UtcNow, message, Summary.KeysLeft);
