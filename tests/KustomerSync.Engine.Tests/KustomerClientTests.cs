@@ -259,7 +259,7 @@ public class KustomerClientTests
         Assert.Equal("KustomerSync.AuthenticationFailed", load.ErrorId);
     }
 
-    private static HttpResponseMessage Answer(int status, string body, int? limit = null, int? remaining = null, string? reset = null)
+    internal static HttpResponseMessage Answer(int status, string body, int? limit = null, int? remaining = null, string? reset = null)
     {
         var response = new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         if (limit is not null) response.Headers.Add("x-ratelimit-limit", limit.Value.ToString());

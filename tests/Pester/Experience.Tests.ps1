@@ -353,7 +353,8 @@ Describe '-Verbose and -Debug narrate the run (issue 13, item 8)' {
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
         $verbose | Should -Contain 'Mapping: full_name -> name, externalId -> externalId (the sync key); not sent: extra.'
         $verbose | Should -Contain "Row 1 (key 'v-1'): Created $((Get-StoredCustomer $script:Paced.BaseUri 'v-1').id)."
-        $waits = @($verbose | Where-Object { $_ -like "Waiting for Kustomer's rate window: 0 of 4 requests left, resets in * s." })
+        # The default share (3 of the 4) holds the requests before the org's window is spent.
+        $waits = @($verbose | Where-Object { $_ -like "Pacing to this sync's share: * of its 3 requests a rate window used (the org's limit is 4), the org has * left for its other apps; next request in * s." })
         $waits | Should -Not -BeNullOrEmpty
         # Told before the wait: the next row's outcome comes after it.
         $at = [array]::IndexOf([string[]]$verbose, $waits[0])

@@ -14,6 +14,14 @@ internal sealed class UpsertPipelineObserver : IUpsertObserver
     /// <summary>Rows that ended Invalid or Failed for their own reason (not those the run's one error covers).</summary>
     public long Rejected { get; private set; }
 
+    /// <summary>Rejected rows are results, not also error records: one warning counts them and says how to see them.</summary>
+    public void WarnRejected(long submitted)
+    {
+        if (Rejected > 0)
+            _cmdlet.WriteWarning($"{Rejected:N0} of {submitted:N0} rows were rejected. They are in the output with Status Invalid or Failed, an ErrorId and a Message: " +
+                "pipe the results to Where-Object IsSuccess -eq $false to see or export them.");
+    }
+
     public void Result(UpsertResult result)
     {
         if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed && result.ErrorId != ErrorIds.NotAttempted) Rejected++;

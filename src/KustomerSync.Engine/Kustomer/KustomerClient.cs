@@ -248,8 +248,19 @@ public sealed class KustomerClient : IDisposable
             if (told <= last) return;
         }
         while (Interlocked.CompareExchange(ref _lastToldWait, told, last) != last);
-        var left = wait.Limit is { } limit ? $"{wait.Remaining:N0} of {limit:N0} requests left" : "no requests left";
         var seconds = Math.Max(1, Math.Round(wait.ResetsIn.TotalSeconds));
+        if (wait.Share is { } share)
+        {
+            // The org still has requests left: saying the window is spent would hide that the sync holds back for the others.
+            var within = wait.EndAssumed ? $"within {seconds:N0} s (Kustomer did not say when the window ends)" : $"in {seconds:N0} s";
+            var allowed = $"of its {share.Allowed:N0} requests a rate window";
+            var orgLimit = $"(the org's limit is {wait.Limit:N0})";
+            log.Verbose(wait.Spent
+                ? $"Pacing to this sync's share: {share.Used:N0} {allowed} used {orgLimit}, the org has {wait.Remaining:N0} left for its other apps; next request {within}."
+                : $"Pacing requests to this sync's share: {share.Left:N0} {allowed} left {orgLimit}, the org has {wait.Remaining:N0} left; the window resets {within}.");
+            return;
+        }
+        var left = wait.Limit is { } limit ? $"{wait.Remaining:N0} of {limit:N0} requests left" : "no requests left";
         var resets = wait.EndAssumed ? $"resets within {seconds:N0} s (Kustomer did not say when)" : $"resets in {seconds:N0} s";
         log.Verbose(wait.Spent
             ? $"Waiting for Kustomer's rate window: {left}, {resets}."

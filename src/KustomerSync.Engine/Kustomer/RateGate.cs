@@ -229,11 +229,14 @@ public sealed class RateGate
                     // (less the unit kept for the probe at a guessed end).
                     var cap = _ownWindow is null ? Cap(_limit.Value) : _limit.Value;
                     var shareLeft = _ownWindow is null ? cap - _sentInWindow - (_endGuessed ? 1 : 0) : int.MaxValue;
-                    var left = Math.Min(_remaining - _unreported, shareLeft);
+                    var orgLeft = _remaining - _unreported;
+                    var left = Math.Min(orgLeft, shareLeft);
+                    // Held by the share while the org still has requests left: a wait to tell apart from a spent window.
+                    RateShare? share = _limit > 0 && shareLeft < orgLeft ? new RateShare(cap, _sentInWindow, Math.Max(0, shareLeft)) : null;
                     if (left <= 0)
                     {
                         wait = _windowEnds - now;
-                        decided = new RateWait(_window, true, 0, _limit > 0 ? _limit : null, TimeSpan.FromTicks(wait), _endAssumed);
+                        decided = new RateWait(_window, true, Math.Max(0, orgLeft), _limit > 0 ? _limit : null, TimeSpan.FromTicks(wait), _endAssumed, share);
                     }
                     else if (left * 2 > cap)
                     {
@@ -248,7 +251,7 @@ public sealed class RateGate
                         wait = slot - now;
                         reserved = true;
                         if (wait <= 0) return new Turn(this, _window, now);
-                        decided = new RateWait(_window, false, left, _limit, TimeSpan.FromTicks(_windowEnds - now), _endAssumed);
+                        decided = new RateWait(_window, false, orgLeft, _limit, TimeSpan.FromTicks(_windowEnds - now), _endAssumed, share);
                     }
                 }
             }
@@ -500,10 +503,19 @@ public sealed class RateGate
 /// A gate's decision to hold a request, with what it knew then. <see cref="Window"/> counts the budget's windows, so
 /// that the many requests held in one window can be told as one wait.
 /// </summary>
-/// <param name="Spent">True: nothing is left, the request waits for the window to reset. False: it waits its paced slot.</param>
-/// <param name="Remaining">Requests left in the window, less those on their way.</param>
+/// <param name="Spent">True: nothing is left (to the org, or to <paramref name="Share"/>), the request waits for the window
+/// to reset. False: it waits its paced slot.</param>
+/// <param name="Remaining">Requests the org has left in the window, less those on their way.</param>
 /// <param name="Limit">The window's budget; null when Kustomer refused a request before saying it.</param>
 /// <param name="ResetsIn">Time to the window's end.</param>
 /// <param name="EndAssumed">Kustomer gave no end: the gate assumes a minute from the first answer in the window, or, once
 /// it has seen two refills, the shortest time between them.</param>
-public readonly record struct RateWait(long Window, bool Spent, int Remaining, int? Limit, TimeSpan ResetsIn, bool EndAssumed);
+/// <param name="Share">Set when the share of the budget this process keeps to, not the org's budget, holds the request.</param>
+public readonly record struct RateWait(long Window, bool Spent, int Remaining, int? Limit, TimeSpan ResetsIn, bool EndAssumed, RateShare? Share);
+
+/// <summary>The share of the org's budget that held a request, in the window it was held in.</summary>
+/// <param name="Allowed">Requests a window the share allows (the smallest share of any run in progress).</param>
+/// <param name="Used">Requests this process sent in the window.</param>
+/// <param name="Left">Requests the share still lets go in the window (a unit kept to check a guessed end of the window
+/// is not among them).</param>
+public readonly record struct RateShare(int Allowed, int Used, int Left);
