@@ -6,8 +6,9 @@ namespace KustomerSync.Engine.State;
 
 /// <summary>
 /// What a run learns, queued so that concurrent write tasks never wait on the database: confirmations, failures,
-/// source hashes and valued fields per key (the latest call per key wins) and per-row outcomes. A background flush writes the queue in
-/// one transaction of multi-row statements every <see cref="StateStoreOptions.FlushBatchSize"/> items or
+/// source hashes and valued fields per key (the latest confirmation or failure wins; a source hash or valued fields
+/// set after a confirmation join it) and per-row outcomes. A background flush writes the queue in one transaction
+/// of multi-row statements every <see cref="StateStoreOptions.FlushBatchSize"/> items or
 /// <see cref="StateStoreOptions.FlushInterval"/>, whichever comes first; a failed write is kept and retried by the
 /// next flush, and <see cref="Flush"/> throws it (StateWriteFailed).
 /// </summary>

@@ -162,6 +162,7 @@ public sealed class SyncState : IDisposable
     /// confirmed write, and per field path how many of those held a value in it (keys whose set is not known are
     /// not counted per field). One grouped query after a flush, so it also works when entries were not loaded.
     /// </summary>
+    /// <exception cref="StateException">StateWriteFailed when what is queued cannot be written; StateUnreadable when the store cannot be read.</exception>
     public KnownRecords Known()
     {
         Flush();

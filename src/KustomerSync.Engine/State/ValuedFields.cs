@@ -26,7 +26,7 @@ public sealed class ValuedFields : IEquatable<ValuedFields>
         foreach (var path in fieldPaths)
         {
             if (string.IsNullOrEmpty(path) || path.IndexOf(Separator) >= 0)
-                throw new ArgumentException($"A field path is not empty and holds no '{Separator}': '{path}'.", nameof(fieldPaths));
+                throw new ArgumentException($"The field path '{path}' cannot be stored: a field path is not empty and holds no '{Separator}'.", nameof(fieldPaths));
             paths.Add(path);
         }
         return new ValuedFields(paths.ToArray());
