@@ -192,15 +192,5 @@ public sealed class RecordMapper
         return plan;
     }
 
-    private sealed class ShapePlan
-    {
-        public ShapePlan(List<(MappingRule Rule, FieldSpec Field, int Column)> slots, (MappingRule Rule, int Column)? keySlot)
-        {
-            Slots = slots;
-            KeySlot = keySlot;
-        }
-
-        public List<(MappingRule Rule, FieldSpec Field, int Column)> Slots { get; }
-        public (MappingRule Rule, int Column)? KeySlot { get; }
-    }
+    private sealed record ShapePlan(List<(MappingRule Rule, FieldSpec Field, int Column)> Slots, (MappingRule Rule, int Column)? KeySlot);
 }
