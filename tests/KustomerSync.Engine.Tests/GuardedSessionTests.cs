@@ -21,16 +21,7 @@ public sealed class GuardedSessionTests : IAsyncLifetime
     private EmulatorServer _server = null!;
     private KustomerClient _client = null!;
 
-    private sealed class Observer : IUpsertObserver
-    {
-        public List<UpsertResult> Results { get; } = new();
-        public List<string> Warnings { get; } = new();
-        public void Result(UpsertResult result) => Results.Add(result);
-        public void Progress(RunProgress progress) { }
-        public void Warning(string message) => Warnings.Add(message);
-    }
-
-    private sealed record Outcome(UpsertSummary Summary, RunFault? Fault, Observer Observer);
+    private sealed record Outcome(UpsertSummary Summary, RunFault? Fault, RecordingObserver Observer);
 
     public async Task InitializeAsync()
     {
@@ -53,7 +44,7 @@ public sealed class GuardedSessionTests : IAsyncLifetime
     private Outcome Run(IEnumerable<object?[]> rows, GuardSettings? guards = null, bool fullSource = true, bool whatIf = false, bool reportKeysLeft = false)
     {
         var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { AllowBulk = false, WhatIf = whatIf };
-        var observer = new Observer();
+        var observer = new RecordingObserver();
         using var session = UpsertSession.Open(StateStores.Sqlite(_path), "guarded", options, fullSync: false, observer, CancellationToken.None);
         session.Start(_client, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft, log: null);
         if (guards is not null) session.Guard(guards, fullSource);
@@ -175,6 +166,29 @@ public sealed class GuardedSessionTests : IAsyncLifetime
         Assert.Equal((10, 1, 190), (passed.Summary.Updated, passed.Summary.Created, passed.Summary.Unchanged));
         Assert.Equal(Enumerable.Range(1, 201).Select(i => (long)i), passed.Observer.Results.Select(r => r.Row));
         Assert.Equal(10, await RenamedInKustomerAsync());
+    }
+
+    [Fact]
+    public async Task A_run_stopped_while_its_writes_are_held_is_not_judged_and_sends_none_of_them()
+    {
+        Run(Customers(), Guards);
+        var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { AllowBulk = false };
+        using var stop = new CancellationTokenSource();
+
+        using (var session = UpsertSession.Open(StateStores.Sqlite(_path), "guarded", options, fullSync: false, new RecordingObserver(), stop.Token))
+        {
+            session.Start(_client, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft: false, log: null);
+            session.Guard(Guards, fullSource: true);
+            foreach (var values in Customers(name: i => $"Renamed {i}").Take(20)) session.Submit(Names, values, null);
+            stop.Cancel();
+            session.Drain();
+
+            Assert.Empty(session.Run.Summary.GuardsTripped);
+            Assert.Contains("20 not confirmed", session.Run.StoppedMessage());
+        }
+
+        Assert.Equal(SyncRunStatus.Cancelled, LastRun().Status);
+        Assert.Equal(0, await RenamedInKustomerAsync());
     }
 
     [Fact]

@@ -110,7 +110,8 @@ public sealed class UpsertSession : IDisposable
         if (_guards is { } guards)
         {
             _guards = null;
-            Judge(run, guards);
+            // A stopped run is not judged: what it held was never sent and counts as not confirmed.
+            if (!_cancellationToken.IsCancellationRequested) Judge(run, guards);
         }
         run.Complete();
         var results = run.Results;
