@@ -44,36 +44,6 @@ public interface IDefinitionRunObserver : IUpsertObserver
     void Verbose(string message);
 }
 
-/// <summary>How a definition run ended: the summary, the exit code for schedulers, and the error that stopped it, if any.</summary>
-public sealed class DefinitionOutcome
-{
-    public const int ExitSucceeded = 0;
-    public const int ExitRunFailed = 1;
-    public const int ExitRowsFailed = 2;
-
-    public DefinitionOutcome(UpsertSummary? summary, int exitCode, string? errorId = null, string? message = null, Exception? error = null)
-    {
-        Summary = summary;
-        ExitCode = exitCode;
-        ErrorId = errorId;
-        Message = message;
-        Error = error;
-    }
-
-    /// <summary>Null when the run stopped before any row was read (state locked, Kustomer refused the key).</summary>
-    public UpsertSummary? Summary { get; }
-    /// <summary>0: every row succeeded; 2: the run completed but some rows were Invalid or Failed; 1: the run failed.</summary>
-    public int ExitCode { get; }
-    public string? ErrorId { get; }
-    public string? Message { get; }
-    public Exception? Error { get; }
-    public bool Failed => ExitCode == ExitRunFailed;
-    /// <summary>What became of the run's event log entry and alert; null when nothing was to be told (-WhatIf).</summary>
-    public Notification? Notification { get; internal set; }
-
-    public static int ExitCodeFor(UpsertSummary summary) => summary.Invalid + summary.Failed > 0 ? ExitRowsFailed : ExitSucceeded;
-}
-
 /// <summary>
 /// Runs a validated <see cref="SyncDefinition"/> end to end: resolves its secrets through the host, opens the state
 /// (taking the sync's lease), gives '$LastRunStart' the start of the last successful run, reads the source (or, with
@@ -183,7 +153,7 @@ public sealed class DefinitionRun : IDisposable
         IStateStore? store = null;
         var outcome = Execute(observer, s => store = s, cancellationToken);
         if (_notifier is not null && !_options.WhatIf)
-            outcome.Notification = _notifier.NotifyAsync(Report(outcome, store, started)).GetAwaiter().GetResult();
+            outcome = outcome with { Notification = _notifier.NotifyAsync(Report(outcome, store, started)).GetAwaiter().GetResult() };
         return outcome;
     }
 
