@@ -3,7 +3,7 @@ using KustomerSync.Engine.State;
 namespace KustomerSync.Engine.Sync;
 
 /// <summary>What the planner decided for one row: a result already (Invalid or Unchanged), or a record to write.</summary>
-public sealed class RowPlan
+public sealed record RowPlan
 {
     private RowPlan(UpsertResult? result, PlannedRecord? write, ValuedFields? learned)
     {
