@@ -172,8 +172,8 @@ public static class SyncDefinitionParser
 
     private static (KustomerObject Target, RecordKey Key, SyncBehavior Behavior) ParseTarget(Problems p, IDictionary? root)
     {
-        var unset = new SyncDefinition();
-        var (target, key, behavior) = (unset.Target, unset.Key, unset.Behavior);
+        var defaults = new SyncDefinition();
+        var (target, key, behavior) = (defaults.Target, defaults.Key, defaults.Behavior);
         var objectText = p.String(root, "", "Object", required: true);
         var targetOk = false;
         if (objectText is not null)
