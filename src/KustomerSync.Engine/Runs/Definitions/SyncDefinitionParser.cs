@@ -690,7 +690,7 @@ public static class SyncDefinitionParser
             if (section is null || !section.Contains(name)) return null;
             var value = section[name];
             if (value is int or long or double or decimal or float && Convert.ToDouble(value, CultureInfo.InvariantCulture) is var share && share >= min && share <= 1) return share;
-            Add(Full(sectionName, name), $"must be a number from {min.ToString(CultureInfo.InvariantCulture)} to 1 ({what}), not {Describe(value)}.");
+            Add(Full(sectionName, name), $"must be a number from {min.ToString(CultureInfo.InvariantCulture)} to 1 ({what}), not {Shown(value)}.");
             return null;
         }
 
@@ -704,8 +704,12 @@ public static class SyncDefinitionParser
                 case long l when l is >= int.MinValue and <= int.MaxValue: return (int)l;
                 case byte or short: return Convert.ToInt32(value, CultureInfo.InvariantCulture);
             }
-            Add(Full(sectionName, name), $"must be a whole number, not {Describe(value)}.");
+            Add(Full(sectionName, name), $"must be a whole number, not {Shown(value)}.");
             return null;
         }
+
+        /// <summary>A number as written (a refused 1.5 reads "not 1.5", not "not a number"), anything else as <see cref="Describe"/> tells it.</summary>
+        private static string Shown(object? value) =>
+            value is int or long or short or byte or double or float or decimal ? Convert.ToString(value, CultureInfo.InvariantCulture)! : Describe(value);
     }
 }
