@@ -19,12 +19,13 @@ public class PostgresStoreTests
         using var reader = command.ExecuteReader();
         var keyOrdinal = reader.GetOrdinal("externalId");
         var hashOrdinal = reader.GetOrdinal(q.SourceHashColumn);
-        Assert.Equal(q.AddedColumns, Enumerable.Range(reader.FieldCount - 4, 4).Select(reader.GetName));
+        Assert.Equal(q.AddedColumns, Enumerable.Range(reader.FieldCount - q.AddedColumns.Count, q.AddedColumns.Count).Select(reader.GetName));
         var rows = new List<(string, string, StateEntry)>();
         while (reader.Read())
             rows.Add((reader.GetValue(keyOrdinal).ToString()!, reader.GetString(hashOrdinal),
                 PushedDownDiff.EntryFromRow(reader.GetValue(reader.GetOrdinal(PushedDownDiff.PayloadHashColumn)),
-                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.KustomerIdColumn)), reader.GetValue(reader.GetOrdinal(PushedDownDiff.FailedColumn)))));
+                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.KustomerIdColumn)), reader.GetValue(reader.GetOrdinal(PushedDownDiff.FailedColumn)),
+                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.ValuedColumn)))));
         return rows.OrderBy(r => r.Item1, StringComparer.Ordinal).ToList();
     }
 
@@ -52,7 +53,8 @@ public class PostgresStoreTests
         Assert.Equal(1000, first.Count);
         Assert.All(first, r => Assert.Matches("^[0-9a-f]{32}$", r.Hash));
         using (var state = h.Store.Open(Sync))
-            foreach (var (key, hash) in first) state.Confirm(key, "k-" + key, PayloadHash.Compute(null), DateTime.UtcNow, sourceHash: hash);
+            foreach (var (key, hash) in first)
+                state.Confirm(key, "k-" + key, PayloadHash.Compute(null), DateTime.UtcNow, sourceHash: hash, valued: key == "10" ? ValuedFields.Of(new[] { "score", "name" }) : null);
 
         // second run: nothing changed, nothing leaves the database
         Assert.Empty(Run(h, q));
@@ -79,6 +81,9 @@ public class PostgresStoreTests
         Assert.Equal("k-10", e10.KustomerId);
         Assert.Equal(PayloadHash.Compute(null), e10.Hash);
         Assert.False(e10.HasError);
+        Assert.Equal(ValuedFields.Of(new[] { "name", "score" }), e10.Valued);
+        Assert.Null(changedRows.Single(r => r.Key == "3").Entry.Valued);
+        Assert.Null(changedRows.Single(r => r.Key == "1001").Entry.Valued);
         Assert.Null(changedRows.Single(r => r.Key == "1001").Entry.KustomerId);
         Assert.True(changedRows.Single(r => r.Key == "1001").Entry.Hash.IsEmpty);
 

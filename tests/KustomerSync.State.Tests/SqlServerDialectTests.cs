@@ -33,7 +33,8 @@ public class SqlServerDialectTests
         Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_state\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL"), ddl);
         Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_retry\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL, row_data nvarchar\(max\) NOT NULL"), ddl);
         Assert.Contains("ALTER TABLE [ks].[p_run] ADD failed_rows_kept bit NULL", ddl);
-        Assert.Equal(4, Dialect.LatestVersion);
+        Assert.Contains("ALTER TABLE [ks].[p_state] ADD valued_fields nvarchar(max) NULL", ddl);
+        Assert.Equal(5, Dialect.LatestVersion);
     }
 
     [Fact]
@@ -46,7 +47,8 @@ public class SqlServerDialectTests
             Assert.True(parameters < 2100, $"{parameters} parameters");
         }
         var confirm = Dialect.ConfirmStatement(2);
-        Assert.StartsWith("MERGE INTO [ks].[p_state] WITH (HOLDLOCK) AS t USING (VALUES (@k0, @i0, @h0, @x0, @t0), (@k1, @i1, @h1, @x1, @t1))", confirm);
+        Assert.StartsWith("MERGE INTO [ks].[p_state] WITH (HOLDLOCK) AS t USING (VALUES (@k0, @i0, @h0, @x0, @v0, @t0), (@k1, @i1, @h1, @x1, @v1, @t1))", confirm);
+        Assert.Contains("valued_fields = v.valued_fields", confirm);
         Assert.Contains("WHEN MATCHED THEN UPDATE SET", confirm);
         Assert.Contains("WHEN NOT MATCHED THEN INSERT", confirm);
         Assert.EndsWith(";", confirm);
@@ -61,6 +63,10 @@ public class SqlServerDialectTests
             Dialect.SourceHashStatement(2));
         Assert.Equal("UPDATE [ks].[p_state] SET source_hash = @x0 WHERE sync_name = @s AND record_key = @k0", Dialect.SourceHashStatement(1));
         Assert.Equal("UPDATE [ks].[p_state] SET gone_since = @g WHERE sync_name = @s AND record_key IN (@k0, @k1)", Dialect.GoneStatement(2));
+        Assert.Equal("UPDATE t SET valued_fields = v.x FROM [ks].[p_state] AS t JOIN (VALUES (@k0, @x0), (@k1, @x1)) AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s",
+            Dialect.ValuedStatement(2));
+        Assert.Equal("SELECT TOP (@limit) total FROM [ks].[p_run] WHERE sync_name = @s AND what_if = @w AND status IN (@ok, @partial) ORDER BY run_id DESC",
+            Dialect.LastSuccessfulRunRowsQuery());
     }
 
     [Fact]
@@ -89,6 +95,7 @@ public class SqlServerDialectTests
         Assert.Contains("HASHBYTES('MD5', CONCAT(CAST(@ks_salt AS nvarchar(max)), (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)))", q.Sql);
         Assert.Contains("LEFT JOIN [ks].[p_state] AS ks_s ON ks_s.sync_name = @ks_sync AND ks_s.record_key = CONVERT(nvarchar(320), q.[externalId])", q.Sql);
         Assert.Contains("WHERE ks_s.source_hash IS NULL OR ks_s.source_hash <> ks_h.h", q.Sql);
+        Assert.Contains("ks_s.valued_fields AS [__ks_valued]", q.Sql);
         Assert.Equal("s", q.Parameters["ks_sync"]);
         Assert.Equal("", q.Parameters["ks_salt"]);
     }
@@ -142,6 +149,7 @@ public class SqlServerSyntaxTests
             data.Add($"fail x{n}", Dialect.FailStatement(n));
             data.Add($"outcome x{n}", Dialect.OutcomeStatement(n));
             data.Add($"source hash x{n}", Dialect.SourceHashStatement(n));
+            data.Add($"valued fields x{n}", Dialect.ValuedStatement(n));
             data.Add($"gone x{n}", Dialect.GoneStatement(n));
         }
         data.Add("kept rows", Dialect.KeptRowsQuery());
@@ -150,6 +158,8 @@ public class SqlServerSyntaxTests
         data.Add("run kept its failed rows", Dialect.RunKeptFailedRowsStatement());
         data.Add("row outcome message", Dialect.RowOutcomeMessageStatement());
         data.Add("advancing run starts", Dialect.AdvancingRunStartsQuery());
+        data.Add("known records", Dialect.KnownQuery());
+        data.Add("last successful run rows", Dialect.LastSuccessfulRunRowsQuery());
         data.Add("lease", Dialect.AcquireLeaseStatement());
         data.Add("start run", Dialect.StartRunStatement());
         data.Add("select top", Dialect.Select("run_id FROM [kustomersync].[run] WHERE sync_name = @s ORDER BY run_id DESC", limited: true));

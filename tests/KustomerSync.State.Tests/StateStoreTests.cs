@@ -66,7 +66,7 @@ public class StateStoreTests
 
         var store = h.NewStore();
         using var state = store.Open(Sync());
-        Assert.Equal(4, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+        Assert.Equal(h.Store.Dialect.LatestVersion, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
         // A run from before v4 did not keep its failed rows: '$LastRunStart' must not move past it.
         Assert.Null(KeptRows.WatermarkStart(store, "customers"));
         Assert.Empty(KeptRows.Load(state));
@@ -504,5 +504,185 @@ public class StateStoreTests
         using var state = h.Store.Open(Sync());
         Assert.Equal(200_000, state.Entries.Count);
         Assert.True(state.IsUnchanged("c-199999", Hash(199_999)));
+    }
+
+    private static ValuedFields Valued(params string[] paths) => ValuedFields.Of(paths);
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Valued_fields_are_stored_with_the_confirmation_and_equal_sets_load_as_one_instance(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        var t0 = new DateTime(2026, 12, 1, 6, 0, 0, DateTimeKind.Utc);
+        using (var s = h.Store.Open(Sync()))
+        {
+            s.Confirm("a", "k-a", Hash(1), t0, valued: Valued("name", "phones", "custom.tierStr"));
+            s.Confirm("b", "k-b", Hash(2), t0, valued: Valued("custom.tierStr", "phones", "name"));
+            s.Confirm("c", "k-c", Hash(3), t0, sourceHash: "sh-c", valued: Valued("name"));
+            s.Confirm("d", "k-d", Hash(4), t0);
+            s.Confirm("e", "k-e", Hash(5), t0, valued: Valued("name"));
+        }
+        Assert.Equal("custom.tierStr,name,phones", h.Scalar($"SELECT valued_fields FROM {h.T("state")} WHERE record_key = 'a'"));
+        using (var s = h.NewStore().Open(Sync()))
+        {
+            var a = s.Entries["a"].Valued;
+            Assert.NotNull(a);
+            Assert.Equal(new[] { "custom.tierStr", "name", "phones" }, a!.Paths);
+            Assert.Same(a, s.Entries["b"].Valued);
+            Assert.Equal(Valued("name"), s.Entries["c"].Valued);
+            Assert.Same(s.Entries["c"].Valued, s.Entries["e"].Valued);
+            Assert.Null(s.Entries["d"].Valued);
+            Assert.Equal("sh-c", h.Scalar($"SELECT source_hash FROM {h.T("state")} WHERE record_key = 'c'"));
+
+            // A failure and a key that left the source keep the set of the last confirmed payload.
+            s.Fail("a", "HTTP 500");
+            s.KeysNotSeen(new[] { "a", "b", "d", "e" }, t0.AddDays(1));
+            // A confirmation without a set (a caller that does not know it) stores "not known", not the old set.
+            s.Confirm("e", "k-e", Hash(6), t0.AddDays(1));
+        }
+        using (var s = h.NewStore().Open(Sync()))
+        {
+            Assert.True(s.Entries["a"].HasError);
+            Assert.Equal(Valued("name", "phones", "custom.tierStr"), s.Entries["a"].Valued);
+            Assert.Equal(t0.AddDays(1), s.Entries["c"].GoneSince);
+            Assert.Equal(Valued("name"), s.Entries["c"].Valued);
+            Assert.Null(s.Entries["e"].Valued);
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void RecordValued_sets_only_the_valued_fields_of_confirmed_keys_in_batches(StateProvider provider)
+    {
+        using var h = new Harness(provider, o => o.FlushBatchSize = 400);
+        var t0 = new DateTime(2026, 12, 1, 6, 0, 0, DateTimeKind.Utc);
+        using (var s = h.Store.Open(Sync()))
+            for (var i = 0; i < 2500; i++) s.Confirm("c-" + i, "k-" + i, Hash(i), t0);
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.All(s.Entries.Values, e => Assert.Null(e.Valued));
+            for (var i = 0; i < 2500; i++) s.RecordValued("c-" + i, i % 2 == 0 ? Valued("name", "phones") : Valued("name"));
+            s.RecordValued("never-confirmed", Valued("name"));
+        }
+        // An Unchanged row of a pushed-down diff gets both its source hash and its set, in either order (queued
+        // together: no flush in between).
+        using (var s = h.NewStore(o => o.FlushInterval = Timeout.InfiniteTimeSpan).Open(Sync()))
+        {
+            s.RecordValued("c-7", Valued("name", "emails"));
+            s.RecordSourceHash("c-7", "sh-7");
+            s.RecordSourceHash("c-8", "sh-8");
+            s.RecordValued("c-8", Valued("emails"));
+            Assert.Equal(2, s.PendingWrites);
+        }
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Equal(2500, s.Entries.Count); // RecordValued creates no state row
+            Assert.Equal(Valued("name", "phones"), s.Entries["c-0"].Valued);
+            Assert.Same(s.Entries["c-0"].Valued, s.Entries["c-2498"].Valued);
+            Assert.Equal(Valued("emails", "name"), s.Entries["c-7"].Valued);
+            Assert.Equal(Valued("emails"), s.Entries["c-8"].Valued);
+            Assert.True(s.IsUnchanged("c-7", Hash(7)));   // nothing else of the confirmation moved
+            Assert.Equal(t0, s.Entries["c-7"].ConfirmedAt);
+            Assert.Equal("k-7", s.Entries["c-7"].KustomerId);
+        }
+        Assert.Equal("sh-7", h.Scalar($"SELECT source_hash FROM {h.T("state")} WHERE record_key = 'c-7'"));
+        Assert.Equal("sh-8", h.Scalar($"SELECT source_hash FROM {h.T("state")} WHERE record_key = 'c-8'"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Known_counts_confirmed_keys_and_per_field_those_that_had_a_value(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        var t0 = new DateTime(2026, 12, 1, 6, 0, 0, DateTimeKind.Utc);
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Equal(0, s.Known().Records);
+            Assert.Empty(s.Known().HadValue);
+            for (var i = 0; i < 10; i++)
+                s.Confirm("c-" + i, "k-" + i, Hash(i), t0, valued: i < 6 ? Valued("name", "custom.tierStr") : i < 9 ? Valued("name") : null);
+        }
+        using (var other = h.Store.Open(Sync("companies")))
+            other.Confirm("x", "k-x", Hash(1), t0, valued: Valued("name"));
+        using (var s = h.Store.Open(Sync()))
+        {
+            s.Fail("failed-first", "HTTP 400");                 // never confirmed: not a known record
+            s.Fail("c-0", "HTTP 500");                          // confirmed before: still known, with its set
+            s.Confirm("c-10", "k-10", Hash(10), t0, valued: Valued("name"));
+            var queued = s.Known();                             // what the session queued counts too
+            Assert.Equal(11, queued.Records);
+            Assert.Equal(10, queued.HadValue["name"]);
+        }
+        foreach (var load in new[] { true, false })
+            using (var s = h.Store.Open(new SyncStateOptions("customers") { Object = "Customer", SyncKey = "ExternalId", LoadEntries = load }))
+            {
+                Assert.Equal(load ? 12 : 0, s.Entries.Count);
+                var known = s.Known();
+                Assert.Equal(11, known.Records);                    // c-9's set is not known: counted here only
+                Assert.Equal(new Dictionary<string, long> { ["custom.tierStr"] = 6, ["name"] = 10 }, known.HadValue);
+            }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_version_4_store_is_migrated_and_its_keys_learn_their_valued_fields(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        StateStores.CreateAtVersion(h.Store, 4);
+        var at = provider == StateProvider.Sqlite ? "'2026-01-02T03:04:05.0000000Z'" : "'2026-01-02T03:04:05Z'";
+        foreach (var key in new[] { "c-1", "c-2" })
+            h.Exec($"INSERT INTO {h.T("state")} (sync_name, record_key, kustomer_id, payload_hash, confirmed_at, attempts) VALUES ('customers', '{key}', 'k-{key}', '{Hash(1)}', {at}, 0)");
+        Assert.Equal(4, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+
+        var store = h.NewStore();
+        using (var s = store.Open(Sync()))
+        {
+            Assert.Equal(5, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+            Assert.Null(s.Entries["c-1"].Valued);                // confirmed before v5: not known
+            Assert.True(s.IsUnchanged("c-1", Hash(1)));
+            var before = s.Known();
+            Assert.Equal(2, before.Records);
+            Assert.Empty(before.HadValue);
+            s.RecordValued("c-1", Valued("name", "phones"));    // the row came Unchanged: its set is learned
+        }
+        using (var s = h.NewStore().Open(Sync()))
+        {
+            Assert.Equal(Valued("name", "phones"), s.Entries["c-1"].Valued);
+            Assert.Null(s.Entries["c-2"].Valued);
+            Assert.Equal(new Dictionary<string, long> { ["name"] = 1, ["phones"] = 1 }, s.Known().HadValue);
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void LastSuccessfulRunRows_is_the_total_of_the_newest_run_that_succeeded_or_partially_failed(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        var start = new DateTime(2026, 12, 1, 6, 0, 0, DateTimeKind.Utc);
+        void Run(SyncState s, long total, SyncRunStatus status, bool whatIf = false)
+        {
+            var id = s.StartRun(new SyncRunStart { StartedUtc = start, WhatIf = whatIf });
+            s.FinishRun(id, new UpsertSummary { Total = total }, status, start.AddMinutes(1));
+        }
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Null(h.Store.LastSuccessfulRunRows("customers"));
+            Run(s, 7, SyncRunStatus.Failed);
+            Run(s, 0, SyncRunStatus.Cancelled);
+            Assert.Null(h.Store.LastSuccessfulRunRows("customers"));
+            Run(s, 1000, SyncRunStatus.Succeeded);
+            Assert.Equal(1000, h.Store.LastSuccessfulRunRows("customers"));
+            Run(s, 990, SyncRunStatus.PartiallyFailed);
+            Run(s, 3, SyncRunStatus.Succeeded, whatIf: true);
+            Run(s, 0, SyncRunStatus.Failed);
+            Run(s, 2, SyncRunStatus.Cancelled);
+            s.StartRun(new SyncRunStart { StartedUtc = start });   // still running
+            Assert.Equal(990, h.Store.LastSuccessfulRunRows("customers"));
+        }
+        using (var other = h.Store.Open(Sync("companies")))
+            Run(other, 5, SyncRunStatus.Succeeded);
+        Assert.Equal(990, h.Store.LastSuccessfulRunRows("customers"));
+        Assert.Equal(5, h.Store.LastSuccessfulRunRows("companies"));
+        Assert.Null(h.Store.LastSuccessfulRunRows("nobody"));
     }
 }

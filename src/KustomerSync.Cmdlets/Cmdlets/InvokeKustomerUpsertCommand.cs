@@ -12,7 +12,7 @@ namespace KustomerSync.Cmdlets;
 /// <summary>
 /// Upserts pipeline objects into Kustomer records: one result per row on the output stream, in input order; the
 /// summary as one host line and in -SummaryVariable; rejected rows are results (not also error records), with one
-/// warning counting them.
+/// warning counting them. Runs/UpsertParameters turns the parameters into the engine's options and state store.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "KustomerUpsert", HelpUri = "https://github.com/kustomersync/kustomersync/blob/main/docs/cmdlets/Invoke-KustomerUpsert.md", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(UpsertResult))]
@@ -23,118 +23,75 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     private UpsertPipelineObserver? _observer;
     private KustomerClient? _client;
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    [AllowNull]
+    [Parameter(Mandatory = true, ValueFromPipeline = true), AllowNull]
     public PSObject? InputObject { get; set; }
-
-    [Parameter(Mandatory = true, Position = 0)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.ObjectCompleter))]
+    [Parameter(Mandatory = true, Position = 0), ValidateNotNullOrEmpty, ArgumentCompleter(typeof(Completion.ObjectCompleter))]
     public string Object { get; set; } = "";
-
-    [Parameter(Position = 1)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.SyncKeyCompleter))]
+    [Parameter(Position = 1), ValidateNotNullOrEmpty, ArgumentCompleter(typeof(Completion.SyncKeyCompleter))]
     public string SyncKey { get; set; } = "ExternalId";
-
     [Parameter]
     public SyncBehavior Behavior { get; set; } = SyncBehavior.UpdateOrCreate;
-
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.MappingCompleter))]
+    [Parameter, ArgumentCompleter(typeof(Completion.MappingCompleter))]
     public IDictionary? Mapping { get; set; }
-
     [Parameter]
     public SwitchParameter SkipNull { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, 64)]
+    [Parameter, ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 8;
-
-    [Parameter]
-    [ValidateRange(0.01, 1.0)]
+    [Parameter, ValidateRange(0.01, 1.0)]
     public double BudgetShare { get; set; } = UpsertOptions.DefaultBudgetShare;
-
-    [Parameter]
-    [ValidateRange(1, int.MaxValue)]
+    [Parameter, ValidateRange(1, int.MaxValue)]
     public int MaxRequestsPerMinute { get; set; }
-
-    [Parameter]
-    [ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
+    [Parameter, ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string? Destination { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
+    [Parameter, ValidateNotNullOrEmpty]
     public string? StatePath { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
+    [Parameter, ValidateNotNullOrEmpty]
     public string? StateConnectionString { get; set; }
-
     // A string, not the engine's enum: parameter types load at import, before the engine's private context exists.
-    [Parameter]
-    [ValidateSet("Postgres", "SqlServer")]
+    [Parameter, ValidateSet("Postgres", "SqlServer")]
     public string StateProvider { get; set; } = "Postgres";
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
+    [Parameter, ValidateNotNullOrEmpty]
     public string? SyncName { get; set; }
-
     [Parameter]
     public SwitchParameter FullSync { get; set; }
-
     [Parameter]
     public SwitchParameter ReportKeysLeft { get; set; }
 
     [Parameter]
-    public SwitchParameter NoBulk { get; set; }
+    public SwitchParameter Force { get; set; }
+    [Parameter]
+    public IDictionary? Guards { get; set; }
 
     [Parameter]
+    public SwitchParameter NoBulk { get; set; }
+    [Parameter]
     public SwitchParameter CreateOnSearchMiss { get; set; }
-
     [Parameter]
     public SwitchParameter Backfill { get; set; }
 
-    [Parameter]
-    [ValidateRange(1, long.MaxValue)]
+    [Parameter, ValidateRange(1, long.MaxValue)]
     public long ExpectedRowCount { get; set; }
-
-    [Parameter]
-    [ValidateNotNullOrEmpty]
+    [Parameter, ValidateNotNullOrEmpty]
     public string? SummaryVariable { get; set; }
 
     protected override void BeginProcessing()
     {
         var (destination, client) = ResolveDestination(Destination);
-        UpsertOptions options;
-        IReadOnlyList<MappingRule> rules;
-        try
-        {
-            var target = KustomerObject.Parse(Object);
-            options = new UpsertOptions(target, RecordKey.Parse(SyncKey, target)) { Behavior = Behavior, ThrottleLimit = ThrottleLimit, AllowBulk = !NoBulk, CreateOnSearchMiss = CreateOnSearchMiss, Backfill = Backfill };
-            options.BudgetShare = BudgetShare;
-            options.MaxRequestsPerMinute = MaxRequestsPerMinute > 0 ? MaxRequestsPerMinute : null;
-        }
-        catch (ArgumentException ex)
-        {
-            throw Terminate(ToErrorRecord(ex, Object));
-        }
-        try
-        {
-            rules = MappingTable.Rules(Mapping);
-        }
-        catch (ArgumentException ex)
-        {
-            throw Terminate(new ErrorRecord(ex, ErrorIds.InvalidMapping, ErrorCategory.InvalidArgument, Mapping));
-        }
+        var options = UpsertParameters.Options(this);
+        var rules = UpsertParameters.Rules(this);
+        var guards = UpsertParameters.Guards(this);
         options.WhatIf = !ShouldProcess($"{destination.Name} ({destination.BaseUri.Host})", $"Upsert {options.Target.DisplayName} records by {options.Key.DisplayName} ({Behavior})");
         try
         {
             _observer = new UpsertPipelineObserver(this);
-            _session = UpsertSession.Open(StateStore(options.WhatIf), SyncName, options, FullSync, _observer, Cancellation);
+            _session = UpsertSession.Open(UpsertParameters.StateStore(this, options.WhatIf), SyncName, options, FullSync, _observer, Cancellation);
             _client = client;
             client.Log = EngineLog;
             _session.Start(client, options, rules, SkipNull, ReportKeysLeft, EngineLog);
+            // -ReportKeysLeft says the input is the whole set, so its size can be compared with the last run's.
+            if (guards is not null) _session.Guard(guards, fullSource: ReportKeysLeft);
         }
         catch (KustomerException ex) when (ex.ErrorId == ErrorIds.UnknownKlass)
         {
@@ -144,29 +101,6 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         {
             throw Terminate(ToErrorRecord(ex, ex switch { MappingException => Mapping, StateException => (object?)StatePath ?? SyncName, _ => destination.Name }));
         }
-    }
-
-    /// <summary>The state store named by -StatePath or -StateConnectionString; null without state.</summary>
-    private IStateStore? StateStore(bool whatIf)
-    {
-        if (StatePath is not null && StateConnectionString is not null)
-            throw Terminate(new ErrorRecord(new ArgumentException("Give -StatePath (a SQLite file) or -StateConnectionString with -StateProvider, not both."),
-                ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, StatePath));
-        if (StatePath is null && StateConnectionString is null)
-        {
-            if (FullSync || ReportKeysLeft || SyncName is not null)
-                throw Terminate(new ErrorRecord(new ArgumentException("-FullSync, -ReportKeysLeft and -SyncName need a state store: add -StatePath <file> or -StateConnectionString."),
-                    ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
-            return null;
-        }
-        var path = StatePath is null ? null : GetUnresolvedProviderPathFromPSPath(StatePath);
-        if (path is not null && whatIf && !File.Exists(path))
-        {
-            // -WhatIf changes nothing, not even by creating a state file: plan as a first run would.
-            WriteVerbose($"The state file {path} does not exist yet; -WhatIf plans without it and does not create it.");
-            return null;
-        }
-        return path is not null ? StateStores.Sqlite(path) : StateStores.Create(StateStores.ParseProvider(StateProvider), StateConnectionString!);
     }
 
     protected override void ProcessRecord()
@@ -198,18 +132,10 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             _session.Drain();
             FlushEngineLog();
             if (_session.Fault is { } fault) WriteError(RunError(fault.Message, fault.ErrorId, Destination));
-            if (_observer!.Rejected > 0)
-                WriteWarning($"{_observer.Rejected:N0} of {_session.Run.Submitted:N0} rows were rejected. They are in the output with Status Invalid or Failed, an ErrorId and a Message: " +
-                    "pipe the results to Where-Object IsSuccess -eq $false to see or export them.");
+            _observer!.WarnRejected(_session.Run.Submitted);
             UpsertSummary summary;
-            try
-            {
-                summary = _session.Finish(RunEnding.Completed);
-            }
-            catch (StateException ex)
-            {
-                throw Terminate(ToErrorRecord(ex, _session.State?.SyncName));
-            }
+            try { summary = _session.Finish(RunEnding.Completed); }
+            catch (StateException ex) { throw Terminate(ToErrorRecord(ex, _session.State?.SyncName)); }
             WriteSummary(summary, SummaryVariable);
         }
         finally
@@ -236,6 +162,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     protected override string? Advice(string errorId) => errorId switch
     {
         ErrorIds.InvalidMapping => "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.",
+        ErrorIds.GuardTripped => "Check the input first (-WhatIf shows the guards' figures). If it is right, run once with -Force, or change the thresholds with -Guards @{ MaxChangeShare = 0.5 } ($null turns one guard off).",
         _ => base.Advice(errorId),
     };
 }

@@ -140,7 +140,7 @@ public abstract class KustomerCmdlet : PSCmdlet
         WithAdvice(new ErrorRecord(new InvalidOperationException(message), errorId, CategoryOf(ErrorIds.KindOf(errorId)), target), errorId);
 
     /// <summary>Throws the record as a terminating error; returns an exception only so callers can write 'throw'.</summary>
-    protected Exception Terminate(ErrorRecord record)
+    protected internal Exception Terminate(ErrorRecord record)
     {
         ThrowTerminatingError(record);
         return new InvalidOperationException("unreachable");

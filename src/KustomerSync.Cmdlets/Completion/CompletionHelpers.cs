@@ -5,17 +5,7 @@ using System.Management.Automation;
 namespace KustomerSync.Cmdlets.Completion;
 
 /// <summary>One value a completer may offer, with the text shown in the menu and its tooltip.</summary>
-internal sealed class CompletionItem
-{
-    public CompletionItem(string value, string tooltip)
-    {
-        Value = value;
-        Tooltip = tooltip;
-    }
-
-    public string Value { get; }
-    public string Tooltip { get; }
-}
+internal readonly record struct CompletionItem(string Value, string Tooltip);
 
 /// <summary>
 /// What the completers share: matching the word being completed, quoting, and a per-destination cache of what the

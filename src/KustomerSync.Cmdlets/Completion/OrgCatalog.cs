@@ -99,21 +99,8 @@ internal static class OrgCatalog
 }
 
 /// <summary>A writable field of an object: a standard one (name, externalId) or a custom attribute (custom.tierStr).</summary>
-internal sealed class FieldItem
+internal sealed record FieldItem(string Path, bool IsCustom, string? Type, string? Description)
 {
-    public FieldItem(string path, bool isCustom, string? type, string? description)
-    {
-        Path = path;
-        IsCustom = isCustom;
-        Type = type;
-        Description = description;
-    }
-
-    public string Path { get; }
-    public bool IsCustom { get; }
-    public string? Type { get; }
-    public string? Description { get; }
-
     /// <summary>The custom attribute's system name (tierStr), or the standard field's name.</summary>
     public string Name => IsCustom ? Path.Substring("custom.".Length) : Path;
 

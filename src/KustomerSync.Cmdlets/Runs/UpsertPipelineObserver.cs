@@ -14,6 +14,14 @@ internal sealed class UpsertPipelineObserver : IUpsertObserver
     /// <summary>Rows that ended Invalid or Failed for their own reason (not those the run's one error covers).</summary>
     public long Rejected { get; private set; }
 
+    /// <summary>Rejected rows are results, not also error records: one warning counts them and says how to see them.</summary>
+    public void WarnRejected(long submitted)
+    {
+        if (Rejected > 0)
+            _cmdlet.WriteWarning($"{Rejected:N0} of {submitted:N0} rows were rejected. They are in the output with Status Invalid or Failed, an ErrorId and a Message: " +
+                "pipe the results to Where-Object IsSuccess -eq $false to see or export them.");
+    }
+
     public void Result(UpsertResult result)
     {
         if (result.Status is UpsertStatus.Invalid or UpsertStatus.Failed && result.ErrorId != ErrorIds.NotAttempted) Rejected++;
@@ -28,7 +36,7 @@ internal sealed class UpsertPipelineObserver : IUpsertObserver
         var rate = summary.Total / Math.Max(0.001, progress.Elapsed.TotalSeconds);
         var record = new ProgressRecord(1, InvokeKustomerUpsertCommand.Activity, $"{summary.Total:N0} rows done, {rate:N0} rows/s ({summary.Created:N0} created, " +
             $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)" +
-            (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
+            progress.HeldNote + (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
         var expected = _cmdlet.ExpectedRowCount;
         if (expected > 0)
         {

@@ -6,20 +6,8 @@ using KustomerSync.Engine.Diagnostics;
 namespace KustomerSync.Engine.Kustomer;
 
 /// <summary>One item's outcome in a finished bulk job, matched to its request item by _clientRef.</summary>
-public sealed class BulkItemResult
+public sealed record BulkItemResult(string ClientRef, string? ObjectId, bool Succeeded, string? Error)
 {
-    public BulkItemResult(string clientRef, string? objectId, bool succeeded, string? error)
-    {
-        ClientRef = clientRef;
-        ObjectId = objectId;
-        Succeeded = succeeded;
-        Error = error;
-    }
-
-    public string ClientRef { get; }
-    public string? ObjectId { get; }
-    public bool Succeeded { get; }
-    public string? Error { get; }
     public bool IsDuplicate => Error is not null && Error.IndexOf("duplicate", StringComparison.OrdinalIgnoreCase) >= 0;
     public bool IsNotFound => Error is not null && Error.IndexOf("not found", StringComparison.OrdinalIgnoreCase) >= 0;
 }

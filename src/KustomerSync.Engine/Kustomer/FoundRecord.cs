@@ -6,7 +6,7 @@ namespace KustomerSync.Engine.Kustomer;
 /// A record as Kustomer returned it: its id, its attributes and, for customers, the company it is linked to. An update
 /// must carry that link, since Kustomer unlinks a customer's company when an update omits it (kustomer-api.md §4.2).
 /// </summary>
-public sealed class FoundRecord
+public sealed record FoundRecord
 {
     private FoundRecord(string id, JsonObject? attributes, string? companyId, bool companyKnown, bool whole = false)
     {

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace KustomerSync.Engine.Kustomer;
 
 /// <summary>A kind of Kustomer record: Customer, Company, or a KObject of one Klass.</summary>
-public sealed class KustomerObject
+public sealed record KustomerObject
 {
     private static readonly Regex KlassName = new("^[A-Za-z0-9_-]+$", RegexOptions.Compiled);
 

@@ -4,17 +4,8 @@ using System.Text.Json.Nodes;
 namespace KustomerSync.Engine.Kustomer;
 
 /// <summary>A successful (2xx) or expected (404 on lookups) answer from Kustomer.</summary>
-public sealed class KustomerResponse
+public sealed record KustomerResponse(HttpStatusCode Status, JsonNode? Body)
 {
-    public KustomerResponse(HttpStatusCode status, JsonNode? body)
-    {
-        Status = status;
-        Body = body;
-    }
-
-    public HttpStatusCode Status { get; }
-    public JsonNode? Body { get; }
-
     public bool IsNotFound => Status == HttpStatusCode.NotFound;
 
     /// <summary>data.id of a single-resource envelope.</summary>

@@ -8,7 +8,7 @@ public enum RecordKeyKind
 }
 
 /// <summary>What identifies a record of one object in Kustomer: its externalId, its email, or a custom attribute.</summary>
-public sealed class RecordKey
+public sealed record RecordKey
 {
     private RecordKey(RecordKeyKind kind, string? attribute)
     {

@@ -5,21 +5,9 @@ using KustomerSync.Engine.Diagnostics;
 namespace KustomerSync.Engine.Sources;
 
 /// <summary>How one ADO.NET provider is opened, named and diagnosed.</summary>
-public sealed class DbSourceOptions
+/// <param name="Target">host:port (or file), never a secret.</param>
+public sealed record DbSourceOptions(string Provider, string Target, Func<DbConnection> Connect)
 {
-    public DbSourceOptions(string provider, string target, Func<DbConnection> connect)
-    {
-        Provider = provider;
-        Target = target;
-        Connect = connect;
-    }
-
-    public string Provider { get; }
-
-    /// <summary>host:port (or file), never a secret.</summary>
-    public string Target { get; }
-
-    public Func<DbConnection> Connect { get; }
     public char ParameterPrefix { get; init; } = '@';
     public bool OwnsConnection { get; init; } = true;
     public SecretMask Mask { get; init; } = SecretMask.None;

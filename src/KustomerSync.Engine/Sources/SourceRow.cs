@@ -21,14 +21,4 @@ public sealed class SourceColumns
 }
 
 /// <summary>One row read from a source: values already normalised (null, UTC dates, exact decimals).</summary>
-public sealed class SourceRow
-{
-    public SourceRow(SourceColumns columns, object?[] values)
-    {
-        Columns = columns;
-        Values = values;
-    }
-
-    public SourceColumns Columns { get; }
-    public object?[] Values { get; }
-}
+public sealed record SourceRow(SourceColumns Columns, object?[] Values);

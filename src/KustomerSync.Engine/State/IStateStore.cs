@@ -44,4 +44,10 @@ public interface IStateStore
 
     /// <summary>Start time of the newest run of the sync that Succeeded (not -WhatIf), or null: the value for a definition's @since.</summary>
     DateTime? LastSuccessfulRunStart(string syncName);
+
+    /// <summary>
+    /// The rows (total) of the sync's newest run that Succeeded or PartiallyFailed (not -WhatIf), or null when there is
+    /// none: what the guard against a source that suddenly returns far fewer rows compares with.
+    /// </summary>
+    long? LastSuccessfulRunRows(string syncName);
 }

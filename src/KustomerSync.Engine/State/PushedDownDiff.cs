@@ -22,8 +22,8 @@ public sealed class PushedDownQuery
     public string SourceHashColumn => PushedDownDiff.SourceHashColumn;
 
     /// <summary>
-    /// Every column the rewrite adds (source hash, and the state's payload hash, Kustomer id and failed flag of the
-    /// key, so the session need not load entries): strip them all before mapping.
+    /// Every column the rewrite adds (source hash, and the state's payload hash, Kustomer id, failed flag and valued
+    /// fields of the key, so the session need not load entries): strip them all before mapping.
     /// </summary>
     public IReadOnlyList<string> AddedColumns => PushedDownDiff.AddedColumns;
 }
@@ -47,7 +47,7 @@ public sealed class PushedDownQuery
 /// SQL Server (2016+): MD5 of the salt followed by <c>(SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)</c>,
 /// lower-case hex. A row is returned when the state has no source hash for its key (new key, a failure, or a row last
 /// confirmed by a normal run, which clears the source hash) or a different one.</para>
-/// <para>The query also returns the key's stored payload hash, Kustomer id and failed flag (<see cref="AddedColumns"/>),
+/// <para>The query also returns the key's stored payload hash, Kustomer id, failed flag and valued fields (<see cref="AddedColumns"/>),
 /// so a session opened with <see cref="SyncStateOptions.LoadEntries"/> false decides per row with
 /// <see cref="EntryFromRow"/> and <see cref="SyncState.IsUnchanged(StateEntry, PayloadHash)"/>: 1,000,000 keys need
 /// not be loaded to sync 10,000 changed rows.</para>
@@ -81,19 +81,23 @@ public static class PushedDownDiff
     /// <summary>1 when the key's last attempt failed, else 0.</summary>
     public const string FailedColumn = "__ks_failed";
 
+    /// <summary>The state's valued fields of the row's key (<see cref="ValuedFields.Stored"/>; null when not known).</summary>
+    public const string ValuedColumn = "__ks_valued";
+
     /// <summary>All added columns, in the order they follow the user's columns.</summary>
-    public static readonly IReadOnlyList<string> AddedColumns = new[] { SourceHashColumn, PayloadHashColumn, KustomerIdColumn, FailedColumn };
+    public static readonly IReadOnlyList<string> AddedColumns = new[] { SourceHashColumn, PayloadHashColumn, KustomerIdColumn, FailedColumn, ValuedColumn };
 
     /// <summary>
     /// The state of a row's key from the added columns (a session opened with LoadEntries = false has no entries):
     /// use it with <see cref="SyncState.IsUnchanged(StateEntry, PayloadHash)"/>.
     /// </summary>
-    public static StateEntry EntryFromRow(object? payloadHash, object? kustomerId, object? failed) =>
+    public static StateEntry EntryFromRow(object? payloadHash, object? kustomerId, object? failed, object? valued) =>
         new(kustomerId is null or DBNull ? null : Convert.ToString(kustomerId, System.Globalization.CultureInfo.InvariantCulture),
             PayloadHash.TryParse(payloadHash as string, out var hash) ? hash : default,
             null, 0,
             failed is not (null or DBNull) && Convert.ToInt32(failed, System.Globalization.CultureInfo.InvariantCulture) != 0,
-            null);
+            null,
+            ValuedFields.Parse(valued as string));
 
     private static readonly Regex TrailingSemicolons = new(@"[\s;]+$");
 
@@ -107,7 +111,8 @@ public static class PushedDownDiff
         var key = KeyExpression(PgQuote(keyColumn), lowerCaseKey, sqlServer: false);
         var sql =
             $"SELECT q.*, ks_h.h AS {PgQuote(SourceHashColumn)}, ks_s.payload_hash AS {PgQuote(PayloadHashColumn)}, " +
-            $"ks_s.kustomer_id AS {PgQuote(KustomerIdColumn)}, CASE WHEN ks_s.last_error IS NULL THEN 0 ELSE 1 END AS {PgQuote(FailedColumn)}\n" +
+            $"ks_s.kustomer_id AS {PgQuote(KustomerIdColumn)}, CASE WHEN ks_s.last_error IS NULL THEN 0 ELSE 1 END AS {PgQuote(FailedColumn)}, " +
+            $"ks_s.valued_fields AS {PgQuote(ValuedColumn)}\n" +
             $"FROM (\n{query}\n) AS q\n" +
             $"CROSS JOIN LATERAL (SELECT md5(CAST(@{SaltParameter} AS text) || row_to_json(q)::text) AS h) AS ks_h\n" +
             $"LEFT JOIN {stateTable} AS ks_s ON ks_s.sync_name = @{SyncParameter} AND ks_s.record_key = {key}\n" +
@@ -134,7 +139,8 @@ public static class PushedDownDiff
         var key = KeyExpression("[" + keyColumn.Replace("]", "]]") + "]", lowerCaseKey, sqlServer: true);
         var sql =
             $"SELECT q.*, ks_h.h AS [{SourceHashColumn}], ks_s.payload_hash AS [{PayloadHashColumn}], " +
-            $"ks_s.kustomer_id AS [{KustomerIdColumn}], CASE WHEN ks_s.last_error IS NULL THEN 0 ELSE 1 END AS [{FailedColumn}]\n" +
+            $"ks_s.kustomer_id AS [{KustomerIdColumn}], CASE WHEN ks_s.last_error IS NULL THEN 0 ELSE 1 END AS [{FailedColumn}], " +
+            $"ks_s.valued_fields AS [{ValuedColumn}]\n" +
             $"FROM (\n{query}\n) AS q\n" +
             $"CROSS APPLY (SELECT LOWER(CONVERT(varchar(32), HASHBYTES('MD5', CONCAT(CAST(@{SaltParameter} AS nvarchar(max)), (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES))), 2)) AS h) AS ks_h\n" +
             $"LEFT JOIN {stateTable} AS ks_s ON ks_s.sync_name = @{SyncParameter} AND ks_s.record_key = {key}\n" +

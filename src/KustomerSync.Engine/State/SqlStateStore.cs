@@ -266,6 +266,23 @@ internal sealed class SqlStateStore : IStateStore
         });
     }
 
+    public long? LastSuccessfulRunRows(string syncName)
+    {
+        EnsureSchema(create: false);
+        return Guard("read", () =>
+        {
+            using var connection = Connect();
+            using var command = Command(connection, null, Dialect.LastSuccessfulRunRowsQuery());
+            StateDialect.AddText(command, "@s", syncName);
+            StateDialect.Add(command, "@w", false, DbType.Boolean);
+            StateDialect.AddText(command, "@ok", nameof(SyncRunStatus.Succeeded));
+            StateDialect.AddText(command, "@partial", nameof(SyncRunStatus.PartiallyFailed));
+            StateDialect.Add(command, "@limit", 1, DbType.Int32);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? Long(reader, 0) : (long?)null;
+        });
+    }
+
     public void ReleaseConnections()
     {
         if (Dialect is not SqliteStateDialect) return;

@@ -105,6 +105,12 @@ public abstract class StateDialect
             $"retried_runs {Int} NOT NULL, failed_at {Time} NOT NULL, PRIMARY KEY (sync_name, record_key))",
             $"ALTER TABLE {Table("run")} {AddColumn} failed_rows_kept {Bool} NULL",
         },
+        // v5: which fields held a value in the payload Kustomer last confirmed (paths joined by ','), so that a run
+        // can tell that the source suddenly clears a column on many records; null while not known.
+        new[]
+        {
+            $"ALTER TABLE {Table("state")} {AddColumn} valued_fields {Text} NULL",
+        },
     };
 
     public int LatestVersion => Migrations().Count;
@@ -115,12 +121,12 @@ public abstract class StateDialect
     /// <summary>Counts tables by name (parameter @n): 1 when the table exists.</summary>
     public abstract string TableExistsQuery();
 
-    /// <summary>Multi-row upsert of confirmations: parameters @s, then per row i @k{i} @i{i} @h{i} @x{i} @t{i}.</summary>
+    /// <summary>Multi-row upsert of confirmations: parameters @s, then per row i @k{i} @i{i} @h{i} @x{i} @v{i} (valued fields) @t{i}.</summary>
     public virtual string ConfirmStatement(int rows) =>
-        $"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, payload_hash, source_hash, confirmed_at, last_error, attempts, gone_since, last_attempt_at) VALUES " +
-        EachRow(rows, i => $"(@s, @k{i}, @i{i}, @h{i}, @x{i}, @t{i}, NULL, 0, NULL, @t{i})") +
+        $"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, payload_hash, source_hash, valued_fields, confirmed_at, last_error, attempts, gone_since, last_attempt_at) VALUES " +
+        EachRow(rows, i => $"(@s, @k{i}, @i{i}, @h{i}, @x{i}, @v{i}, @t{i}, NULL, 0, NULL, @t{i})") +
         " ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = excluded.kustomer_id, payload_hash = excluded.payload_hash, " +
-        "source_hash = excluded.source_hash, confirmed_at = excluded.confirmed_at, last_error = NULL, attempts = 0, gone_since = NULL, " +
+        "source_hash = excluded.source_hash, valued_fields = excluded.valued_fields, confirmed_at = excluded.confirmed_at, last_error = NULL, attempts = 0, gone_since = NULL, " +
         "last_attempt_at = excluded.last_attempt_at";
 
     /// <summary>Multi-row upsert of failures: @s, then per row @k{i} @i{i} (known id or null) @e{i} @t{i}. Keeps the confirmed hash.</summary>
@@ -136,13 +142,30 @@ public abstract class StateDialect
         EachRow(rows, i => $"(@r{i}, @n{i}, @k{i}, @st{i}, @i{i}, @ei{i}, @m{i})");
 
     /// <summary>Sets source hashes of existing rows: @s, then per row @k{i} @x{i}.</summary>
-    public virtual string SourceHashStatement(int rows)
+    public string SourceHashStatement(int rows) => SetColumnStatement("source_hash", rows);
+
+    /// <summary>Sets the valued fields of existing rows (learned for rows confirmed before v5): @s, then per row @k{i} @x{i}.</summary>
+    public string ValuedStatement(int rows) => SetColumnStatement("valued_fields", rows);
+
+    /// <summary>Sets one column of existing rows by key: @s, then per row @k{i} and the value @x{i}.</summary>
+    protected virtual string SetColumnStatement(string column, int rows)
     {
-        if (rows == 1) return $"UPDATE {Table("state")} SET source_hash = @x0 WHERE sync_name = @s AND record_key = @k0";
-        return $"UPDATE {Table("state")} AS t SET source_hash = v.x FROM (VALUES {SourceHashRows(rows)}) AS v (k, x) WHERE t.sync_name = @s AND t.record_key = v.k";
+        if (rows == 1) return $"UPDATE {Table("state")} SET {column} = @x0 WHERE sync_name = @s AND record_key = @k0";
+        return $"UPDATE {Table("state")} AS t SET {column} = v.x FROM (VALUES {KeyValueRows(rows)}) AS v (k, x) WHERE t.sync_name = @s AND t.record_key = v.k";
     }
 
-    protected static string SourceHashRows(int rows) => EachRow(rows, i => $"(@k{i}, @x{i})");
+    protected static string KeyValueRows(int rows) => EachRow(rows, i => $"(@k{i}, @x{i})");
+
+    /// <summary>The sync's (@s) keys with a confirmed write, counted per stored set of valued fields (few distinct sets).</summary>
+    public string KnownQuery() =>
+        $"SELECT valued_fields, COUNT(*) FROM {Table("state")} WHERE sync_name = @s AND confirmed_at IS NOT NULL GROUP BY valued_fields";
+
+    /// <summary>
+    /// The row count (total) of the sync's (@s) newest run that was not -WhatIf (@w false) and Succeeded (@ok) or
+    /// PartiallyFailed (@partial): one row at most (@limit 1).
+    /// </summary>
+    public string LastSuccessfulRunRowsQuery() =>
+        Select($"total FROM {Table("run")} WHERE sync_name = @s AND what_if = @w AND status IN (@ok, @partial) ORDER BY run_id DESC", limited: true);
 
     /// <summary>Sets (or with @g null clears) gone_since of keys: @s, @g, then @k{i}.</summary>
     public virtual string GoneStatement(int rows) =>
@@ -355,11 +378,11 @@ public sealed class SqlServerStateDialect : StateDialect
         $"SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = {Literal(Options.Schema)} AND TABLE_NAME = @n";
 
     public override string ConfirmStatement(int rows) =>
-        MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @h{i}, @x{i}, @t{i})"), "record_key, kustomer_id, payload_hash, source_hash, at",
+        MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @h{i}, @x{i}, @v{i}, @t{i})"), "record_key, kustomer_id, payload_hash, source_hash, valued_fields, at",
             "WHEN MATCHED THEN UPDATE SET kustomer_id = v.kustomer_id, payload_hash = v.payload_hash, source_hash = v.source_hash, " +
-            "confirmed_at = v.at, last_error = NULL, attempts = 0, gone_since = NULL, last_attempt_at = v.at " +
-            "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, payload_hash, source_hash, confirmed_at, attempts, last_attempt_at) " +
-            "VALUES (@s, v.record_key, v.kustomer_id, v.payload_hash, v.source_hash, v.at, 0, v.at);");
+            "valued_fields = v.valued_fields, confirmed_at = v.at, last_error = NULL, attempts = 0, gone_since = NULL, last_attempt_at = v.at " +
+            "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, payload_hash, source_hash, valued_fields, confirmed_at, attempts, last_attempt_at) " +
+            "VALUES (@s, v.record_key, v.kustomer_id, v.payload_hash, v.source_hash, v.valued_fields, v.at, 0, v.at);");
 
     public override string FailStatement(int rows) =>
         MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @e{i}, @t{i})"), "record_key, kustomer_id, last_error, at",
@@ -372,9 +395,9 @@ public sealed class SqlServerStateDialect : StateDialect
     private string MergeIntoState(string values, string columns, string actions) =>
         $"MERGE INTO {Table("state")} WITH (HOLDLOCK) AS t USING (VALUES {values}) AS v ({columns}) ON t.sync_name = @s AND t.record_key = v.record_key {actions}";
 
-    public override string SourceHashStatement(int rows) =>
-        rows == 1 ? base.SourceHashStatement(1)
-            : $"UPDATE t SET source_hash = v.x FROM {Table("state")} AS t JOIN (VALUES {SourceHashRows(rows)}) AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s";
+    protected override string SetColumnStatement(string column, int rows) =>
+        rows == 1 ? base.SetColumnStatement(column, 1)
+            : $"UPDATE t SET {column} = v.x FROM {Table("state")} AS t JOIN (VALUES {KeyValueRows(rows)}) AS v (k, x) ON t.record_key = v.k WHERE t.sync_name = @s";
 
     public override string AcquireLeaseStatement() =>
         $"UPDATE {Table("sync")} WITH (UPDLOCK, HOLDLOCK) SET lease_token = @tok, lease_machine = @m, lease_process_id = @p, " +

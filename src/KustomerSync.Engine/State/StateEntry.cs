@@ -8,7 +8,7 @@ public readonly struct StateEntry
     private readonly int _attempts;
     private readonly bool _hasError;
 
-    public StateEntry(string? kustomerId, PayloadHash hash, DateTime? confirmedAt, int attempts, bool hasError, DateTime? goneSince)
+    public StateEntry(string? kustomerId, PayloadHash hash, DateTime? confirmedAt, int attempts, bool hasError, DateTime? goneSince, ValuedFields? valued = null)
     {
         KustomerId = kustomerId;
         Hash = hash;
@@ -16,6 +16,7 @@ public readonly struct StateEntry
         _goneTicks = goneSince?.Ticks ?? 0;
         _attempts = attempts;
         _hasError = hasError;
+        Valued = valued;
     }
 
     /// <summary>The Kustomer id last confirmed (or learned during a failed write); saves the lookup.</summary>
@@ -34,6 +35,12 @@ public readonly struct StateEntry
 
     /// <summary>When the key was first found missing from the source (null while it is present).</summary>
     public DateTime? GoneSince => _goneTicks == 0 ? null : new DateTime(_goneTicks, DateTimeKind.Utc);
+
+    /// <summary>
+    /// The fields that held a value in the payload Kustomer last confirmed; null when not known (confirmed before
+    /// schema v5, or never confirmed).
+    /// </summary>
+    public ValuedFields? Valued { get; }
 }
 
 /// <summary>What a sync run records when it starts.</summary>

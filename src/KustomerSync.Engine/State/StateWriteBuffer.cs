@@ -5,9 +5,10 @@ using KustomerSync.Engine.Diagnostics;
 namespace KustomerSync.Engine.State;
 
 /// <summary>
-/// What a run learns, queued so that concurrent write tasks never wait on the database: confirmations, failures and
-/// source hashes per key (the latest call per key wins) and per-row outcomes. A background flush writes the queue in
-/// one transaction of multi-row statements every <see cref="StateStoreOptions.FlushBatchSize"/> items or
+/// What a run learns, queued so that concurrent write tasks never wait on the database: confirmations, failures,
+/// source hashes and valued fields per key (the latest confirmation or failure wins; a source hash or valued fields
+/// set after a confirmation join it) and per-row outcomes. A background flush writes the queue in one transaction
+/// of multi-row statements every <see cref="StateStoreOptions.FlushBatchSize"/> items or
 /// <see cref="StateStoreOptions.FlushInterval"/>, whichever comes first; a failed write is kept and retried by the
 /// next flush, and <see cref="Flush"/> throws it (StateWriteFailed).
 /// </summary>
@@ -49,14 +50,17 @@ internal sealed class StateWriteBuffer : IDisposable
         }
     }
 
-    public void Confirm(string key, string kustomerId, string hash, string? sourceHash, DateTime at) =>
-        Queue(key, new StateOp(OpKind.Confirm, kustomerId, hash, sourceHash, null, at));
+    public void Confirm(string key, string kustomerId, string hash, string? sourceHash, string? valued, DateTime at) =>
+        Queue(key, new StateOp(OpKind.Confirm, kustomerId, hash, sourceHash, valued, null, at));
 
     public void Fail(string key, string error, string? kustomerId, DateTime at) =>
-        Queue(key, new StateOp(OpKind.Fail, kustomerId, null, null, Truncate(error), at));
+        Queue(key, new StateOp(OpKind.Fail, kustomerId, null, null, null, Truncate(error), at));
 
     public void SourceHash(string key, string sourceHash, DateTime at) =>
-        Queue(key, new StateOp(OpKind.SourceHash, null, null, sourceHash, null, at));
+        Queue(key, new StateOp(OpKind.Columns, null, null, sourceHash, null, null, at));
+
+    public void Valued(string key, string valued, DateTime at) =>
+        Queue(key, new StateOp(OpKind.Columns, null, null, null, valued, null, at));
 
     public void Outcome(long runId, long row, string? key, UpsertStatus status, string? kustomerId, string? errorId, string? message)
     {
@@ -77,8 +81,9 @@ internal sealed class StateWriteBuffer : IDisposable
         int pending;
         lock (_lock)
         {
-            if (op.Kind == OpKind.SourceHash && _ops.TryGetValue(key, out var existing) && existing.Kind == OpKind.Confirm)
-                op = existing with { SourceHash = op.SourceHash };
+            // A column set after a confirmation (or another column set) of the same key joins it rather than replacing it.
+            if (op.Kind == OpKind.Columns && _ops.TryGetValue(key, out var existing) && existing.Kind is OpKind.Confirm or OpKind.Columns)
+                op = existing with { SourceHash = op.SourceHash ?? existing.SourceHash, Valued = op.Valued ?? existing.Valued };
             _ops[key] = op;
             pending = _ops.Count + _outcomes.Count;
         }
@@ -168,6 +173,7 @@ internal sealed class StateWriteBuffer : IDisposable
             StateDialect.AddText(command, "@i" + i, pair.Value.KustomerId);
             StateDialect.AddText(command, "@h" + i, pair.Value.Hash);
             StateDialect.AddText(command, "@x" + i, pair.Value.SourceHash);
+            StateDialect.AddText(command, "@v" + i, pair.Value.Valued);
             d.AddTime(command, "@t" + i, pair.Value.At);
         }, withSync: true);
 
@@ -180,12 +186,14 @@ internal sealed class StateWriteBuffer : IDisposable
             d.AddTime(command, "@t" + i, pair.Value.At);
         }, withSync: true);
 
-        var sourceHashes = ops.Where(p => p.Value.Kind == OpKind.SourceHash).ToList();
-        WriteRows(_store, _syncName, connection, tx, sourceHashes, d.SourceHashStatement, (command, i, pair) =>
-        {
-            StateDialect.AddText(command, "@k" + i, pair.Key);
-            StateDialect.AddText(command, "@x" + i, pair.Value.SourceHash);
-        }, withSync: true);
+        var sourceHashes = ops.Where(p => p.Value.Kind == OpKind.Columns && p.Value.SourceHash is not null).Select(p => (p.Key, Value: p.Value.SourceHash)).ToList();
+        var valued = ops.Where(p => p.Value.Kind == OpKind.Columns && p.Value.Valued is not null).Select(p => (p.Key, Value: p.Value.Valued)).ToList();
+        foreach (var (columns, statement) in new[] { (sourceHashes, (Func<int, string>)d.SourceHashStatement), (valued, d.ValuedStatement) })
+            WriteRows(_store, _syncName, connection, tx, columns, statement, (command, i, pair) =>
+            {
+                StateDialect.AddText(command, "@k" + i, pair.Key);
+                StateDialect.AddText(command, "@x" + i, pair.Value);
+            }, withSync: true);
 
         WriteRows(_store, _syncName, connection, tx, outcomes, d.OutcomeStatement, (command, i, o) =>
         {
@@ -251,10 +259,12 @@ internal sealed class StateWriteBuffer : IDisposable
     {
         Confirm,
         Fail,
-        SourceHash,
+
+        /// <summary>Sets the source hash and/or the valued fields (whichever is not null) of an existing row only.</summary>
+        Columns,
     }
 
-    private sealed record StateOp(OpKind Kind, string? KustomerId, string? Hash, string? SourceHash, string? Error, DateTime At);
+    private sealed record StateOp(OpKind Kind, string? KustomerId, string? Hash, string? SourceHash, string? Valued, string? Error, DateTime At);
 
     private readonly record struct OutcomeOp(long RunId, long Row, string? Key, UpsertStatus Status, string? KustomerId, string? ErrorId, string? Message);
 }

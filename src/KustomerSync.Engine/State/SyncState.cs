@@ -30,14 +30,15 @@ namespace KustomerSync.Engine.State;
 /// <see cref="PushedDownDiff.BuildQuery(string, string, string, IStateStore, bool, string)"/> instead of the user's query;
 /// strip <see cref="PushedDownDiff.AddedColumns"/> from each row; open the session with
 /// <see cref="SyncStateOptions.LoadEntries"/> false and decide with
-/// <c>IsUnchanged(PushedDownDiff.EntryFromRow(payloadHash, kustomerId, failed), hash)</c>; on success pass the row's
+/// <c>IsUnchanged(PushedDownDiff.EntryFromRow(payloadHash, kustomerId, failed, valued), hash)</c>; on success pass the row's
 /// source hash to <see cref="Confirm"/>, and for an Unchanged row call <see cref="RecordSourceHash"/>. Keys that left
 /// the source: <see cref="PushedDownDiff.BuildKeysGoneQuery"/> (KeysNotSeen needs every row).</para>
 /// <para><b>Keys</b>: with a case-insensitive <see cref="SyncStateOptions.KeyComparer"/> (Email keys) keys are stored
 /// lower-cased (<see cref="Stored"/>); lookups accept any case.</para>
 /// <para><b>Entries</b> are loaded once when the session opens, in one query, into a dictionary of small structs
 /// (key → <see cref="StateEntry"/>); they are a snapshot and are not updated by Confirm/Fail.</para>
-/// <para><b>Buffering</b>: Confirm, Fail, RecordSourceHash and RecordOutcome only queue (the latest call per key wins);
+/// <para><b>Buffering</b>: Confirm, Fail, RecordSourceHash, RecordValued and RecordOutcome only queue (per key the latest
+/// confirmation or failure wins, and a source hash or valued fields set after a confirmation join it);
 /// a background flush writes the queue in one transaction of multi-row statements every
 /// <see cref="StateStoreOptions.FlushBatchSize"/> items or <see cref="StateStoreOptions.FlushInterval"/>, whichever
 /// comes first. A failed background write is kept and retried by the next flush; <see cref="Flush"/> and
@@ -128,10 +129,11 @@ public sealed class SyncState : IDisposable
     /// <summary>
     /// Kustomer confirmed the write of <paramref name="key"/>: remember its id and payload hash, clear the error and
     /// attempts. <paramref name="sourceHash"/> is the pushed-down diff's source-row hash (<see cref="PushedDownDiff"/>)
-    /// when the row came through it, else null (which also clears a stale one).
+    /// when the row came through it, else null (which also clears a stale one). <paramref name="valued"/> is the set of
+    /// fields that held a value in the confirmed payload (null stores "not known").
     /// </summary>
-    public void Confirm(string key, string kustomerId, PayloadHash hash, DateTime confirmedUtc, string? sourceHash = null) =>
-        _writes.Confirm(Stored(key), kustomerId, hash.ToString(), sourceHash, confirmedUtc);
+    public void Confirm(string key, string kustomerId, PayloadHash hash, DateTime confirmedUtc, string? sourceHash = null, ValuedFields? valued = null) =>
+        _writes.Confirm(Stored(key), kustomerId, hash.ToString(), sourceHash, valued?.Stored, confirmedUtc);
 
     /// <summary>
     /// The write of <paramref name="key"/> failed: keep the confirmed payload hash, store the error, count the attempt,
@@ -143,6 +145,46 @@ public sealed class SyncState : IDisposable
 
     /// <summary>Pushed-down diff only: the row came out as changed in SQL but its payload was unchanged; store its source hash so SQL skips it next time.</summary>
     public void RecordSourceHash(string key, string sourceHash) => _writes.SourceHash(Stored(key), sourceHash, UtcNow());
+
+    /// <summary>
+    /// Stores only the valued fields of a key whose row is already confirmed: for an Unchanged row whose entry has
+    /// <see cref="StateEntry.Valued"/> null (confirmed before schema v5), so that migrated stores learn the sets.
+    /// Buffered like <see cref="RecordSourceHash"/>; a key without a state row is left alone.
+    /// </summary>
+    public void RecordValued(string key, ValuedFields valued)
+    {
+        if (valued is null) throw new ArgumentNullException(nameof(valued));
+        _writes.Valued(Stored(key), valued.Stored, UtcNow());
+    }
+
+    /// <summary>
+    /// What the store knows of the sync's records, for the guards against a broken source: how many keys have a
+    /// confirmed write, and per field path how many of those held a value in it (keys whose set is not known are
+    /// not counted per field). One grouped query after a flush, so it also works when entries were not loaded.
+    /// </summary>
+    /// <exception cref="StateException">StateWriteFailed when what is queued cannot be written; StateUnreadable when the store cannot be read.</exception>
+    public KnownRecords Known()
+    {
+        Flush();
+        return _store.Guard("read", () =>
+        {
+            using var connection = _store.Connect();
+            using var command = _store.Command(connection, null, _store.Dialect.KnownQuery());
+            StateDialect.AddText(command, "@s", SyncName);
+            using var reader = command.ExecuteReader();
+            long records = 0;
+            var hadValue = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                var count = Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture);
+                records += count;
+                if (ValuedFields.Parse(reader.IsDBNull(0) ? null : reader.GetString(0)) is not { } valued) continue;
+                foreach (var path in valued.Paths)
+                    hadValue[path] = (hadValue.TryGetValue(path, out var n) ? n : 0) + count;
+            }
+            return new KnownRecords(records, hadValue);
+        });
+    }
 
     /// <summary>Queues the outcome of one row of a run for the run history.</summary>
     public void RecordOutcome(long runId, UpsertResult result) =>
@@ -236,12 +278,20 @@ public sealed class SyncState : IDisposable
             var entries = new Dictionary<string, StateEntry>(_options.KeyComparer);
             using var connection = _store.Connect();
             using var command = _store.Command(connection, null,
-                $"SELECT record_key, kustomer_id, payload_hash, confirmed_at, attempts, CASE WHEN last_error IS NULL THEN 0 ELSE 1 END, gone_since " +
+                $"SELECT record_key, kustomer_id, payload_hash, confirmed_at, attempts, CASE WHEN last_error IS NULL THEN 0 ELSE 1 END, gone_since, valued_fields " +
                 $"FROM {d.Table("state")} WHERE sync_name = @s");
             StateDialect.AddText(command, "@s", SyncName);
             using var reader = command.ExecuteReader();
+            // Many keys share few distinct sets: one instance per set.
+            var sets = new Dictionary<string, ValuedFields?>(StringComparer.Ordinal);
             while (reader.Read())
             {
+                ValuedFields? valued = null;
+                if (!reader.IsDBNull(7))
+                {
+                    var stored = reader.GetString(7);
+                    if (!sets.TryGetValue(stored, out valued)) sets[stored] = valued = ValuedFields.Parse(stored);
+                }
                 PayloadHash.TryParse(reader.IsDBNull(2) ? null : reader.GetString(2), out var hash);
                 entries[reader.GetString(0)] = new StateEntry(
                     reader.IsDBNull(1) ? null : reader.GetString(1),
@@ -249,7 +299,8 @@ public sealed class SyncState : IDisposable
                     d.ReadTime(reader, 3),
                     Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture),
                     Convert.ToInt32(reader.GetValue(5), CultureInfo.InvariantCulture) != 0,
-                    d.ReadTime(reader, 6));
+                    d.ReadTime(reader, 6),
+                    valued);
             }
             return entries;
         });

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace KustomerSync.Engine.Sync;
 
 /// <summary>Either a mapped record or the reason the row is invalid.</summary>
-public readonly struct MapOutcome
+public readonly record struct MapOutcome
 {
     private MapOutcome(MappedRecord? record, string? key, string? field, string? errorId, string? error)
     {

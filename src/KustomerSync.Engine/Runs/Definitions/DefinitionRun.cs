@@ -19,6 +19,9 @@ public sealed class DefinitionRunOptions
     /// <summary>Ignore the stored hashes (and give '$LastRunStart' its first-run value), in addition to the file's FullSync.</summary>
     public bool FullSync { get; set; }
 
+    /// <summary>Run even when a guard against a broken source would refuse the run (the definition's guards are not judged).</summary>
+    public bool Force { get; set; }
+
     /// <summary>Compiles a computed mapping value; required when the definition has any.</summary>
     public Func<DefinitionExpression, Func<InputRecord, object?>>? CompileExpression { get; set; }
 
@@ -198,6 +201,7 @@ public sealed class DefinitionRun : IDisposable
     {
         var summary = outcome.Summary ?? new UpsertSummary { Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName };
         var status = outcome.ErrorId == ErrorIds.Cancelled ? SyncRunStatus.Cancelled
+            : outcome.ErrorId == ErrorIds.GuardTripped ? SyncRunStatus.Refused
             : outcome.Failed ? SyncRunStatus.Failed
             : outcome.ExitCode == DefinitionOutcome.ExitRowsFailed ? SyncRunStatus.PartiallyFailed
             : SyncRunStatus.Succeeded;
@@ -215,7 +219,8 @@ public sealed class DefinitionRun : IDisposable
             }
         }
         return RunReport.From(_definition.Name, summary, status, started, DateTime.UtcNow,
-            outcome.Message is null ? null : Redact(outcome.Message), outcome.ErrorId, rejectedKeys: rejected);
+            outcome.Message is null ? null : Redact(outcome.Message), outcome.ErrorId,
+            guard: summary.GuardsTripped.Length > 0 && status == SyncRunStatus.Refused ? string.Join(", ", summary.GuardsTripped) : null, rejectedKeys: rejected);
     }
 
     private DefinitionOutcome Execute(IDefinitionRunObserver observer, Action<IStateStore> opened, CancellationToken cancellationToken)
@@ -265,6 +270,8 @@ public sealed class DefinitionRun : IDisposable
         try
         {
             session.Start(client, options, MappingRules(), d.SkipNull, d.ReportKeysLeft, _options.Log, Redact);
+            // A query taking '$LastRunStart' or pushed down returns only what changed: its size says nothing of the table's.
+            if (d.Guards is { } guards && !_options.Force) session.Guard(guards, fullSource: !d.Source.UsesLastRunStart && !PushesDown);
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
         {
@@ -294,7 +301,7 @@ public sealed class DefinitionRun : IDisposable
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
             int[]? keep = null;
-            int sourceHashAt = -1, payloadHashAt = -1, kustomerIdAt = -1, failedAt = -1;
+            int sourceHashAt = -1, payloadHashAt = -1, kustomerIdAt = -1, failedAt = -1, valuedAt = -1;
             foreach (var row in reader.Read(query, ct))
             {
                 if (names is null)
@@ -307,6 +314,7 @@ public sealed class DefinitionRun : IDisposable
                         payloadHashAt = Array.IndexOf(names, PushedDownDiff.PayloadHashColumn);
                         kustomerIdAt = Array.IndexOf(names, PushedDownDiff.KustomerIdColumn);
                         failedAt = Array.IndexOf(names, PushedDownDiff.FailedColumn);
+                        valuedAt = Array.IndexOf(names, PushedDownDiff.ValuedColumn);
                         keep = Enumerable.Range(0, names.Length).Where(i => !PushedDownDiff.AddedColumns.Contains(names[i])).ToArray();
                         names = keep.Select(i => names[i]).ToArray();
                     }
@@ -321,7 +329,7 @@ public sealed class DefinitionRun : IDisposable
                 {
                     var all = values;
                     values = keep.Select(i => all[i]).ToArray();
-                    var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt));
+                    var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt), At(all, valuedAt));
                     var sourceHash = At(all, sourceHashAt)?.ToString();
                     retry?.Submitting(session.Run.Submitted + 1, names, values);
                     session.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);

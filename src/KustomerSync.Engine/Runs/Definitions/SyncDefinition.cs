@@ -2,6 +2,7 @@ using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Runs.Alerts;
+using KustomerSync.Engine.Runs.Guards;
 
 namespace KustomerSync.Engine.Runs.Definitions;
 
@@ -118,6 +119,9 @@ public sealed class SyncDefinition
     public int ThrottleLimit { get; internal set; } = 8;
     public StateDefinition State { get; } = new();
     public AlertsDefinition Alerts { get; } = new();
+
+    /// <summary>The guards against a broken source (Guards = @{ ... }); null when the file turns them off (Force = $true).</summary>
+    public GuardSettings? Guards { get; internal set; } = GuardSettings.Default;
     public bool FullSync { get; internal set; }
     public bool ReportKeysLeft { get; internal set; }
     public bool PushDown { get; internal set; }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Runs.Alerts;
+using KustomerSync.Engine.Runs.Guards;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
@@ -22,7 +23,7 @@ public static class SyncDefinitionParser
     private static readonly string[] LastRunStartNames = { "$LastRunStart", "$LastSuccessfulRunStart" };
 
     private static readonly string[] RootSettings =
-        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "BudgetShare", "MaxRequestsPerMinute", "Alerts" };
+        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "BudgetShare", "MaxRequestsPerMinute", "Alerts", "Guards" };
     private static readonly string[] SourceSettings =
     {
         "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
@@ -38,6 +39,9 @@ public static class SyncDefinitionParser
         "Path", "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
         "SecretVault", "Schema", "TablePrefix", "Watermark", "RetryRuns",
     };
+
+    private static readonly string[] GuardSettingNames =
+        { "Force", "RefuseEmptySource", "MinSourceShare", "MaxChangeShare", "MaxClearShare", "MinRecordsToJudge" };
 
     private static readonly string[] AlertSettings =
         { "WebhookEnvironmentVariable", "WebhookAutomationVariable", "WebhookSecret", "SecretVault", "Format", "RejectedShare", "OnSuccess", "EventLog" };
@@ -77,6 +81,7 @@ public static class SyncDefinitionParser
         d.Backfill = p.Bool(root, "", "Backfill") ?? false;
         ParseBudget(p, root, d);
         ParseAlerts(p, p.Section(root, "Alerts", AlertSettings), d, host);
+        d.Guards = ParseGuards(p, p.Section(root, "Guards", GuardSettingNames), "Guards");
         CheckCombinations(p, root, d);
 
         if (p.Count > 0) throw new DefinitionException(definitionPath, p.List);
@@ -105,6 +110,47 @@ public static class SyncDefinitionParser
         if (a.Webhook is null && (format is not null || share is not null || onSuccess is not null))
             p.Add("Alerts.WebhookEnvironmentVariable", "is missing: Alerts.Format, Alerts.RejectedShare and Alerts.OnSuccess describe webhook posts; name where the webhook's URL comes from (Alerts.WebhookEnvironmentVariable, Alerts.WebhookAutomationVariable or Alerts.WebhookSecret).");
     }
+
+    /// <summary>
+    /// Guard settings given as a hashtable outside a definition (a cmdlet's): the same names and rules as a definition's
+    /// Guards section.
+    /// </summary>
+    /// <returns>The settings, or null when Force turns every guard off.</returns>
+    /// <exception cref="ArgumentException">A setting is unknown or out of range; the message names each.</exception>
+    public static GuardSettings? ParseGuardSettings(IDictionary settings)
+    {
+        var p = new Problems();
+        var guards = ParseGuards(p, p.Section(settings, "", GuardSettingNames), "");
+        if (p.Count > 0) throw new ArgumentException($"The guard settings have {(p.Count == 1 ? "a problem" : p.Count + " problems")}: {string.Join("; ", p.List)}");
+        return guards;
+    }
+
+    /// <summary>
+    /// Guards = @{ ... }: each threshold has its default when left out and turns its guard off when $null; Force = $true
+    /// turns them all off (null settings).
+    /// </summary>
+    private static GuardSettings? ParseGuards(Problems p, IDictionary? section, string name)
+    {
+        var defaults = GuardSettings.Default;
+        if (section is null) return defaults;
+        double? ShareOrOff(string setting, double? fallback) =>
+            section.Contains(setting) && section[setting] is null ? null : p.Share(section, name, setting, 0.01, "0.25 is 25 %; $null turns the guard off") ?? fallback;
+        var settings = defaults with
+        {
+            RefuseEmptySource = p.Bool(section, name, "RefuseEmptySource") ?? defaults.RefuseEmptySource,
+            MinSourceShare = ShareOrOff("MinSourceShare", defaults.MinSourceShare),
+            MaxChangeShare = ShareOrOff("MaxChangeShare", defaults.MaxChangeShare),
+            MaxClearShare = ShareOrOff("MaxClearShare", defaults.MaxClearShare),
+        };
+        if (p.Int(section, name, "MinRecordsToJudge") is { } least)
+        {
+            if (least < 1) p.Add(Full(name, "MinRecordsToJudge"), $"{least} is out of range: use at least 1 record.");
+            else settings = settings with { MinRecordsToJudge = least };
+        }
+        return p.Bool(section, name, "Force") == true ? null : settings;
+    }
+
+    private static string Full(string section, string name) => section.Length == 0 ? name : section + "." + name;
 
     /// <summary>BudgetShare (a share of the org's rate budget, 0.01 to 1) and MaxRequestsPerMinute (a whole number of requests).</summary>
     private static void ParseBudget(Problems p, IDictionary? root, SyncDefinition d)
@@ -565,8 +611,6 @@ public static class SyncDefinitionParser
         public int Count => List.Count;
 
         public void Add(string setting, string message) => List.Add(new DefinitionProblem(setting, message));
-
-        private static string Full(string section, string name) => section.Length == 0 ? name : section + "." + name;
 
         /// <summary>A section's hashtable, with unknown setting names reported (and the nearest known name suggested).</summary>
         public IDictionary? Section(IDictionary? parent, string name, string[] known, bool required = false)

@@ -97,9 +97,9 @@ public sealed class BigQuerySource : GoogleSource
         // Read before the reply is checked: it is used only once the query has started.
         var jobId = StringOf(Property(reply.Root, "jobReference") ?? default, "jobId");
         var statement = new RunningStatement(query, $"job {jobId}",
-            running: r => Property(r.Root, "jobComplete") is { ValueKind: JsonValueKind.False },
-            poll: () => Request(HttpMethod.Get, ResultsPath(jobId ?? "", null), null, cancellationToken),
-            cancel: () => Cancel(jobId))
+            Running: r => Property(r.Root, "jobComplete") is { ValueKind: JsonValueKind.False },
+            Poll: () => Request(HttpMethod.Get, ResultsPath(jobId ?? "", null), null, cancellationToken),
+            Cancel: () => Cancel(jobId))
         {
             Started = r => { if (!r.Ok) throw GoogleFailure(r, "running the query"); },
             Polled = r => { if (!r.Ok) throw GoogleFailure(r, "waiting for the query"); },

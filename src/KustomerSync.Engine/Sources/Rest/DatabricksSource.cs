@@ -77,9 +77,9 @@ public sealed class DatabricksSource : RestSource
         var reply = Send(() => Request(HttpMethod.Post, "/api/2.0/sql/statements", body), "the answer to the statement", cancellationToken);
         var id = StringOf(reply.Root, "statement_id");
         var statement = new RunningStatement(query, $"statement {id}",
-            running: r => State(r.Root) is "PENDING" or "RUNNING",
-            poll: () => Request(HttpMethod.Get, $"/api/2.0/sql/statements/{Uri.EscapeDataString(id ?? "")}", null),
-            cancel: () => Cancel(id))
+            Running: r => State(r.Root) is "PENDING" or "RUNNING",
+            Poll: () => Request(HttpMethod.Get, $"/api/2.0/sql/statements/{Uri.EscapeDataString(id ?? "")}", null),
+            Cancel: () => Cancel(id))
         {
             // The statement has no server-side timeout that could answer first, so no grace beyond -CommandTimeout.
             Deadline = query.CommandTimeout is { } t && t > TimeSpan.Zero ? UtcNow + t : DateTime.MaxValue,

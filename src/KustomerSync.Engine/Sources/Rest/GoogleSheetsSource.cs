@@ -33,43 +33,27 @@ public sealed class GoogleSheetsSource : GoogleSource
     public override string Target => $"{Authority(_endpoint)} spreadsheet {_spreadsheet}";
 
     /// <summary>A range split into its sheet and its bounds (columns and rows, each optional).</summary>
-    public sealed class SheetRange
+    public sealed record SheetRange(string Sheet, string? FirstColumn = null, string? LastColumn = null, int FirstRow = 1, int? LastRow = null)
     {
-        public string Sheet { get; set; } = "";
-        public string? FirstColumn { get; set; }
-        public string? LastColumn { get; set; }
-        public int FirstRow { get; set; } = 1;
-        public int? LastRow { get; set; }
-
         public static SheetRange Parse(string range)
         {
             var text = range.Trim();
-            var result = new SheetRange();
-            string cells;
             var bang = text.LastIndexOf('!');
-            if (bang >= 0)
-            {
-                result.Sheet = text.Substring(0, bang);
-                cells = text.Substring(bang + 1);
-            }
-            else
-            {
-                result.Sheet = text;
-                cells = "";
-            }
-            if (result.Sheet.Length >= 2 && result.Sheet[0] == '\'' && result.Sheet[result.Sheet.Length - 1] == '\'')
-                result.Sheet = result.Sheet.Substring(1, result.Sheet.Length - 2).Replace("''", "'");
-            if (cells.Length == 0) return result;
+            var sheet = bang >= 0 ? text.Substring(0, bang) : text;
+            var cells = bang >= 0 ? text.Substring(bang + 1) : "";
+            if (sheet.Length >= 2 && sheet[0] == '\'' && sheet[sheet.Length - 1] == '\'')
+                sheet = sheet.Substring(1, sheet.Length - 2).Replace("''", "'");
+            if (cells.Length == 0) return new SheetRange(sheet);
             var parts = cells.Split(':');
             var first = CellRef.Match(parts[0]);
             var last = parts.Length > 1 ? CellRef.Match(parts[1]) : first;
             if (!first.Success || !last.Success || parts.Length > 2)
                 throw SourceErrors.Invalid(ErrorIds.SourceInvalidParameter, $"GoogleSheets: '{range}' is not a range in A1 notation (e.g. Sheet1, Sheet1!A:F, 'My sheet'!B2:H500).");
-            if (first.Groups["col"].Length > 0) result.FirstColumn = first.Groups["col"].Value.ToUpperInvariant();
-            if (last.Groups["col"].Length > 0) result.LastColumn = last.Groups["col"].Value.ToUpperInvariant();
-            if (first.Groups["row"].Length > 0) result.FirstRow = int.Parse(first.Groups["row"].Value, CultureInfo.InvariantCulture);
-            if (parts.Length > 1 && last.Groups["row"].Length > 0) result.LastRow = int.Parse(last.Groups["row"].Value, CultureInfo.InvariantCulture);
-            return result;
+            return new SheetRange(sheet,
+                first.Groups["col"].Length > 0 ? first.Groups["col"].Value.ToUpperInvariant() : null,
+                last.Groups["col"].Length > 0 ? last.Groups["col"].Value.ToUpperInvariant() : null,
+                first.Groups["row"].Length > 0 ? int.Parse(first.Groups["row"].Value, CultureInfo.InvariantCulture) : 1,
+                parts.Length > 1 && last.Groups["row"].Length > 0 ? int.Parse(last.Groups["row"].Value, CultureInfo.InvariantCulture) : null);
         }
 
         /// <summary>The A1 range of rows [from, to] within these bounds.</summary>
@@ -108,7 +92,7 @@ public sealed class GoogleSheetsSource : GoogleSource
                 : default;
             if (sheet.ValueKind != JsonValueKind.Object)
                 throw SourceErrors.Query($"GoogleSheets: the spreadsheet has no sheet named '{range.Sheet}'.");
-            range.Sheet = StringOf(sheet, "title") ?? range.Sheet;
+            range = range with { Sheet = StringOf(sheet, "title") ?? range.Sheet };
             rowCount = Property(Property(sheet, "gridProperties") ?? default, "rowCount") is { ValueKind: JsonValueKind.Number } n ? n.GetInt32() : int.MaxValue;
         }
         var lastRow = Math.Min(range.LastRow ?? int.MaxValue, rowCount);

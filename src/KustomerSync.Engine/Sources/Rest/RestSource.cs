@@ -296,23 +296,9 @@ public abstract class RestSource : ISourceReader
     }
 
     /// <summary>A statement (or job) that may still be running after its first reply, and how to follow it.</summary>
-    protected sealed class RunningStatement
+    /// <param name="Name">How the timeout message names it: "statement 01ab...", "job job_x".</param>
+    protected sealed record RunningStatement(SourceQuery Query, string Name, Func<Reply, bool> Running, Func<HttpRequestMessage> Poll, Action Cancel)
     {
-        public RunningStatement(SourceQuery query, string name, Func<Reply, bool> running, Func<HttpRequestMessage> poll, Action cancel)
-        {
-            Query = query;
-            Name = name;
-            Running = running;
-            Poll = poll;
-            Cancel = cancel;
-        }
-
-        public SourceQuery Query { get; }
-        /// <summary>How the timeout message names it: "statement 01ab...", "job job_x".</summary>
-        public string Name { get; }
-        public Func<Reply, bool> Running { get; }
-        public Func<HttpRequestMessage> Poll { get; }
-        public Action Cancel { get; }
         /// <summary>When it is given up; by default <see cref="RestSource.Deadline"/>.</summary>
         public DateTime? Deadline { get; init; }
         /// <summary>Checks the first reply; throws when the statement did not start.</summary>

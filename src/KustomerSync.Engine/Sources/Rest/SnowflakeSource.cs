@@ -152,9 +152,9 @@ public sealed class SnowflakeSource : RestSource
         var reply = Send(() => Request(HttpMethod.Post, $"/api/v2/statements?requestId={requestId}", body), "the answer to the statement", cancellationToken);
         var handle = StringOf(reply.Root, "statementHandle");
         var statement = new RunningStatement(query, $"statement {handle}",
-            running: r => r.Status == System.Net.HttpStatusCode.Accepted,
-            poll: () => Request(HttpMethod.Get, $"/api/v2/statements/{Uri.EscapeDataString(handle ?? "")}", null),
-            cancel: () => Cancel(handle))
+            Running: r => r.Status == System.Net.HttpStatusCode.Accepted,
+            Poll: () => Request(HttpMethod.Get, $"/api/v2/statements/{Uri.EscapeDataString(handle ?? "")}", null),
+            Cancel: () => Cancel(handle))
         {
             Finished = r => { if (!r.Ok) throw StatementFailure(r); },
         };
