@@ -145,6 +145,16 @@ Describe 'A budget that is no share of the org is refused, naming the setting, b
         (Get-Stats).totalRequests | Should -Be 0
     }
 
+    It 'refuses a fractional -<Name> instead of rounding it' -ForEach @(
+        @{ Name = 'MaxRequestsPerMinute'; Value = 1.5 }, @{ Name = 'ThrottleLimit'; Value = 2.5 }, @{ Name = 'ExpectedRowCount'; Value = '10.5' }
+    ) {
+        $settings = @{ $Name = $Value }
+        $failure = { New-Rows 1 'refused' | Invoke-KustomerUpsert -Object Customer -Destination budget @settings } | Should -Throw -PassThru
+        $failure.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentTransformationError*'
+        $failure.Exception.Message | Should -BeLike "*parameter '$Name'*must be a whole number, not $Value*"
+        (Get-Stats).totalRequests | Should -Be 0
+    }
+
     It 'refuses <Setting> in a sync definition' -ForEach @(
         @{ Setting = 'BudgetShare = 0' }, @{ Setting = 'BudgetShare = 1.5' }, @{ Setting = 'BudgetShare = -0.5' }
         @{ Setting = 'MaxRequestsPerMinute = 0' }, @{ Setting = 'MaxRequestsPerMinute = 1.5' }, @{ Setting = 'MaxRequestsPerMinute = -5' }

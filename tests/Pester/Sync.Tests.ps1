@@ -308,6 +308,15 @@ Describe 'Exit codes through pwsh -File' {
         $runs[-1].Message | Should -Not -BeNullOrEmpty
     }
 
+    It 'shows -Debug lines in a non-interactive run without asking anything' {
+        $debug = Join-Path $script:Work 'debug.ps1'
+        'param($Path) Import-Module KustomerSync; Invoke-KustomerSync -Path $Path -Debug -ExitCode 5>&1' | Set-Content $debug
+        $run = Invoke-Child $debug @('-Path', $script:GoodDef)
+        $run.Output | Should -Not -Match 'NonInteractive mode|Continue with this operation'
+        $run.Output | Should -Match 'GET /v1/metadata/customer -> 200'
+        $run.ExitCode | Should -Be 0
+    }
+
     It 'sets $LASTEXITCODE in the calling session' {
         Invoke-KustomerSync -Path $script:PartialDef -ErrorAction SilentlyContinue | Out-Null
         $LASTEXITCODE | Should -Be 2

@@ -82,7 +82,7 @@ public sealed class ConnectKustomerDestinationCommand : KustomerCmdlet
             {
                 var test = Await(ConnectionTester.TestAsync(client, destination.Name, Cancellation));
                 checkedKey = $"key '{test.TokenName}' with {test.Roles.Length} roles, {test.LatencyMs} ms";
-                WriteVerbose($"Connected to {baseUri.Host} as '{test.TokenName}' with {test.Roles.Length} roles in {test.LatencyMs} ms. {test.Message}");
+                Narrate($"Connected to {baseUri.Host} as '{test.TokenName}' with {test.Roles.Length} roles in {test.LatencyMs} ms. {test.Message}");
             }
             catch (Exception ex) when (ex is KustomerException)
             {

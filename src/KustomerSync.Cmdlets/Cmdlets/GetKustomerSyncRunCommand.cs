@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using KustomerSync.Cmdlets.Binding;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Diagnostics;
 
@@ -48,6 +49,7 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
     /// <summary>Only the last N runs of each sync.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
+    [WholeNumber]
     public int Last { get; set; }
 
     /// <summary>Only these runs (also from the pipeline, e.g. from a previous Get-KustomerSyncRun).</summary>
@@ -78,7 +80,7 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
                 options.Schema = StateSchema;
                 _store = StateStores.Create(StateStores.ParseProvider(StateProvider), StateConnectionString, options);
             }
-            WriteVerbose($"State store: {_store.Display}");
+            Narrate($"State store: {_store.Display}");
         }
         catch (StateException ex)
         {
@@ -102,7 +104,7 @@ public sealed class GetKustomerSyncRunCommand : KustomerCmdlet
                 : runs.GroupBy(r => r.Sync, StringComparer.Ordinal).Select(g => g.Last()).ToList();
             foreach (var run in selected)
             {
-                WriteVerbose($"Rows of run {run.RunId} of '{run.Sync}' ({run.Status}, {run.Started:u})");
+                Narrate($"Rows of run {run.RunId} of '{run.Sync}' ({run.Status}, {run.Started:u})");
                 foreach (var row in store.RowOutcomes(run.RunId, Status))
                 {
                     if (Stopping) return;

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Collections.Specialized;
 using System.Data.Common;
 using System.Management.Automation;
+using KustomerSync.Cmdlets.Binding;
 using System.Net;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.Diagnostics;
@@ -52,6 +53,7 @@ public sealed class GetSourceRowsCommand : KustomerCmdlet
     /// <summary>Seconds the query may run; 0 waits for ever. Default 300.</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
+    [WholeNumber]
     public int CommandTimeout { get; set; } = 300;
 
     protected override void EndProcessing()
@@ -71,10 +73,10 @@ public sealed class GetSourceRowsCommand : KustomerCmdlet
         {
             var credential = Credential is null ? null : new NetworkCredential(Credential.UserName, Credential.Password);
             using var reader = ParameterSetName == ProviderSet ? SourceProviders.Create(Provider, ConnectionString, credential) : SourceProviders.ForConnection(Connection);
-            WriteVerbose(ParameterSetName == ProviderSet
+            Narrate(ParameterSetName == ProviderSet
                 ? $"{reader.Provider} at {reader.Target} (connection string: {ConnectionStrings.Display(ConnectionString)}{(Credential is null ? "" : $"; credential of user '{Credential.UserName}'")})"
                 : $"Connection {Connection.GetType().FullName} to {reader.Target}");
-            WriteVerbose($"Query with {query.Parameters.Count} parameter(s): {string.Join(", ", query.Parameters.Keys)}; timeout {(CommandTimeout == 0 ? "none" : CommandTimeout + " s")}");
+            Narrate($"Query with {query.Parameters.Count} parameter(s): {string.Join(", ", query.Parameters.Keys)}; timeout {(CommandTimeout == 0 ? "none" : CommandTimeout + " s")}");
 
             string[]? names = null;
             foreach (var row in reader.Read(query, Cancellation))
@@ -87,7 +89,7 @@ public sealed class GetSourceRowsCommand : KustomerCmdlet
                 WriteObject(item);
                 if (++rows % 1000 == 0) Progress(1, activity, $"{rows:N0} rows");
             }
-            WriteVerbose($"{rows:N0} rows read from {reader.Provider}.");
+            Narrate($"{rows:N0} rows read from {reader.Provider}.");
         }
         catch (SourceException ex)
         {

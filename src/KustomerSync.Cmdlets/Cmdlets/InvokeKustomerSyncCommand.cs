@@ -137,10 +137,10 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
     {
         if (notification is null) return;
         if (notification.WebhookProblem is { } problem) WriteWarning(problem);
-        else if (notification.Posted) WriteVerbose("The run's alert was posted to the webhook.");
-        if (notification.Logged) WriteVerbose($"The run was written to the {WindowsRunEventLog.LogName} event log (source {WindowsRunEventLog.SourceName}).");
+        else if (notification.Posted) Narrate("The run's alert was posted to the webhook.");
+        if (notification.Logged) Narrate($"The run was written to the {WindowsRunEventLog.LogName} event log (source {WindowsRunEventLog.SourceName}).");
         else if (notification.EventLogSkipped is { } why)
-            WriteVerbose($"No event log entry: {why}." + (why.Contains("register")
+            Narrate($"No event log entry: {why}." + (why.Contains("register")
                 ? $" To register it: New-EventLog -LogName {WindowsRunEventLog.LogName} -Source {WindowsRunEventLog.SourceName} (as an administrator), or set Alerts.EventLog = $false."
                 : ""));
     }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using KustomerSync.Cmdlets.Binding;
 using KustomerSync.Cmdlets.Runs;
 using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
@@ -36,11 +37,11 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     [Parameter]
     public SwitchParameter SkipNull { get; set; }
 
-    [Parameter, ValidateRange(1, 64)]
+    [Parameter, ValidateRange(1, 64), WholeNumber]
     public int ThrottleLimit { get; set; } = 8;
     [Parameter, ValidateRange(0.01, 1.0)]
     public double BudgetShare { get; set; } = UpsertOptions.DefaultBudgetShare;
-    [Parameter, ValidateRange(1, int.MaxValue)]
+    [Parameter, ValidateRange(1, int.MaxValue), WholeNumber]
     public int MaxRequestsPerMinute { get; set; }
     [Parameter, ArgumentCompleter(typeof(Completion.DestinationNameCompleter))]
     public string? Destination { get; set; }
@@ -71,7 +72,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     [Parameter]
     public SwitchParameter Backfill { get; set; }
 
-    [Parameter, ValidateRange(1, long.MaxValue)]
+    [Parameter, ValidateRange(1, long.MaxValue), WholeNumber]
     public long ExpectedRowCount { get; set; }
     [Parameter, ValidateNotNullOrEmpty]
     public string? SummaryVariable { get; set; }

@@ -40,6 +40,16 @@ public abstract class KustomerCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// A -Verbose line, written only while verbose output is on. PowerShell 7 sets the verbose preference of a cmdlet
+    /// run with -Debug alone to Inquire, so a plain WriteVerbose would ask "Continue with this operation?" at every
+    /// line, and fail a non-interactive scheduled task. Every verbose line of the module goes through here.
+    /// </summary>
+    protected internal void Narrate(string text)
+    {
+        if (EngineLog.VerboseEnabled) WriteVerbose(text);
+    }
+
     private bool PreferenceOn(string name)
     {
         if (MyInvocation.BoundParameters.TryGetValue(name, out var bound)) return bound is SwitchParameter s ? s.IsPresent : bound is true;

@@ -29,7 +29,7 @@ public sealed class TestKustomerConnectionCommand : KustomerCmdlet
         {
             if (Quiet)
             {
-                WriteVerbose(ex.Message);
+                Narrate(ex.Message);
                 WriteObject(false);
                 return;
             }

@@ -55,5 +55,5 @@ internal sealed class SyncRunObserver : IDefinitionRunObserver
 
     public void Warning(string message) => _cmdlet.WriteWarning(_run.Redact(message));
 
-    public void Verbose(string message) => _cmdlet.WriteVerbose(_run.Redact(message));
+    public void Verbose(string message) => _cmdlet.Narrate(_run.Redact(message));
 }

@@ -29,7 +29,7 @@ internal sealed record StateParameters(string? Path, string? ConnectionString, s
         if (whatIf && !File.Exists(path))
         {
             // -WhatIf changes nothing, not even by creating a state file: plan as a first run would.
-            cmdlet.WriteVerbose($"The state file {path} does not exist yet; -WhatIf plans without it and does not create it.");
+            cmdlet.Narrate($"The state file {path} does not exist yet; -WhatIf plans without it and does not create it.");
             return null;
         }
         return StateStores.Sqlite(path);
