@@ -12,30 +12,12 @@ using static KustomerSync.Engine.Tests.EmulatorRuns;
 namespace KustomerSync.Engine.Tests;
 
 /// <summary>The guards against a broken source, judged by the upsert session before any write: against the emulator and a SQLite state.</summary>
-public sealed class GuardedSessionTests : IAsyncLifetime
+public sealed class GuardedSessionTests : EmulatorAndStateFile
 {
     private static readonly string[] Names = { "externalId", "name", "tierStr" };
     private static readonly GuardSettings Guards = GuardSettings.Default with { MinRecordsToJudge = 10 };
 
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"guards-{Guid.NewGuid():N}.db");
-    private EmulatorServer _server = null!;
-    private KustomerClient _client = null!;
-
     private sealed record Outcome(UpsertSummary Summary, RunFault? Fault, RecordingObserver Observer);
-
-    public async Task InitializeAsync()
-    {
-        _server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
-        _client = Client(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(_path);
-    }
 
     /// <summary>200 customers, every fifth with a tier: the records the later runs are judged against.</summary>
     private static IEnumerable<object?[]> Customers(Func<int, string?>? tier = null, Func<int, string>? name = null, int count = 200) =>
@@ -45,8 +27,8 @@ public sealed class GuardedSessionTests : IAsyncLifetime
     {
         var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { AllowBulk = false, WhatIf = whatIf };
         var observer = new RecordingObserver();
-        using var session = UpsertSession.Open(StateStores.Sqlite(_path), "guarded", options, fullSync: false, observer, CancellationToken.None);
-        session.Start(_client, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft, log: null);
+        using var session = UpsertSession.Open(StateStores.Sqlite(StatePath), "guarded", options, fullSync: false, observer, CancellationToken.None);
+        session.Start(Kustomer, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft, log: null);
         if (guards is not null) session.Guard(guards, fullSource);
         foreach (var values in rows) session.Submit(Names, values, null);
         session.Drain();
@@ -60,19 +42,19 @@ public sealed class GuardedSessionTests : IAsyncLifetime
 
     private T Sql<T>(string sql, Func<Microsoft.Data.Sqlite.SqliteCommand, T> run)
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_path}");
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={StatePath}");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return run(command);
     }
 
-    private SyncRunInfo LastRun() => StateStores.Sqlite(_path).Runs("guarded").Last();
+    private SyncRunInfo LastRun() => StateStores.Sqlite(StatePath).Runs("guarded").Last();
 
-    private async Task<int> TieredInKustomerAsync() => (await CustomersAsync(_server)).Count(c => (string?)c!["attributes"]!["custom"]?["tierStr"] == "gold");
+    private async Task<int> TieredInKustomerAsync() => (await CustomersAsync(Server)).Count(c => (string?)c!["attributes"]!["custom"]?["tierStr"] == "gold");
 
     private async Task<int> RenamedInKustomerAsync() =>
-        (await CustomersAsync(_server)).Count(c => ((string?)c!["attributes"]!["name"])!.StartsWith("Renamed", StringComparison.Ordinal));
+        (await CustomersAsync(Server)).Count(c => ((string?)c!["attributes"]!["name"])!.StartsWith("Renamed", StringComparison.Ordinal));
 
     [Fact]
     public void A_first_run_is_not_judged_and_writes_as_rows_come()
@@ -97,7 +79,7 @@ public sealed class GuardedSessionTests : IAsyncLifetime
         var run = LastRun();
         Assert.Equal(SyncRunStatus.Refused, run.Status);
         Assert.Contains("EmptySource", run.Message);
-        Assert.Equal(200, (await CustomersAsync(_server)).Count);
+        Assert.Equal(200, (await CustomersAsync(Server)).Count);
 
         var incremental = Run(Array.Empty<object?[]>(), Guards, fullSource: false);
         Assert.Null(incremental.Fault);
@@ -175,9 +157,9 @@ public sealed class GuardedSessionTests : IAsyncLifetime
         var options = new UpsertOptions(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer)) { AllowBulk = false };
         using var stop = new CancellationTokenSource();
 
-        using (var session = UpsertSession.Open(StateStores.Sqlite(_path), "guarded", options, fullSync: false, new RecordingObserver(), stop.Token))
+        using (var session = UpsertSession.Open(StateStores.Sqlite(StatePath), "guarded", options, fullSync: false, new RecordingObserver(), stop.Token))
         {
-            session.Start(_client, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft: false, log: null);
+            session.Start(Kustomer, options, Array.Empty<MappingRule>(), skipNull: false, reportKeysLeft: false, log: null);
             session.Guard(Guards, fullSource: true);
             foreach (var values in Customers(name: i => $"Renamed {i}").Take(20)) session.Submit(Names, values, null);
             stop.Cancel();

@@ -13,26 +13,9 @@ namespace KustomerSync.Engine.Tests;
 /// Requests per row on the single-record path, counted by the emulator (/_emulator/stats) route by route, for each
 /// behaviour: a row costs what it must and no more, and no saving rests on the state store being right.
 /// </summary>
-public sealed class RequestsPerRowTests : IAsyncLifetime
+public sealed class RequestsPerRowTests : EmulatorAndStateFile
 {
     private static readonly string[] Names = { "externalId", "name", "email" };
-    private EmulatorServer _server = null!;
-    private KustomerClient _client = null!;
-    private readonly string _statePath = Path.Combine(Path.GetTempPath(), $"per-row-{Guid.NewGuid():N}.db");
-
-    public async Task InitializeAsync()
-    {
-        _server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
-        _client = Client(_server);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(_statePath);
-    }
 
     private static IEnumerable<(string[], object?[])> Rows(int count, string name = "Customer") =>
         Enumerable.Range(1, count).Select(i => (Names, new object?[] { $"c-{i}", $"{name} {i}", $"c-{i}@example.com" }));
@@ -49,10 +32,10 @@ public sealed class RequestsPerRowTests : IAsyncLifetime
         List<UpsertResult> results;
         if (withState)
         {
-            using var state = StateStores.Sqlite(_statePath).Open(new SyncStateOptions("per-row") { Object = "Customer", SyncKey = "ExternalId" });
-            (summary, results) = await RunAsync(_client, options, rows, state: new UpsertStateBinding(state, false));
+            using var state = StateStores.Sqlite(StatePath).Open(new SyncStateOptions("per-row") { Object = "Customer", SyncKey = "ExternalId" });
+            (summary, results) = await RunAsync(Kustomer, options, rows, state: new UpsertStateBinding(state, false));
         }
-        else (summary, results) = await RunAsync(_client, options, rows);
+        else (summary, results) = await RunAsync(Kustomer, options, rows);
         var after = await RoutesAsync();
         var requests = after.Where(r => !r.Key.Contains("/metadata") && !r.Key.Contains("/auth/"))
             .Select(r => (r.Key, Count: r.Value - before.GetValueOrDefault(r.Key))).Where(r => r.Count > 0).ToDictionary(r => r.Key, r => r.Count);
@@ -60,7 +43,7 @@ public sealed class RequestsPerRowTests : IAsyncLifetime
     }
 
     private async Task<Dictionary<string, long>> RoutesAsync() =>
-        ((JsonObject)(await GetAsync(_server, "_emulator/stats"))["byRoute"]!).ToDictionary(p => p.Key, p => p.Value!.GetValue<long>());
+        ((JsonObject)(await GetAsync(Server, "_emulator/stats"))["byRoute"]!).ToDictionary(p => p.Key, p => p.Value!.GetValue<long>());
 
     private static long Count(Dictionary<string, long> requests, string method, string pathPart = "") =>
         requests.Where(r => r.Key.StartsWith(method + " ", StringComparison.Ordinal) && r.Key.Contains(pathPart)).Sum(r => r.Value);
@@ -95,7 +78,7 @@ public sealed class RequestsPerRowTests : IAsyncLifetime
     public async Task A_record_that_already_holds_the_payload_is_not_written()
     {
         await Run(Options(), Rows(10), withState: false);
-        var stampsBefore = (await CustomersAsync(_server)).Select(c => c!["attributes"]!["updatedAt"]!.ToString()).ToList();
+        var stampsBefore = (await CustomersAsync(Server)).Select(c => c!["attributes"]!["updatedAt"]!.ToString()).ToList();
 
         var (summary, results, requests) = await Run(Options(), Rows(10), withState: false);
 
@@ -104,7 +87,7 @@ public sealed class RequestsPerRowTests : IAsyncLifetime
         Assert.Equal(0, Count(requests, "PATCH") + Count(requests, "PUT") + Count(requests, "POST"));
         Assert.All(results, r => Assert.Contains("already holds", r.Message));
         // No write: Kustomer's updatedAt (and with it its workflows) did not move.
-        Assert.Equal(stampsBefore, (await CustomersAsync(_server)).Select(c => c!["attributes"]!["updatedAt"]!.ToString()).ToList());
+        Assert.Equal(stampsBefore, (await CustomersAsync(Server)).Select(c => c!["attributes"]!["updatedAt"]!.ToString()).ToList());
     }
 
     [Fact]
@@ -131,7 +114,7 @@ public sealed class RequestsPerRowTests : IAsyncLifetime
         var (summary, _, requests) = await Run(Options(), Rows(1), withState: true);
 
         Assert.Equal(1, summary.Updated);
-        Assert.Single(await CustomersAsync(_server));
+        Assert.Single(await CustomersAsync(Server));
         Assert.Equal(1, Count(requests, "POST"));
         Assert.Equal(1, Count(requests, "GET"));
         Assert.Equal(1, Count(requests, "PATCH"));
@@ -146,7 +129,7 @@ public sealed class RequestsPerRowTests : IAsyncLifetime
         var (summary, _, requests) = await Run(Options(throttle: 1), Rows(30, "Renamed"), withState: true);
 
         Assert.Equal(30, summary.Updated);
-        Assert.Equal(30, (await CustomersAsync(_server)).Count);
+        Assert.Equal(30, (await CustomersAsync(Server)).Count);
         // Lookup first would cost 60 (a lookup and a PATCH a row); three collisions cost one create each on top.
         Assert.Equal(3, Count(requests, "POST"));
         Assert.Equal(63, requests.Values.Sum());
