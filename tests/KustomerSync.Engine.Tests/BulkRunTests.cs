@@ -5,6 +5,7 @@ using KustomerSync.Emulator.Hosting;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sync;
+using Microsoft.Extensions.Time.Testing;
 
 using static KustomerSync.Engine.Tests.EmulatorRuns;
 
@@ -195,7 +196,8 @@ public class BulkRunTests
     {
         await using var org = await Org.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000 });
         var server = org.Server;
-        using var run = await UpsertRun.StartAsync(org.Client, CustomerOptions(), Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None);
+        using var run = await UpsertRun.StartAsync(org.Client, CustomerOptions(), Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None,
+            idleClock: HeldIdleClock());
         // The 100-row request and its halves down to row 1 alone (100, 50, 25, 12, 6, 3, 1) are refused as a bulk request.
         await PostAsync(server, "_emulator/faults", new JsonObject { ["failNext"] = 7, ["status"] = 400 });
 
@@ -206,6 +208,80 @@ public class BulkRunTests
         Assert.Equal(UpsertStatus.Created, results.Single(r => r.Key == "b-1").Status);
         Assert.Equal(1, await CountAsync(server, "byRoute", "POST /v1/customers"));
         Assert.Equal(100, (await CustomersAsync(server)).Count);
+    }
+
+    /// <summary>An idle clock that never moves and tells when something waits on it.</summary>
+    private sealed class WatchedIdleClock : TimeProvider
+    {
+        private readonly FakeTimeProvider _held = new();
+        private readonly object _lock = new();
+        private int _pending;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (_lock)
+            {
+                _pending++;
+                Monitor.PulseAll(_lock);
+            }
+            return new Pending(this, _held.CreateTimer(callback, state, dueTime, period));
+        }
+
+        /// <summary>Blocks until a wait on this clock is pending; false when none came within <paramref name="limit"/>.</summary>
+        public bool AwaitAWait(TimeSpan limit)
+        {
+            var deadline = DateTime.UtcNow + limit;
+            lock (_lock)
+            {
+                while (_pending == 0)
+                    if (deadline <= DateTime.UtcNow || !Monitor.Wait(_lock, deadline - DateTime.UtcNow)) return false;
+                return true;
+            }
+        }
+
+        private sealed class Pending(WatchedIdleClock clock, ITimer timer) : ITimer
+        {
+            private int _disposed;
+
+            public bool Change(TimeSpan dueTime, TimeSpan period) => timer.Change(dueTime, period);
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                    lock (clock._lock) clock._pending--;
+                timer.Dispose();
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return default;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_partial_batch_waits_for_more_rows_on_the_runs_idle_clock_so_a_source_that_stalls_does_not_split_it()
+    {
+        await using var org = await Org.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000 });
+        var idle = new WatchedIdleClock();
+        using var run = await UpsertRun.StartAsync(org.Client, CustomerOptions(), Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None, idleClock: idle);
+        var waited = false;
+        // The source stalls after row 50, as a thread the machine starves would, until the run waits on its idle clock for row 51.
+        var rows = Customers(100).Select((row, i) =>
+        {
+            if (i == 50) waited = idle.AwaitAWait(TimeSpan.FromSeconds(30));
+            return row;
+        });
+
+        var results = await org.Clock.RunAsync(Task.Run(() => SubmitAndDrainAsync(run, rows)));
+        var summary = run.Finish(RunEnding.Completed);
+
+        Assert.Equal(100, summary.Created);
+        Assert.Equal(100, results.Count);
+        Assert.Equal(1, await CountAsync(org.Server, "byRoute", "POST /v1/customers/bulk"));
+        Assert.Equal(0, await CountAsync(org.Server, "byRoute", "POST /v1/customers"));
+        Assert.True(waited, "the partial batch did not wait on the idle clock the run was given");
     }
 
     [Fact]
