@@ -23,7 +23,10 @@ public class BulkRunTests
 
     private static UpsertOptions CustomerOptions() => new(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
 
-    /// <summary>An emulator and a client on one fake clock: job latency and the waits between polls take no real time.</summary>
+    /// <summary>
+    /// An emulator and a client on one fake clock: job latency and the waits between polls take no real time. Its runs hold
+    /// the idle flush's clock (<see cref="EmulatorRuns.HeldIdleClock"/>), so every batch is full but the last.
+    /// </summary>
     private sealed class Org : IAsyncDisposable
     {
         private Org(EmulatorServer server, KustomerClient client, BulkClock clock)
