@@ -6,8 +6,10 @@
     In a runbook exit codes mean nothing: Azure Automation marks a job Failed only when the runbook ends on a
     terminating error it did not catch. This runbook therefore:
 
-      - ends the job Failed when the run fails (a refused key, an unreachable source, the state store, an outage): the
-        error is rethrown as it came, so the job's exception carries the KustomerSync ErrorId and message;
+      - ends the job Failed when the run fails (a refused key, an unreachable source, the state store, an outage) or a
+        guard against a broken source refuses it (KustomerSync.GuardTripped: an empty or shrunken source, too many
+        changes, a field about to be cleared): the error is rethrown as it came, so the job's exception carries the
+        KustomerSync ErrorId and message;
       - leaves the job Completed when only some rows were rejected: each rejected row is one record in the job's Error
         stream (at most 100, then one warning with how many more and how to list them), so Azure Monitor alert rules
         on the Error stream see them;
@@ -21,9 +23,14 @@
 
 .PARAMETER DefinitionPath
     The sync definition (.psd1); by default customers.sync.psd1 beside this runbook.
+
+.PARAMETER Force
+    Run even when a guard would refuse the run: start the runbook once with Force after checking the source, not on
+    the schedule.
 #>
 param(
-    [string] $DefinitionPath = (Join-Path $PSScriptRoot 'customers.sync.psd1')
+    [string] $DefinitionPath = (Join-Path $PSScriptRoot 'customers.sync.psd1'),
+    [switch] $Force
 )
 
 # Automation's PowerShell 7 runtime does not honour the account's logging settings: choose them here.
@@ -36,7 +43,7 @@ try {
     # A failed run is a terminating error of this statement: rethrowing it fails the job. Rejected rows are
     # non-terminating errors: they reach the Error stream and the runbook goes on.
     # The summary's host line is left out (6>$null) and written once to Output below.
-    Invoke-KustomerSync -Path $DefinitionPath -SummaryVariable summary 6>$null
+    Invoke-KustomerSync -Path $DefinitionPath -Force:$Force -SummaryVariable summary 6>$null
 }
 catch {
     throw

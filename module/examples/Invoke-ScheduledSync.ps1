@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
     Runs one KustomerSync definition for a scheduler and exits with its code: 0 all rows succeeded, 2 some rows
-    were Invalid or Failed, 1 the run failed.
+    were Invalid or Failed, 1 the run failed or a guard against a broken source refused it.
 
 .DESCRIPTION
     For Windows Task Scheduler, cron, SQL Agent or CI:
@@ -25,6 +25,10 @@
 .PARAMETER FullSync
     Ignore the stored hashes for this run and write every row again.
 
+.PARAMETER Force
+    Run even when a guard against a broken source would refuse the run (an empty or shrunken source, too many changes,
+    a field about to be cleared). For the one run after you checked the source, not for the schedule.
+
 .PARAMETER LogPath
     A file to append each run's outcome to, as one line of JSON: the counts, the exit code and, for a failed run, the
     ErrorId and message.
@@ -36,6 +40,7 @@
 param(
     [Parameter(Mandatory)] [string] $Path,
     [switch] $FullSync,
+    [switch] $Force,
     [string] $LogPath
 )
 
@@ -49,6 +54,7 @@ function Write-RunLog([int] $Code, $ErrorRecord) {
     if ($summary) {
         foreach ($name in 'Sync', 'RunId', 'Total', 'Created', 'Updated', 'Unchanged', 'Invalid', 'Failed', 'Requests') { $entry[$name] = $summary.$name }
         $entry.Seconds = [math]::Round($summary.Elapsed.TotalSeconds, 1)
+        if ($summary.GuardsTripped) { $entry.GuardsTripped = $summary.GuardsTripped }
     }
     if ($ErrorRecord) {
         $entry.ErrorId = $ErrorRecord.FullyQualifiedErrorId -replace ',.*$', ''
@@ -60,7 +66,7 @@ function Write-RunLog([int] $Code, $ErrorRecord) {
 try {
     Import-Module KustomerSync
     # -PassThru: every row is a result (and a rejected row only that, never also an error record).
-    Invoke-KustomerSync -Path $Path -FullSync:$FullSync -PassThru -SummaryVariable summary 6>$null |
+    Invoke-KustomerSync -Path $Path -FullSync:$FullSync -Force:$Force -PassThru -SummaryVariable summary 6>$null |
         Where-Object { -not $_.IsSuccess } |
         ForEach-Object { "REJECTED row $($_.Row) key '$($_.Key)' $($_.ErrorId -replace '^KustomerSync\.', ''): $($_.Message -replace '\s+', ' ')" }
     $code = $LASTEXITCODE

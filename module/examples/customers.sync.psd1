@@ -129,6 +129,21 @@ where updated_at > @since
         # EventLog      = $true       # Windows: one Application event log entry per run (source KustomerSync)
     }
 
+    # Optional: guards against a broken source, judged before any write (they are on with these defaults when this
+    # section is left out). A run that looks broken is refused with KustomerSync.GuardTripped (exit code 1, recorded
+    # Refused, alerted): a whole-table query (no '$LastRunStart', no PushDown) that came back empty or under
+    # MinSourceShare of the last successful run; more than MaxChangeShare of the records the sync knows changing; a
+    # field cleared on more than MaxClearShare of the records that had a value in it (a join that stopped matching).
+    # $null turns one guard off; Invoke-KustomerSync -Force runs past them once.
+    Guards         = @{
+        # RefuseEmptySource = $true
+        # MinSourceShare    = 0.5
+        MaxChangeShare      = 0.25
+        MaxClearShare       = 0.25
+        # MinRecordsToJudge = 100     # shares are judged over at least this many records
+        # Force             = $true   # turns every guard off
+    }
+
     # $true: ignore the stored hashes on every run (a weekly full resend); -FullSync does it for one run.
     FullSync       = $false
 

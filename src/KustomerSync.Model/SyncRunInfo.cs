@@ -13,6 +13,8 @@ public enum SyncRunStatus
     Failed,
     /// <summary>Stopped by the user (Ctrl+C) or the host; what was confirmed is kept.</summary>
     Cancelled,
+    /// <summary>A guard against a broken source refused the run before any write (ErrorId KustomerSync.GuardTripped); nothing was sent.</summary>
+    Refused,
 }
 
 /// <summary>One run of a sync, from the run history of a state store (Get-KustomerSyncRun).</summary>

@@ -37,6 +37,11 @@ public sealed class UpsertSummary
     public int? RateUsed { get; set; }
     /// <summary>What the sync left to the org's other apps in its busiest window.</summary>
     public int? RateLeft => RateLimit is { } limit && RateUsed is { } used ? Math.Max(0, limit - used) : null;
+    /// <summary>
+    /// The guards against a broken source that refused this run before any write (EmptySource, SourceShrank,
+    /// TooManyChanges, FieldCleared), or under -WhatIf would have; empty when none tripped.
+    /// </summary>
+    public string[] GuardsTripped { get; set; } = Array.Empty<string>();
     public TimeSpan Elapsed { get; set; }
     public double RowsPerSecond => Elapsed.TotalSeconds > 0 ? Math.Round(Total / Elapsed.TotalSeconds, 1) : 0;
 
@@ -46,7 +51,9 @@ public sealed class UpsertSummary
         var parts = WhatIf
             ? $"{WouldCreate:N0} would be created, {WouldUpdate:N0} would be updated"
             : $"{Created:N0} created, {Updated:N0} updated";
-        var ended = Cancelled ? ", stopped early" : WhatIf ? ", nothing written (WhatIf)" : "";
+        var ended = Cancelled ? ", stopped early"
+            : GuardsTripped.Length > 0 ? (WhatIf ? $", nothing written (WhatIf; refused by {string.Join(", ", GuardsTripped)})" : $", refused by {string.Join(", ", GuardsTripped)}: nothing written")
+            : WhatIf ? ", nothing written (WhatIf)" : "";
         // The default sync name ("Customer:ExternalId") would only repeat what follows.
         var named = Sync is not null && Sync != $"{Object}:{SyncKey}";
         return $"{(named ? Sync + ": " : "")}{Object} by {SyncKey}: {Total:N0} rows, {parts}, {Unchanged:N0} unchanged, {Invalid:N0} invalid, " +

@@ -34,7 +34,7 @@ public class AlertTests
 
     [Theory]
     [InlineData(SyncRunStatus.Failed, 0, null, true)]
-    [InlineData(SyncRunStatus.Succeeded, 0, "SourceShrank", true)]
+    [InlineData(SyncRunStatus.Refused, 0, "SourceShrank", true)]
     [InlineData(SyncRunStatus.PartiallyFailed, 5, null, false)]
     [InlineData(SyncRunStatus.PartiallyFailed, 6, null, true)]
     [InlineData(SyncRunStatus.Succeeded, 0, null, false)]
@@ -90,7 +90,7 @@ public class AlertTests
     [Fact]
     public void A_JSON_post_carries_the_report_fields()
     {
-        var body = WebhookPayload.Build(Report(SyncRunStatus.Succeeded, guard: "SourceShrank"), WebhookFormat.Json);
+        var body = WebhookPayload.Build(Report(SyncRunStatus.Refused, guard: "SourceShrank"), WebhookFormat.Json);
 
         Assert.Equal("Refused", (string?)body["status"]);
         Assert.Equal("SourceShrank", (string?)body["guard"]);
@@ -180,7 +180,7 @@ public class AlertTests
     [InlineData(SyncRunStatus.Succeeded, null, RunEventLevel.Information, RunEventEntry.SucceededId)]
     [InlineData(SyncRunStatus.PartiallyFailed, null, RunEventLevel.Warning, RunEventEntry.PartiallyFailedId)]
     [InlineData(SyncRunStatus.Failed, null, RunEventLevel.Error, RunEventEntry.FailedId)]
-    [InlineData(SyncRunStatus.Succeeded, "SourceShrank", RunEventLevel.Error, RunEventEntry.RefusedId)]
+    [InlineData(SyncRunStatus.Refused, "SourceShrank", RunEventLevel.Error, RunEventEntry.RefusedId)]
     public void Each_way_a_run_ends_has_its_event_level_and_id(SyncRunStatus status, string? guard, RunEventLevel level, int id)
     {
         var entry = RunEventEntry.For(Report(status, invalid: status == SyncRunStatus.PartiallyFailed ? 3 : 0, guard: guard));

@@ -248,6 +248,27 @@ public class RateGateTests
         Assert.True(rate >= 0.95 * 75 / 6, $"{rate:N2} requests/s, {rate / (75.0 / 6):P1} of the share's 12.5/s; per window: {string.Join(", ", server.Windows.Select(w => $"{(w.Started - server.Windows[0].Started).TotalSeconds:N2}:{w.Requests}"))}");
     }
 
+    [Fact]
+    public async Task Requests_paced_over_an_assumed_minute_go_when_a_refill_shows_the_window_turned()
+    {
+        var clock = new CountingClock();
+        var gate = new RateGate(clock);
+        using var share = gate.Hold(0.75);
+        // Windows that start with the first request, as the emulator's do: the first one began with the gate's first request.
+        var server = new FixedWindows(clock, limit: 100, _ => TimeSpan.FromSeconds(6));
+
+        await SendAsync(clock, gate, server, requests: 75 * 8, concurrency: 8, TimeSpan.FromMilliseconds(50));
+
+        Assert.Equal(0, server.Refused);
+        Assert.All(server.Windows, w => Assert.True(w.Requests <= 75, $"{w.Requests} requests in the window of {w.Started:HH:mm:ss.fff}"));
+        // The first two windows run on the minute's assumption (two refills show the length). From the third on, at least
+        // 95% of 75 requests every 6 seconds to the last full window: the workers do not sit out the next windows on slots
+        // spread over the minute assumed for the second.
+        var paced = server.Windows.Skip(2).SkipLast(1).ToList();
+        var rate = paced.Sum(w => w.Requests) / (server.Windows[^1].Started - paced[0].Started).TotalSeconds;
+        Assert.True(rate >= 0.95 * 75 / 6, $"{rate:N2} requests/s, {rate / (75.0 / 6):P1} of the share's 12.5/s; per window: {string.Join(", ", server.Windows.Select(w => $"{(w.Started - server.Windows[0].Started).TotalSeconds:N2}:{w.Requests}"))}");
+    }
+
     public static TheoryData<string> WrongGuesses => new() { "longer", "shorter", "grid" };
 
     [Theory]

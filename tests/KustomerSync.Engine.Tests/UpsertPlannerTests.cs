@@ -15,24 +15,19 @@ public class UpsertPlannerTests
     private sealed class FakeState : IStateLookup
     {
         public Dictionary<string, (string Id, PayloadHash Hash)> Known { get; } = new();
-        public List<string> Asked { get; } = new();
-
-        public string? KnownKustomerId(string key)
-        {
-            Asked.Add(key);
-            return Known.TryGetValue(key, out var k) ? k.Id : null;
-        }
-
-        public bool IsUnchanged(string key, PayloadHash hash) => Known.TryGetValue(key, out var k) && k.Hash == hash;
-        public bool IsUnchanged(StateEntry entry, PayloadHash hash) => !entry.Hash.IsEmpty && entry.Hash == hash;
         public HashSet<string> FailedBefore { get; } = new();
+        public List<string> Asked { get; } = new();
 
         public bool TryGetEntry(string key, out StateEntry entry)
         {
-            var failed = FailedBefore.Contains(key);
-            entry = failed ? new StateEntry(null, default, null, 1, hasError: true, null) : default;
-            return failed;
+            Asked.Add(key);
+            entry = Known.TryGetValue(key, out var k) ? new StateEntry(k.Id, k.Hash, DateTime.UtcNow, 0, hasError: false, null)
+                : FailedBefore.Contains(key) ? new StateEntry(null, default, null, 1, hasError: true, null)
+                : default;
+            return Known.ContainsKey(key) || FailedBefore.Contains(key);
         }
+
+        public bool IsUnchanged(StateEntry entry, PayloadHash hash) => !entry.Hash.IsEmpty && !entry.HasError && entry.Hash == hash;
     }
 
     private static UpsertPlanner Planner(IStateLookup? state, string key = "ExternalId", IReadOnlyList<MappingRule>? rules = null)

@@ -12,34 +12,12 @@ BeforeAll {
     $script:Emulator = Start-KustomerEmulator -EmulatorDll $env:KUSTOMERSYNC_EMULATOR_DLL -Arguments '--keys', $keysFile, '--rate-limit', '0'
     Import-Module $env:KUSTOMERSYNC_MODULE_PATH -Force
 
-    # The receiver: a listener on a free loopback port, answering 200 and keeping each post's body.
-    $script:HookUrl = "http://127.0.0.1:$(Get-FreeLoopbackPort)/hooks/s3cr3t-path/"
-    $script:Posts = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
-    $script:Listener = [System.Net.HttpListener]::new()
-    $script:Listener.Prefixes.Add($script:HookUrl)
-    $script:Listener.Start()
-    $script:Receiver = [powershell]::Create()
-    $null = $script:Receiver.AddScript({
-            param($Listener, $Posts)
-            while ($Listener.IsListening) {
-                try { $context = $Listener.GetContext() } catch { break }
-                $reader = [System.IO.StreamReader]::new($context.Request.InputStream)
-                $Posts.Enqueue($reader.ReadToEnd())
-                $context.Response.StatusCode = 200
-                $context.Response.Close()
-            }
-        }).AddArgument($script:Listener).AddArgument($script:Posts)
-    $script:ReceiverRun = $script:Receiver.BeginInvoke()
+    $script:Receiver = Start-WebhookReceiver -Port (Get-FreeLoopbackPort)
+    $script:HookUrl = $script:Receiver.Url
     $env:KS_ALERTS_TEST_KEY = $script:Key
     $env:KS_ALERTS_TEST_HOOK = $script:HookUrl
 
-    function script:Take-Posts {
-        # Posts are made before Invoke-KustomerSync returns, and the receiver queues each before it answers.
-        $all = @()
-        $item = $null
-        while ($script:Posts.TryDequeue([ref] $item)) { $all += $item | ConvertFrom-Json }
-        $all
-    }
+    function script:Take-Posts { Get-WebhookPosts $script:Receiver }
 
     function script:New-AlertSync {
         param([string] $Name, [int] $Rows, [int] $BadEmails, [string] $KeyVariable = 'KS_ALERTS_TEST_KEY', [string] $Alerts = "WebhookEnvironmentVariable = 'KS_ALERTS_TEST_HOOK'")
@@ -61,10 +39,7 @@ BeforeAll {
 }
 
 AfterAll {
-    $script:Listener.Stop()
-    $script:Listener.Close()
-    $null = $script:ReceiverRun.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(10))
-    $script:Receiver.Dispose()
+    Stop-WebhookReceiver $script:Receiver
     Stop-KustomerEmulator $script:Emulator
     Remove-Item $script:Work -Recurse -Force -ErrorAction SilentlyContinue
     Remove-Item Env:KS_ALERTS_TEST_KEY, Env:KS_ALERTS_TEST_HOOK, Env:KS_ALERTS_WRONG_KEY -ErrorAction SilentlyContinue

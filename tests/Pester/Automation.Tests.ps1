@@ -14,11 +14,12 @@ BeforeAll {
     Import-Module $env:KUSTOMERSYNC_MODULE_PATH -Force
     $script:Runbook = Join-Path $PSScriptRoot '../../module/examples/Invoke-KustomerSyncRunbook.ps1'
     $script:ModuleParent = Split-Path ((Get-Module KustomerSync).ModuleBase) | Split-Path
+    $script:Receiver = Start-WebhookReceiver -Port (Get-FreeLoopbackPort)
 
     function script:New-RunbookSync {
         # A SQLite source of $Rows customers, the first $BadEmails of them with an email Kustomer cannot take, and a
         # definition that reads the key from the Automation credential 'Kustomer'.
-        param([string] $Name, [int] $Rows, [int] $BadEmails)
+        param([string] $Name, [int] $Rows, [int] $BadEmails, [switch] $Alerts)
         $db = Join-Path $script:Work "$Name.db"
         New-SqlitePeople -Path $db -Prefix $Name -Rows $Rows -BadEmails $BadEmails
         $path = Join-Path $script:Work "$Name.sync.psd1"
@@ -30,6 +31,7 @@ BeforeAll {
     Object = 'Customer'
     SyncKey = 'ExternalId'
     State = @{ Path = '$Name.state.db' }
+    $(if ($Alerts) { "Alerts = @{ WebhookAutomationVariable = 'KustomerSyncHook' }" })
 }
 "@ | Set-Content -Path $path
         $path
@@ -37,19 +39,23 @@ BeforeAll {
 
     function script:Invoke-AutomationJob {
         # Runs the runbook as an Automation job would: its own runspace, the asset cmdlets as functions, a job id.
-        param([string] $Definition, [string] $ApiKey)
+        param([string] $Definition, [string] $ApiKey, [switch] $Force)
         $ps = [powershell]::Create()
         $null = $ps.AddScript({
-                param($ModuleParent, $ApiKey)
+                param($ModuleParent, $ApiKey, $HookUrl)
                 $env:PSModulePath = $ModuleParent + [System.IO.Path]::PathSeparator + $env:PSModulePath
                 $global:PSPrivateMetadata = @{ JobId = [guid]::NewGuid() }
                 function global:Get-AutomationPSCredential([string] $Name) {
                     if ($Name -ne 'Kustomer') { throw "The credential asset '$Name' was not found." }
                     [pscredential]::new('kustomer', (ConvertTo-SecureString $ApiKey -AsPlainText -Force))
                 }
-                function global:Get-AutomationVariable([string] $Name) { throw "The variable asset '$Name' was not found." }
-            }).AddArgument($script:ModuleParent).AddArgument($ApiKey)
+                function global:Get-AutomationVariable([string] $Name) {
+                    if ($Name -eq 'KustomerSyncHook') { return $HookUrl }
+                    throw "The variable asset '$Name' was not found."
+                }
+            }).AddArgument($script:ModuleParent).AddArgument($ApiKey).AddArgument($script:Receiver.Url)
         $null = $ps.AddStatement().AddCommand($script:Runbook).AddParameter('DefinitionPath', $Definition)
+        if ($Force) { $null = $ps.AddParameter('Force') }
         $output = $null
         try { $output = $ps.Invoke() } catch { }
         $job = [pscustomobject]@{
@@ -72,6 +78,7 @@ BeforeAll {
 }
 
 AfterAll {
+    Stop-WebhookReceiver $script:Receiver
     Stop-KustomerEmulator $script:Emulator
     Remove-Item $script:Work -Recurse -Force -ErrorAction SilentlyContinue
 }
@@ -99,6 +106,23 @@ Describe 'The Azure Automation runbook recipe' {
         $job.Exception.ErrorRecord.FullyQualifiedErrorId | Should -Match '^KustomerSync\.AuthenticationFailed'
         $job.Output.Count | Should -Be 0
         "$($job.Exception.Message)$($job.Errors | Out-String)" | Should -Not -Match ([regex]::Escape('not-the-key'))
+    }
+
+    It 'ends Failed with KustomerSync.GuardTripped and alerts when a guard refuses the run, and runs when started with Force' {
+        $definition = New-RunbookSync -Name 'rb-guarded' -Rows 20 -BadEmails 0 -Alerts
+        (Invoke-AutomationJob -Definition $definition -ApiKey $script:Key).Status | Should -Be 'Completed'
+        @(Get-WebhookPosts $script:Receiver).Count | Should -Be 0
+        Invoke-Sqlite -Path (Join-Path $script:Work 'rb-guarded.db') -Sql 'delete from people'
+
+        $job = Invoke-AutomationJob -Definition $definition -ApiKey $script:Key
+
+        $job.Status | Should -Be 'Failed'
+        $job.Exception.ErrorRecord.FullyQualifiedErrorId | Should -Match '^KustomerSync\.GuardTripped'
+        $job.Exception.Message | Should -Match 'EmptySource'
+        $posts = @(Get-WebhookPosts $script:Receiver)
+        $posts.Count | Should -Be 1
+        $posts[0].status | Should -Be 'Refused'
+        (Invoke-AutomationJob -Definition $definition -ApiKey $script:Key -Force).Status | Should -Be 'Completed'
     }
 
     It 'keeps a 100,000-row run with every row rejected within the 1 MiB a job stream holds' {

@@ -105,6 +105,14 @@ Describe 'What the default views show' {
         $text | Should -Not -Match 'Created\s+:'
     }
 
+    It 'names the guards that refused a run, and hides the line when none did' {
+        $summary = New-Sample 'KustomerSync.UpsertSummary'
+        ($summary | Out-String -Width 160) | Should -Not -Match 'GuardsTripped'
+        $summary.GuardsTripped = @('TooManyChanges', 'FieldCleared')
+        ($summary | Out-String -Width 160) | Should -Match 'GuardsTripped\s+: TooManyChanges, FieldCleared \(refused the run: nothing written\)'
+        "$summary" | Should -Match 'refused by TooManyChanges, FieldCleared: nothing written'
+    }
+
     It 'shows a connection test as what the key can and cannot sync' {
         $text = New-Sample 'KustomerSync.ConnectionTestResult' | Out-String -Width 160
         $text | Should -Match 'CanSync\s+: customer'

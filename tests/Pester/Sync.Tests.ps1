@@ -8,6 +8,7 @@ BeforeDiscovery {
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../build/EmulatorProcess.psm1')
+    Import-Module (Join-Path $PSScriptRoot 'SyncFixtures.psm1') -Force
     $script:SecretKey = 'ks-sync-secret-' + [guid]::NewGuid().ToString('N')
     $script:Work = Join-Path ([System.IO.Path]::GetTempPath()) "ks-sync-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory -Path $script:Work | Out-Null
@@ -42,20 +43,9 @@ BeforeAll {
     }
 
     function script:Invoke-Child {
-        # Runs a script file in a new PowerShell process (the same PowerShell as this one); returns exit code and all output.
         param([string] $File, [string[]] $Arguments = @())
-        $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-        foreach ($a in @((Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-File', $File) + $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $psi.Environment['PSModulePath'] = $script:ModuleParent + [System.IO.Path]::PathSeparator + $env:PSModulePath
-        $process = [System.Diagnostics.Process]::Start($psi)
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        # A guard against a hung child, not a measure of speed: a busy machine may take its time.
-        if (-not $process.WaitForExit([TimeSpan]::FromMinutes(10))) { $process.Kill($true); throw "$File did not finish in 10 minutes" }
-        [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.GetAwaiter().GetResult() + $stderr.GetAwaiter().GetResult() }
+        $run = Invoke-ChildScript -File $File -Arguments $Arguments -ModuleParent $script:ModuleParent
+        [pscustomobject]@{ ExitCode = $run.ExitCode; Output = $run.Output + $run.Errors }
     }
 
     function script:Get-Lookups {

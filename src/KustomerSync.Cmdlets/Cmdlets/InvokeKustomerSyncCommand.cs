@@ -30,6 +30,9 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
     public SwitchParameter FullSync { get; set; }
 
     [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     [Parameter]
@@ -73,6 +76,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         {
             WhatIf = whatIf,
             FullSync = FullSync,
+            Force = Force,
             CompileExpression = expression => MappingTable.Computed(ScriptBlock.Create(expression.Text)),
             MakeSourceObject = PassThru || hasExpressions ? MakeRow : null,
             Log = EngineLog,
@@ -155,6 +159,7 @@ public sealed class InvokeKustomerSyncCommand : KustomerCmdlet
         ErrorIds.ConnectionFailed => "Check Destination (Organization or BaseUri) in the sync definition, the network path to Kustomer, and any proxy.",
         ErrorIds.SourceMissingParameter => "Supply every placeholder of the query in Source.Parameters of the sync definition.",
         ErrorIds.SourceTimeout => "Raise Source.CommandTimeout (seconds) in the sync definition, or make the query cheaper.",
+        ErrorIds.GuardTripped => "Check the source first (Invoke-KustomerSync -WhatIf shows the guards' figures). If it is right, run once with -Force, or change the thresholds in the definition's Guards = @{ ... } section ($null turns one guard off).",
         _ => base.Advice(errorId),
     };
 

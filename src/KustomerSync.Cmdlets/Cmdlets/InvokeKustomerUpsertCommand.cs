@@ -60,6 +60,11 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     public SwitchParameter ReportKeysLeft { get; set; }
 
     [Parameter]
+    public SwitchParameter Force { get; set; }
+    [Parameter]
+    public IDictionary? Guards { get; set; }
+
+    [Parameter]
     public SwitchParameter NoBulk { get; set; }
     [Parameter]
     public SwitchParameter CreateOnSearchMiss { get; set; }
@@ -76,6 +81,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
         var (destination, client) = ResolveDestination(Destination);
         var options = UpsertParameters.Options(this);
         var rules = UpsertParameters.Rules(this);
+        var guards = UpsertParameters.Guards(this);
         options.WhatIf = !ShouldProcess($"{destination.Name} ({destination.BaseUri.Host})", $"Upsert {options.Target.DisplayName} records by {options.Key.DisplayName} ({Behavior})");
         try
         {
@@ -84,6 +90,8 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
             _client = client;
             client.Log = EngineLog;
             _session.Start(client, options, rules, SkipNull, ReportKeysLeft, EngineLog);
+            // -ReportKeysLeft says the input is the whole set, so its size can be compared with the last run's.
+            if (guards is not null) _session.Guard(guards, fullSource: ReportKeysLeft);
         }
         catch (KustomerException ex) when (ex.ErrorId == ErrorIds.UnknownKlass)
         {
@@ -154,6 +162,7 @@ public sealed class InvokeKustomerUpsertCommand : KustomerCmdlet, IDisposable
     protected override string? Advice(string errorId) => errorId switch
     {
         ErrorIds.InvalidMapping => "Fix -Mapping (Kustomer field = input property), rename the input property, or pick another -SyncKey; Get-KustomerSchema lists the fields and custom attributes.",
+        ErrorIds.GuardTripped => "Check the input first (-WhatIf shows the guards' figures). If it is right, run once with -Force, or change the thresholds with -Guards @{ MaxChangeShare = 0.5 } ($null turns one guard off).",
         _ => base.Advice(errorId),
     };
 }

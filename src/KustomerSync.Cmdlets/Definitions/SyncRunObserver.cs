@@ -50,7 +50,7 @@ internal sealed class SyncRunObserver : IDefinitionRunObserver
         _cmdlet.FlushEngineLog();
         var summary = progress.Summary;
         _cmdlet.Progress(1, InvokeKustomerSyncCommand.Activity, $"{_run.Definition.Name}: {summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected), {progress.InFlight} in flight" +
-            (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
+            progress.HeldNote + (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
     }
 
     public void Warning(string message) => _cmdlet.WriteWarning(_run.Redact(message));

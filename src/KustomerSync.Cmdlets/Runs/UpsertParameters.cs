@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Runs.Definitions;
+using KustomerSync.Engine.Runs.Guards;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 
@@ -40,6 +42,21 @@ internal static class UpsertParameters
         catch (ArgumentException ex)
         {
             throw cmdlet.Terminate(new ErrorRecord(ex, ErrorIds.InvalidMapping, ErrorCategory.InvalidArgument, cmdlet.Mapping));
+        }
+    }
+
+    /// <summary>The guards against a broken source from -Guards (their defaults without it); null with -Force.</summary>
+    public static GuardSettings? Guards(InvokeKustomerUpsertCommand cmdlet)
+    {
+        if (cmdlet.Force) return null;
+        if (cmdlet.Guards is null) return GuardSettings.Default;
+        try
+        {
+            return SyncDefinitionParser.ParseGuardSettings(cmdlet.Guards);
+        }
+        catch (ArgumentException ex)
+        {
+            throw cmdlet.Terminate(new ErrorRecord(ex, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, cmdlet.Guards));
         }
     }
 

@@ -36,7 +36,7 @@ internal sealed class UpsertPipelineObserver : IUpsertObserver
         var rate = summary.Total / Math.Max(0.001, progress.Elapsed.TotalSeconds);
         var record = new ProgressRecord(1, InvokeKustomerUpsertCommand.Activity, $"{summary.Total:N0} rows done, {rate:N0} rows/s ({summary.Created:N0} created, " +
             $"{summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected)" +
-            (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
+            progress.HeldNote + (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
         var expected = _cmdlet.ExpectedRowCount;
         if (expected > 0)
         {

@@ -33,6 +33,8 @@ public static class ErrorIds
     public const string KeyNotProvablyAbsent = "KustomerSync.KeyNotProvablyAbsent";
     public const string BulkTimeout = "KustomerSync.BulkTimeout";
     public const string NotAttempted = "KustomerSync.NotAttempted";
+    /// <summary>A guard against a broken source refused the run before any write (an empty source, a shrunken one, too many changes, a cleared field).</summary>
+    public const string GuardTripped = "KustomerSync.GuardTripped";
     public const string Cancelled = "KustomerSync.Cancelled";
     public const string RowFailed = "KustomerSync.RowFailed";
     public const string SyncFailed = "KustomerSync.SyncFailed";

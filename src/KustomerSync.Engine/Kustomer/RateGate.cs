@@ -13,7 +13,9 @@ namespace KustomerSync.Engine.Kustomer;
 /// runs out, one request (on a unit of the share kept for it) finds out whether the window turned, and what this process
 /// sent in the window is only forgotten once an answer shows the refill. A guess that proves early costs that one
 /// request and that window is assumed to last a minute; later ones are guessed from a bound that late-seen refills cannot
-/// shorten (from the last request answered in a window to the answer showing the refill after the next).</para>
+/// shorten (from the last request answered in a window to the answer showing the refill after the next). Requests waiting
+/// on a window's figures (for room, or for a slot spread over a minute assumed) look again as soon as an answer shows the
+/// next window.</para>
 /// <para>A budget the server does not report (searches, 100 a minute for API keys, §8) is counted by the gate itself
 /// over windows of its own: see <see cref="ForOwnBudget"/>.</para>
 /// <para>The org's budget is shared with its agents' apps and other integrations (§10), so a sync takes only a share
@@ -63,6 +65,8 @@ public sealed class RateGate
     private long _lastSentBefore;
     /// <summary>A guess proved early: from then on the gate guesses only from <see cref="_boundWindow"/>.</summary>
     private bool _cautious;
+    /// <summary>Cancelled when an answer shows a new window, so that requests waiting on the last one's figures look again.</summary>
+    private CancellationTokenSource _windowTurned = new();
 
     /// <summary>A gate of its own (tests); <see cref="For"/> shares one per budget.</summary>
     public RateGate(TimeProvider time)
@@ -169,8 +173,10 @@ public sealed class RateGate
             long wait;
             var reserved = false;
             RateWait? decided = null;
+            CancellationToken turned;
             lock (_sync)
             {
+                turned = _windowTurned.Token;
                 var now = Now;
                 if (_ownWindow is { } window && now >= _windowEnds)
                 {
@@ -255,10 +261,18 @@ public sealed class RateGate
                     }
                 }
             }
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, turned);
             try
             {
                 if (decided is { } told) waiting?.Invoke(told);
-                await Clock.Delay(_time, TimeSpan.FromTicks(Math.Min(wait, TimeSpan.FromMinutes(2).Ticks)), cancellationToken).ConfigureAwait(false);
+                await Clock.Delay(_time, TimeSpan.FromTicks(Math.Min(wait, TimeSpan.FromMinutes(2).Ticks)), wake.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (turned.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // A new window began. A wait for the old one's end or slot is over: a request that waits for room looks
+                // again, and one on a paced slot goes now, its unit already counted in the new window (it was not yet
+                // answered when the window began). Slots spread over a window assumed to last a minute would otherwise
+                // hold the workers well into the next one.
             }
             catch when (reserved)
             {
@@ -283,9 +297,10 @@ public sealed class RateGate
         else _remaining--;
     }
 
-    /// <summary>Takes in what an answer's headers said about the budget.</summary>
+    /// <summary>Takes in what an answer's headers said about the budget; when they show a new window, requests waiting on the last one look again.</summary>
     private void Report(long sentIn, long sentAt, int? limit, int? remaining, double? resetSeconds)
     {
+        CancellationTokenSource? turned = null;
         lock (_sync)
         {
             _unreported = Math.Max(0, _unreported - 1);
@@ -319,7 +334,13 @@ public sealed class RateGate
                 StartWindow(now);
                 _sentInWindow++;
             }
-            if (newWindow) _window++;
+            if (newWindow)
+            {
+                _window++;
+                // Slots of the last window do not carry over: they may have been spread over a minute that was assumed.
+                _nextSlot = now;
+                (turned, _windowTurned) = (_windowTurned, new CancellationTokenSource());
+            }
             var earlyGuess = _probing && _probeOnGuess && !newWindow;
             _probing = _probeOnGuess = false;
             _limit = limit;
@@ -347,6 +368,8 @@ public sealed class RateGate
                 if (earlyGuess) GiveUpGuess();
             }
         }
+        // Outside the lock: the waits it ends go on at once.
+        turned?.Cancel();
     }
 
     /// <summary>

@@ -12,4 +12,9 @@ public interface IUpsertObserver
 }
 
 /// <summary>Where a run stands, for progress.</summary>
-public readonly record struct RunProgress(UpsertSummary Summary, int InFlight, bool WaitingForRateWindow, TimeSpan Elapsed);
+/// <param name="Held">Rows that need a write, held until the guards judge the run once the source ends (nothing is written before).</param>
+public readonly record struct RunProgress(UpsertSummary Summary, int InFlight, bool WaitingForRateWindow, TimeSpan Elapsed, long Read = 0, long Held = 0)
+{
+    /// <summary>", 1,200 rows read, 40 held until the guards judge the run", or "" while nothing is held.</summary>
+    public string HeldNote => Held > 0 ? $", {Read:N0} rows read, {Held:N0} held until the guards judge the run" : "";
+}

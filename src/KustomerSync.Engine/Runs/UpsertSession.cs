@@ -1,5 +1,6 @@
 using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Kustomer;
+using KustomerSync.Engine.Runs.Guards;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
 
@@ -15,8 +16,8 @@ public sealed class UpsertSession : IDisposable
 {
     private readonly CancellationToken _cancellationToken;
     private UpsertRun? _run;
-    private long _handedOn;
     private bool _finishing;
+    private ArmedGuards? _guards;
 
     private UpsertSession(SyncState? state, IUpsertObserver observer, CancellationToken cancellationToken)
     {
@@ -74,6 +75,23 @@ public sealed class UpsertSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Judges the run against the guards before any write, once the source has ended (at <see cref="Drain"/>): while a
+    /// guard could trip, rows that need a write are held until then. Call after <see cref="Start"/>, before the first row.
+    /// Without a state store there is no earlier run to compare with, and nothing is judged.
+    /// </summary>
+    /// <param name="fullSource">The source returns the whole table each run (not only what changed), so its size can be compared between runs.</param>
+    /// <exception cref="StateException">The store cannot be read.</exception>
+    public void Guard(GuardSettings settings, bool fullSource)
+    {
+        var run = Run;
+        if (State is null) return;
+        var guards = new ArmedGuards(settings, fullSource, State.Known(), State.Store.LastSuccessfulRunRows(State.SyncName));
+        if (!guards.CanTrip) return;
+        _guards = guards;
+        if (!run.Summary.WhatIf) run.HoldWrites();
+    }
+
     /// <summary>Takes a row and hands on the results that are ready.</summary>
     /// <exception cref="MappingException">The first row shows the mapping cannot fit the input; nothing was sent.</exception>
     /// <exception cref="StateException">Another process took over the sync's lease while this run stalled.</exception>
@@ -85,21 +103,16 @@ public sealed class UpsertSession : IDisposable
             throw new StateException(ErrorIds.StateLocked, $"Another process took over the lease of sync '{State.SyncName}' while this run stalled; this run stops.");
     }
 
-    /// <summary>
-    /// Waits until every row submitted so far has its result, handing each on as it comes; the run still takes rows.
-    /// Every row yields exactly one result, so the count of results handed on says when that is.
-    /// </summary>
-    public void WaitForResults()
-    {
-        var run = Run;
-        TakeReady();
-        while (_handedOn < run.Submitted && run.Results.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) TakeReady();
-    }
-
     /// <summary>No more rows: waits for every result and hands each on as it comes.</summary>
     public void Drain()
     {
         var run = Run;
+        if (_guards is { } guards)
+        {
+            _guards = null;
+            // A stopped run is not judged: what it held was never sent and counts as not confirmed.
+            if (!_cancellationToken.IsCancellationRequested) Judge(run, guards);
+        }
         run.Complete();
         var results = run.Results;
         while (results.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) TakeReady();
@@ -143,9 +156,35 @@ public sealed class UpsertSession : IDisposable
         State?.Dispose();
     }
 
+    /// <summary>
+    /// The guards' verdict on the whole planned run: nothing tripped sends the held rows; a trip refuses the run (each
+    /// held row ends not attempted, the run's error names the guards and figures); under WhatIf a trip is a warning.
+    /// </summary>
+    private void Judge(UpsertRun run, ArmedGuards guards)
+    {
+        var trips = guards.Evaluate(run.Submitted, run.Tally);
+        run.Summary.GuardsTripped = trips.Select(t => t.Guard.ToString()).ToArray();
+        if (trips.Count == 0)
+        {
+            run.ReleaseHeld(TakeReadyAndReport);
+            return;
+        }
+        if (run.Summary.WhatIf)
+        {
+            foreach (var trip in trips) Observer.Warning($"The {trip.Guard} guard would refuse this run: {trip.Message}");
+            return;
+        }
+        run.RefuseHeld(new RunFault(ErrorIds.GuardTripped,
+            $"The run was refused before any write: {(trips.Count == 1 ? "a guard against a broken source tripped" : $"{trips.Count} guards against a broken source tripped")}. " +
+            string.Join(" ", trips.Select(t => $"{t.Guard}: {t.Message}")) +
+            " Nothing was sent to Kustomer. Check the source; if it is right, run once with the guards overridden (force), or change the guard's setting."));
+        TakeReady();
+    }
+
     private void TakeReady()
     {
-        if (HandOnReady()) Report();
+        // While rows are held no result may come for a long time: where the run stands is told all the same.
+        if (HandOnReady() || Run.Held > 0) Report();
     }
 
     /// <summary>While a row waits for room: the results that came out meanwhile, and where the run stands even when none did (a wait for the rate window).</summary>
@@ -161,7 +200,6 @@ public sealed class UpsertSession : IDisposable
         while (Run.Results.TryRead(out var result))
         {
             any = true;
-            _handedOn++;
             Observer.Result(result);
         }
         return any;
@@ -170,7 +208,7 @@ public sealed class UpsertSession : IDisposable
     private void Report()
     {
         var run = Run;
-        Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed));
+        Observer.Progress(new RunProgress(run.Summary, run.InFlight, run.WaitingForRateWindow, run.Elapsed, run.Submitted, run.Held));
     }
 
     private void RecordFailedStart(UpsertOptions options, DateTime started, string message)

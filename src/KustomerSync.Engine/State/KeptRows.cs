@@ -9,22 +9,9 @@ namespace KustomerSync.Engine.State;
 /// query (taking '$LastRunStart') no longer selects it: the source columns and values as read, and how many runs have
 /// sent it again since the source last delivered it.
 /// </summary>
-public sealed class KeptRow
+/// <param name="Key">The key as the state stores it (<see cref="SyncState.Stored"/>).</param>
+public sealed record KeptRow(string Key, string[] Names, object?[] Values, int RetriedRuns)
 {
-    public KeptRow(string key, string[] names, object?[] values, int retriedRuns)
-    {
-        Key = key;
-        Names = names;
-        Values = values;
-        RetriedRuns = retriedRuns;
-    }
-
-    /// <summary>The key as the state stores it (<see cref="SyncState.Stored"/>).</summary>
-    public string Key { get; }
-    public string[] Names { get; }
-    public object?[] Values { get; }
-    public int RetriedRuns { get; }
-
     /// <summary>
     /// The row as JSON text that keeps each value's type (the mapper converts a long, a decimal and a date differently),
     /// for the values a source reader hands on (<see cref="Sources.SourceValues.Normalize"/>); anything else is kept as text.

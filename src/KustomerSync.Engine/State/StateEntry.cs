@@ -42,14 +42,3 @@ public readonly struct StateEntry
     /// </summary>
     public ValuedFields? Valued { get; }
 }
-
-/// <summary>What a sync run records when it starts.</summary>
-public sealed class SyncRunStart
-{
-    public string? Object { get; set; }
-    public string? SyncKey { get; set; }
-    public SyncBehavior Behavior { get; set; } = SyncBehavior.UpdateOrCreate;
-    public bool WhatIf { get; set; }
-    public bool FullSync { get; set; }
-    public DateTime StartedUtc { get; set; } = DateTime.UtcNow;
-}

@@ -8,6 +8,10 @@ public sealed record PlannedRecord(MappedRecord Record, string? KnownId, Payload
 {
     /// <summary>The state store has no trace of the key (no id, no failed attempt): a create may go before any lookup.</summary>
     public bool NeverSynced { get; init; }
+    /// <summary>The state holds a payload Kustomer confirmed for this key, and this one differs: a known record changes.</summary>
+    public bool ChangesKnownRecord { get; init; }
+    /// <summary>Fields this record clears that held a value in the payload Kustomer last confirmed.</summary>
+    public IReadOnlyList<string> ClearsKnownValues { get; init; } = Array.Empty<string>();
     /// <summary>The _clientRef that ties this record to its item in a bulk request.</summary>
     public string ClientRef => "row-" + Record.Input.Row.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

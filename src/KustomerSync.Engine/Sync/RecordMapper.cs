@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Diagnostics;
+using KustomerSync.Engine.State;
 
 namespace KustomerSync.Engine.Sync;
 
@@ -99,10 +100,13 @@ public sealed class RecordMapper
         var payload = new JsonObject();
         JsonObject? custom = null;
         List<RecordReference>? references = null;
-        foreach (var (rule, field, column) in plan.Slots)
+        var fields = new FieldUse(plan.Slots.Count);
+        for (var slot = 0; slot < plan.Slots.Count; slot++)
         {
+            var (rule, field, column) = plan.Slots[slot];
             var value = Blank(Read(record, rule, column));
             if (value is null && _skipNull) continue;
+            fields.Mark(slot, value is not null);
             if (!ValueConverter.TryConvert(value, field, out var json, out var error))
                 return MapOutcome.Invalid(key, rule.Column, ErrorIds.InvalidValue, $"Row {record.Row} (key '{key}'): {Describe(rule, field)} {error}.");
             if (field.ReferenceField is not null)
@@ -121,7 +125,11 @@ public sealed class RecordMapper
             }
         }
         if (custom is not null) payload["custom"] = custom;
-        return MapOutcome.Valid(new MappedRecord(record, key!, payload, (IReadOnlyList<RecordReference>?)references ?? Array.Empty<RecordReference>()));
+        return MapOutcome.Valid(new MappedRecord(record, key!, payload, (IReadOnlyList<RecordReference>?)references ?? Array.Empty<RecordReference>())
+        {
+            Valued = plan.ValuedFor(fields),
+            Cleared = plan.ClearedFor(fields),
+        });
     }
 
     /// <summary>The column, and the field when its name differs: "column 'Num'" or "column 'plan' (custom.tierStr)".</summary>
@@ -192,5 +200,72 @@ public sealed class RecordMapper
         return plan;
     }
 
-    private sealed record ShapePlan(List<(MappingRule Rule, FieldSpec Field, int Column)> Slots, (MappingRule Rule, int Column)? KeySlot);
+    private sealed class ShapePlan
+    {
+        public ShapePlan(List<(MappingRule Rule, FieldSpec Field, int Column)> slots, (MappingRule Rule, int Column)? keySlot)
+        {
+            Slots = slots;
+            KeySlot = keySlot;
+        }
+
+        public List<(MappingRule Rule, FieldSpec Field, int Column)> Slots { get; }
+        public (MappingRule Rule, int Column)? KeySlot { get; }
+
+        // Rows of one shape give and clear few distinct sets of fields: each set is built once and shared.
+        private readonly Dictionary<ulong, ValuedFields> _valued = new();
+        private readonly Dictionary<ulong, string[]> _cleared = new();
+
+        public ValuedFields ValuedFor(FieldUse use) =>
+            use.Valued is { } bits && _valued.TryGetValue(bits, out var known) ? known : Remember(_valued, use.Valued, ValuedFields.Of(Paths(use, valued: true)));
+
+        public IReadOnlyList<string> ClearedFor(FieldUse use)
+        {
+            if (use.NoneCleared) return Array.Empty<string>();
+            return use.Cleared is { } bits && _cleared.TryGetValue(bits, out var known) ? known : Remember(_cleared, use.Cleared, Paths(use, valued: false).ToArray());
+        }
+
+        private IEnumerable<string> Paths(FieldUse use, bool valued)
+        {
+            for (var slot = 0; slot < Slots.Count; slot++)
+                if (valued ? use.IsValued(slot) : use.IsCleared(slot)) yield return Slots[slot].Field.Path;
+        }
+
+        private static T Remember<T>(Dictionary<ulong, T> cache, ulong? bits, T value)
+        {
+            if (bits is { } b) cache[b] = value;
+            return value;
+        }
+    }
+
+    /// <summary>Which of a shape's slots a row gave a value and which it sent as null; a bit mask while the shape has at most 64 slots.</summary>
+    private struct FieldUse
+    {
+        private readonly bool[]? _valuedSlots;
+        private readonly bool[]? _clearedSlots;
+        private ulong _valuedBits;
+        private ulong _clearedBits;
+
+        public FieldUse(int slots)
+        {
+            if (slots <= 64) return;
+            _valuedSlots = new bool[slots];
+            _clearedSlots = new bool[slots];
+        }
+
+        public void Mark(int slot, bool hasValue)
+        {
+            if (_valuedSlots is null)
+            {
+                if (hasValue) _valuedBits |= 1UL << slot; else _clearedBits |= 1UL << slot;
+            }
+            else if (hasValue) _valuedSlots[slot] = true;
+            else _clearedSlots![slot] = true;
+        }
+
+        public ulong? Valued => _valuedSlots is null ? _valuedBits : null;
+        public ulong? Cleared => _clearedSlots is null ? _clearedBits : null;
+        public bool NoneCleared => _clearedSlots is null ? _clearedBits == 0 : !_clearedSlots.Contains(true);
+        public bool IsValued(int slot) => _valuedSlots?[slot] ?? (_valuedBits & (1UL << slot)) != 0;
+        public bool IsCleared(int slot) => _clearedSlots?[slot] ?? (_clearedBits & (1UL << slot)) != 0;
+    }
 }

@@ -26,11 +26,17 @@ public sealed class UpsertPlanner
         _seenKeys = new Dictionary<string, long>(options.Key.Comparer);
     }
 
+    /// <summary>What the rows planned so far would change and clear of the records the state knows.</summary>
+    public PlanTally Tally { get; } = new();
+
     /// <summary>Rows planned so far.</summary>
     public long Rows => _rows;
 
     /// <summary>Every key this run's input had, valid or not (for the keys-left report).</summary>
     public IReadOnlyCollection<string> SeenKeys => _seenKeys.Keys;
+
+    /// <summary>True when a row had <paramref name="key"/>, compared as the sync key compares (emails without regard to case).</summary>
+    public bool HasSeen(string key) => _seenKeys.ContainsKey(key);
 
     /// <summary>
     /// Plans the next row. A pushed-down diff passes the key's <paramref name="entry"/> read with the row (its session
@@ -56,13 +62,18 @@ public sealed class UpsertPlanner
 
         if (_state is null) return RowPlan.ToWrite(new PlannedRecord(record, null, default, sourceHash));
         var hash = HashOf(record);
-        var knownId = entry is { } given ? given.KustomerId : _state.KnownKustomerId(record.Key);
-        if (entry is { } e ? _state.IsUnchanged(e, hash) : _state.IsUnchanged(record.Key, hash))
-            return RowPlan.Decided(new UpsertResult { Row = input.Row, Object = _options.Target.DisplayName, Key = record.Key, Status = UpsertStatus.Unchanged, KustomerId = knownId, InputObject = source });
-        return RowPlan.ToWrite(new PlannedRecord(record, knownId, hash, sourceHash)
+        StateEntry? known = entry ?? (_state.TryGetEntry(record.Key, out var stored) ? stored : null);
+        if (known is { } unchanged && _state.IsUnchanged(unchanged, hash))
+            return RowPlan.Decided(new UpsertResult { Row = input.Row, Object = _options.Target.DisplayName, Key = record.Key, Status = UpsertStatus.Unchanged, KustomerId = unchanged.KustomerId, InputObject = source },
+                unchanged.Valued is null ? record.Valued : null);
+        var planned = new PlannedRecord(record, known?.KustomerId, hash, sourceHash)
         {
-            NeverSynced = knownId is null && !(entry is { } known ? known.HasError : _state.TryGetEntry(record.Key, out var stored) && stored.HasError),
-        });
+            NeverSynced = known is null || known.Value.KustomerId is null && !known.Value.HasError,
+            ChangesKnownRecord = known is { Hash.IsEmpty: false } confirmed && confirmed.Hash != hash,
+            ClearsKnownValues = known?.Valued is { } had && record.Cleared.Count > 0 ? record.Cleared.Where(had.Contains).ToArray() : Array.Empty<string>(),
+        };
+        Tally.Count(planned);
+        return RowPlan.ToWrite(planned);
     }
 
     /// <summary>The payload's hash, including the keys of referenced records (resolved ids are not known yet).</summary>

@@ -31,6 +31,7 @@ public sealed class UpsertRun : IDisposable
     private readonly long _runId;
     private readonly IEngineLog? _log;
     private readonly RateGate.Share _budget;
+    private List<PlannedRecord>? _held;
 
     private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, IEngineLog? log, TimeProvider idleClock,
         CancellationToken cancellationToken)
@@ -149,12 +150,60 @@ public sealed class UpsertRun : IDisposable
         }
         else if (plan.Result is { } unchanged)
         {
-            Emit(unchanged, sourceHash is not null && !_options.WhatIf ? () => _state!.RecordSourceHash(unchanged.Key!, sourceHash) : null);
+            Emit(unchanged, _options.WhatIf || (sourceHash is null && plan.Learned is null) ? null : () =>
+            {
+                if (sourceHash is not null) _state!.RecordSourceHash(unchanged.Key!, sourceHash);
+                if (plan.Learned is { } valued) _state!.RecordValued(unchanged.Key!, valued);
+            });
+        }
+        else if (_held is not null)
+        {
+            _held.Add(plan.Write!);
         }
         else
         {
             _dispatcher.Submit(plan.Write!, whileWaiting);
         }
+    }
+
+    /// <summary>True when a row of this run had <paramref name="key"/> (valid or not).</summary>
+    public bool HasSeen(string key) => _planner.HasSeen(key);
+
+    /// <summary>What the rows planned so far would change and clear of the records the state knows.</summary>
+    public PlanTally Tally => _planner.Tally;
+
+    /// <summary>
+    /// From now on rows that need a write are planned and held, not sent, until <see cref="ReleaseHeld"/> or
+    /// <see cref="RefuseHeld"/>: a run that must be judged before any write (the guards against a broken source) holds them.
+    /// </summary>
+    public void HoldWrites() => _held ??= new List<PlannedRecord>();
+
+    /// <summary>Rows held for the guards' verdict (see <see cref="HoldWrites"/>).</summary>
+    public int Held => _held?.Count ?? 0;
+
+    /// <summary>Sends the held rows, in input order, and stops holding.</summary>
+    public void ReleaseHeld(Action? whileWaiting = null)
+    {
+        var held = TakeHeld();
+        foreach (var planned in held)
+        {
+            if (Fault is { } fault) Emit(RowResults.NotAttempted(RowResults.For(planned.Record, _options), fault), null);
+            else _dispatcher.Submit(planned, whileWaiting);
+        }
+    }
+
+    /// <summary>Refuses the run: nothing held is sent, each held row ends not attempted, and the run's one error is <paramref name="fault"/>.</summary>
+    public void RefuseHeld(RunFault fault)
+    {
+        _dispatcher.Stop(fault);
+        foreach (var planned in TakeHeld()) Emit(RowResults.NotAttempted(RowResults.For(planned.Record, _options), fault), null);
+    }
+
+    private List<PlannedRecord> TakeHeld()
+    {
+        var held = _held ?? new List<PlannedRecord>();
+        _held = null;
+        return held;
     }
 
     /// <summary>No more rows will come: the dispatcher sends what is still gathered for a bulk batch.</summary>
@@ -173,12 +222,16 @@ public sealed class UpsertRun : IDisposable
         Summary.Elapsed = _watch.Elapsed;
         (Summary.RateLimit, Summary.RateBudget, Summary.RateUsed) = (_budget.Limit, _budget.Budget, _budget.PeakUsed);
         if (_state is null) return Summary;
-        if (_reportKeysLeft && ending == RunEnding.Completed)
+        var refused = Fault?.ErrorId == ErrorIds.GuardTripped;
+        // A refused run changes nothing, not even which keys count as gone: its source is the suspect.
+        if (_reportKeysLeft && ending == RunEnding.Completed && !refused)
         {
             KeysLeft = _state.KeysNotSeen(_planner.SeenKeys, DateTime.UtcNow, record: !_options.WhatIf);
             Summary.KeysLeft = KeysLeft.Count;
         }
-        var status = ending == RunEnding.Failed ? SyncRunStatus.Failed : SyncRunInfo.StatusFor(Summary, Fault is not null);
+        var status = ending == RunEnding.Failed ? SyncRunStatus.Failed
+            : refused && ending == RunEnding.Completed ? SyncRunStatus.Refused
+            : SyncRunInfo.StatusFor(Summary, Fault is not null);
         var message = ending == RunEnding.Failed ? failure : Fault?.Message ?? (ending == RunEnding.Cancelled ? StoppedMessage() : null);
         _state.FinishRun(_runId, Summary, status, DateTime.UtcNow, message, Summary.KeysLeft);
         return Summary;
@@ -210,7 +263,7 @@ public sealed class UpsertRun : IDisposable
             var key = planned.Record.Key;
             // Unchanged here (not CreateOnly's "exists") means Kustomer was found holding this very payload: confirmed too.
             if (result.Status is UpsertStatus.Created or UpsertStatus.Updated || result.Status == UpsertStatus.Unchanged && _options.Behavior != SyncBehavior.CreateOnly)
-                _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash);
+                _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash, planned.Record.Valued);
             else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Record(result);

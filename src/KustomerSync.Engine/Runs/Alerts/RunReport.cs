@@ -33,7 +33,7 @@ public sealed record RunReport
 
     public long Rejected => Invalid + Failed;
     public double RejectedShare => Total > 0 ? (double)Rejected / Total : 0;
-    public bool Refused => Guard is not null;
+    public bool Refused => Status == SyncRunStatus.Refused;
 
     public static RunReport From(string sync, UpsertSummary summary, SyncRunStatus status, DateTime startedUtc, DateTime endedUtc,
         string? message = null, string? errorId = null, string? guard = null, IEnumerable<string>? rejectedKeys = null) => new()
@@ -62,7 +62,7 @@ public sealed record RunReport
     {
         get
         {
-            var how = Refused ? $"refused by the {Guard} guard" : Status switch
+            var how = Refused ? $"was refused by the {Guard ?? "run's"} guard{(Guard?.Contains(',') == true ? "s" : "")}" : Status switch
             {
                 SyncRunStatus.Succeeded => "succeeded",
                 SyncRunStatus.PartiallyFailed => $"completed with {Rejected:N0} rejected row{(Rejected == 1 ? "" : "s")}",

@@ -28,7 +28,7 @@ public static class WebhookPayload
     private static IEnumerable<(string Name, string Value)> Facts(RunReport r)
     {
         yield return ("Object", r.Object);
-        yield return ("Status", r.Refused ? "Refused" : r.Status.ToString());
+        yield return ("Status", r.Status.ToString());
         yield return ("Rows", r.CountsLine);
         if (r.RunId is { } id) yield return ("Run", $"{id} in the run history of sync '{r.Sync}'");
         yield return ("Started", r.StartedUtc.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture));
@@ -95,7 +95,7 @@ public static class WebhookPayload
             ["text"] = r.Headline,
             ["sync"] = r.Sync,
             ["object"] = r.Object,
-            ["status"] = r.Refused ? "Refused" : r.Status.ToString(),
+            ["status"] = r.Status.ToString(),
             ["guard"] = r.Guard,
             ["runId"] = r.RunId,
             ["machine"] = r.Machine,

@@ -19,6 +19,9 @@ public sealed class DefinitionRunOptions
     /// <summary>Ignore the stored hashes (and give '$LastRunStart' its first-run value), in addition to the file's FullSync.</summary>
     public bool FullSync { get; set; }
 
+    /// <summary>Run even when a guard against a broken source would refuse the run (the definition's guards are not judged).</summary>
+    public bool Force { get; set; }
+
     /// <summary>Compiles a computed mapping value; required when the definition has any.</summary>
     public Func<DefinitionExpression, Func<InputRecord, object?>>? CompileExpression { get; set; }
 
@@ -39,36 +42,6 @@ public sealed class DefinitionRunOptions
 public interface IDefinitionRunObserver : IUpsertObserver
 {
     void Verbose(string message);
-}
-
-/// <summary>How a definition run ended: the summary, the exit code for schedulers, and the error that stopped it, if any.</summary>
-public sealed class DefinitionOutcome
-{
-    public const int ExitSucceeded = 0;
-    public const int ExitRunFailed = 1;
-    public const int ExitRowsFailed = 2;
-
-    public DefinitionOutcome(UpsertSummary? summary, int exitCode, string? errorId = null, string? message = null, Exception? error = null)
-    {
-        Summary = summary;
-        ExitCode = exitCode;
-        ErrorId = errorId;
-        Message = message;
-        Error = error;
-    }
-
-    /// <summary>Null when the run stopped before any row was read (state locked, Kustomer refused the key).</summary>
-    public UpsertSummary? Summary { get; }
-    /// <summary>0: every row succeeded; 2: the run completed but some rows were Invalid or Failed; 1: the run failed.</summary>
-    public int ExitCode { get; }
-    public string? ErrorId { get; }
-    public string? Message { get; }
-    public Exception? Error { get; }
-    public bool Failed => ExitCode == ExitRunFailed;
-    /// <summary>What became of the run's event log entry and alert; null when nothing was to be told (-WhatIf).</summary>
-    public Notification? Notification { get; internal set; }
-
-    public static int ExitCodeFor(UpsertSummary summary) => summary.Invalid + summary.Failed > 0 ? ExitRowsFailed : ExitSucceeded;
 }
 
 /// <summary>
@@ -180,7 +153,7 @@ public sealed class DefinitionRun : IDisposable
         IStateStore? store = null;
         var outcome = Execute(observer, s => store = s, cancellationToken);
         if (_notifier is not null && !_options.WhatIf)
-            outcome.Notification = _notifier.NotifyAsync(Report(outcome, store, started)).GetAwaiter().GetResult();
+            outcome = outcome with { Notification = _notifier.NotifyAsync(Report(outcome, store, started)).GetAwaiter().GetResult() };
         return outcome;
     }
 
@@ -198,6 +171,7 @@ public sealed class DefinitionRun : IDisposable
     {
         var summary = outcome.Summary ?? new UpsertSummary { Object = _definition.Target.DisplayName, SyncKey = _definition.Key.DisplayName };
         var status = outcome.ErrorId == ErrorIds.Cancelled ? SyncRunStatus.Cancelled
+            : outcome.ErrorId == ErrorIds.GuardTripped ? SyncRunStatus.Refused
             : outcome.Failed ? SyncRunStatus.Failed
             : outcome.ExitCode == DefinitionOutcome.ExitRowsFailed ? SyncRunStatus.PartiallyFailed
             : SyncRunStatus.Succeeded;
@@ -215,7 +189,8 @@ public sealed class DefinitionRun : IDisposable
             }
         }
         return RunReport.From(_definition.Name, summary, status, started, DateTime.UtcNow,
-            outcome.Message is null ? null : Redact(outcome.Message), outcome.ErrorId, rejectedKeys: rejected);
+            outcome.Message is null ? null : Redact(outcome.Message), outcome.ErrorId,
+            guard: summary.GuardsTripped.Length > 0 && status == SyncRunStatus.Refused ? string.Join(", ", summary.GuardsTripped) : null, rejectedKeys: rejected);
     }
 
     private DefinitionOutcome Execute(IDefinitionRunObserver observer, Action<IStateStore> opened, CancellationToken cancellationToken)
@@ -265,6 +240,8 @@ public sealed class DefinitionRun : IDisposable
         try
         {
             session.Start(client, options, MappingRules(), d.SkipNull, d.ReportKeysLeft, _options.Log, Redact);
+            // A query taking '$LastRunStart' or pushed down returns only what changed: its size says nothing of the table's.
+            if (d.Guards is { } guards && !_options.Force) session.Guard(guards, fullSource: !d.Source.UsesLastRunStart && !PushesDown);
         }
         catch (Exception ex) when (ex is KustomerException or MappingException or StateException or OperationCanceledException)
         {

@@ -16,7 +16,6 @@ internal sealed class FailedRowRetry
     private readonly int _maxRuns;
     private readonly IReadOnlyList<KeptRow> _kept;
     private readonly Dictionary<long, (string[] Names, object?[] Values, KeptRow? From)> _inFlight = new();
-    private readonly HashSet<string> _delivered = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KeptRow> _keep = new(StringComparer.Ordinal);
     private readonly HashSet<string> _drop = new(StringComparer.Ordinal);
     private readonly List<(long Row, string Key, string Message)> _givenUp = new();
@@ -36,15 +35,11 @@ internal sealed class FailedRowRetry
     /// <summary>Passes every result on to <paramref name="observer"/> after noting it.</summary>
     public IDefinitionRunObserver Watch(IDefinitionRunObserver observer) => new Watcher(this, observer);
 
-    /// <summary>
-    /// After the source's last row: waits until the source's rows have their results (a key the source delivered is
-    /// not sent from the store), then submits the kept rows the source did not deliver.
-    /// </summary>
+    /// <summary>After the source's last row: submits the kept rows whose key the source did not deliver (the source's row wins).</summary>
     public void SendKeptRows(UpsertSession session, Func<string[], object?[], object?>? makeSourceObject, Action<string> verbose)
     {
         if (_kept.Count == 0) return;
-        session.WaitForResults();
-        var due = _kept.Where(k => !_delivered.Contains(k.Key)).ToList();
+        var due = _kept.Where(k => !session.Run.HasSeen(k.Key)).ToList();
         if (due.Count == 0) return;
         verbose($"Sending again {due.Count:N0} rows that failed at Kustomer in earlier runs (kept in the state store).");
         foreach (var kept in due)
@@ -74,7 +69,6 @@ internal sealed class FailedRowRetry
         if (sent.From is { } from) _drop.Add(from.Key);
         if (result.Key is null) return;
         var key = _state.Stored(result.Key);
-        if (sent.From is null) _delivered.Add(key);
         if (result.Status != UpsertStatus.Failed)
         {
             // Confirmed, unchanged, or Invalid (bad source data, not kept): nothing of this key is to be sent again.

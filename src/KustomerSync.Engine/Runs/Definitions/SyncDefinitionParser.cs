@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Runs.Alerts;
+using KustomerSync.Engine.Runs.Guards;
 using KustomerSync.Engine.Sources;
 using KustomerSync.Engine.State;
 using KustomerSync.Engine.Sync;
@@ -22,7 +23,7 @@ public static class SyncDefinitionParser
     private static readonly string[] LastRunStartNames = { "$LastRunStart", "$LastSuccessfulRunStart" };
 
     private static readonly string[] RootSettings =
-        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "BudgetShare", "MaxRequestsPerMinute", "Alerts" };
+        { "Name", "Description", "Source", "Destination", "Object", "SyncKey", "Behavior", "Mapping", "SkipNull", "ThrottleLimit", "State", "FullSync", "ReportKeysLeft", "PushDown", "CreateOnSearchMiss", "Backfill", "BudgetShare", "MaxRequestsPerMinute", "Alerts", "Guards" };
     private static readonly string[] SourceSettings =
     {
         "Provider", "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret",
@@ -39,6 +40,9 @@ public static class SyncDefinitionParser
         "SecretVault", "Schema", "TablePrefix", "Watermark", "RetryRuns",
     };
 
+    private static readonly string[] GuardSettingNames =
+        { "Force", "RefuseEmptySource", "MinSourceShare", "MaxChangeShare", "MaxClearShare", "MinRecordsToJudge" };
+
     private static readonly string[] AlertSettings =
         { "WebhookEnvironmentVariable", "WebhookAutomationVariable", "WebhookSecret", "SecretVault", "Format", "RejectedShare", "OnSuccess", "EventLog" };
 
@@ -49,83 +53,134 @@ public static class SyncDefinitionParser
     public static SyncDefinition Parse(IDictionary data, string definitionPath, IDefinitionHost host)
     {
         var p = new Problems();
-        var d = new SyncDefinition { DefinitionPath = definitionPath };
         var folder = System.IO.Path.GetDirectoryName(definitionPath) ?? ".";
         var root = p.Section(data, "", RootSettings);
 
-        d.Name = p.String(root, "", "Name", required: true) ?? "";
-        if (d.Name.Length > 0 && !NamePattern.IsMatch(d.Name))
-            p.Add("Name", $"'{d.Name}' is not a valid sync name: use letters, digits, '_', '.', ':' and '-' (up to 128, starting with a letter or digit). State and run history are kept under this name.");
-        d.Description = p.String(root, "", "Description");
+        var name = p.String(root, "", "Name", required: true) ?? "";
+        if (name.Length > 0 && !NamePattern.IsMatch(name))
+            p.Add("Name", $"'{name}' is not a valid sync name: use letters, digits, '_', '.', ':' and '-' (up to 128, starting with a letter or digit). State and run history are kept under this name.");
+        var description = p.String(root, "", "Description");
 
-        ParseTarget(p, root, d);
-        ParseSource(p, p.Section(root, "Source", SourceSettings, required: true), d, folder, host);
-        ParseDestination(p, p.Section(root, "Destination", DestinationSettings, required: true), d, host);
-        ParseMapping(p, root, d);
-        d.SkipNull = p.Bool(root, "", "SkipNull") ?? false;
-        var throttle = p.Int(root, "", "ThrottleLimit");
-        if (throttle is { } t)
+        var (target, key, behavior) = ParseTarget(p, root);
+        var source = ParseSource(p, p.Section(root, "Source", SourceSettings, required: true), folder, host);
+        var destination = ParseDestination(p, p.Section(root, "Destination", DestinationSettings, required: true), host);
+        var mapping = ParseMapping(p, root);
+        var skipNull = p.Bool(root, "", "SkipNull") ?? false;
+        var throttleLimit = SyncDefinition.DefaultThrottleLimit;
+        if (p.Int(root, "", "ThrottleLimit") is { } t)
         {
             if (t < 1 || t > 64) p.Add("ThrottleLimit", $"{t} is out of range: use 1 to 64 requests in flight.");
-            else d.ThrottleLimit = t;
+            else throttleLimit = t;
         }
-        ParseState(p, p.Section(root, "State", StateSettings, required: true), d, folder, host);
-        d.FullSync = p.Bool(root, "", "FullSync") ?? false;
-        d.ReportKeysLeft = p.Bool(root, "", "ReportKeysLeft") ?? false;
-        d.PushDown = p.Bool(root, "", "PushDown") ?? false;
-        d.CreateOnSearchMiss = p.Bool(root, "", "CreateOnSearchMiss") ?? false;
-        d.Backfill = p.Bool(root, "", "Backfill") ?? false;
-        ParseBudget(p, root, d);
-        ParseAlerts(p, p.Section(root, "Alerts", AlertSettings), d, host);
+        var state = ParseState(p, p.Section(root, "State", StateSettings, required: true), folder, host);
+        var fullSync = p.Bool(root, "", "FullSync") ?? false;
+        var reportKeysLeft = p.Bool(root, "", "ReportKeysLeft") ?? false;
+        var pushDown = p.Bool(root, "", "PushDown") ?? false;
+        var createOnSearchMiss = p.Bool(root, "", "CreateOnSearchMiss") ?? false;
+        var backfill = p.Bool(root, "", "Backfill") ?? false;
+        var (budgetShare, maxRequestsPerMinute) = ParseBudget(p, root);
+        var alerts = ParseAlerts(p, p.Section(root, "Alerts", AlertSettings), host);
+        var guards = ParseGuards(p, p.Section(root, "Guards", GuardSettingNames), "Guards");
+        var d = new SyncDefinition
+        {
+            Name = name, Description = description, DefinitionPath = definitionPath,
+            Source = source, Destination = destination, Target = target, Key = key, Behavior = behavior,
+            Mapping = mapping, SkipNull = skipNull, ThrottleLimit = throttleLimit, State = state, Alerts = alerts, Guards = guards,
+            FullSync = fullSync, ReportKeysLeft = reportKeysLeft, PushDown = pushDown, CreateOnSearchMiss = createOnSearchMiss,
+            Backfill = backfill, BudgetShare = budgetShare, MaxRequestsPerMinute = maxRequestsPerMinute,
+        };
         CheckCombinations(p, root, d);
 
         if (p.Count > 0) throw new DefinitionException(definitionPath, p.List);
         return d;
     }
 
-    private static void ParseAlerts(Problems p, IDictionary? alerts, SyncDefinition d, IDefinitionHost host)
+    private static AlertsDefinition ParseAlerts(Problems p, IDictionary? alerts, IDefinitionHost host)
     {
-        if (alerts is null) return;
-        var a = d.Alerts;
+        var a = new AlertsDefinition();
+        if (alerts is null) return a;
         var vault = p.String(alerts, "Alerts", "SecretVault");
         var webhook = OneOf(p, alerts, "Alerts", host, vault, required: false, "the webhook URL",
             ("WebhookEnvironmentVariable", SecretSource.EnvironmentVariable), ("WebhookAutomationVariable", SecretSource.AutomationVariable),
-            ("WebhookSecret", SecretSource.SecretManagement));
-        a.Webhook = webhook?.Secret;
+            ("WebhookSecret", SecretSource.SecretManagement))?.Secret;
         var format = p.String(alerts, "Alerts", "Format");
+        var webhookFormat = a.Format;
         if (format is not null)
         {
-            if (Enum.TryParse<WebhookFormat>(format, ignoreCase: true, out var f) && Enum.IsDefined(typeof(WebhookFormat), f) && !int.TryParse(format, out _)) a.Format = f;
+            if (Enum.TryParse<WebhookFormat>(format, ignoreCase: true, out var f) && Enum.IsDefined(typeof(WebhookFormat), f) && !int.TryParse(format, out _)) webhookFormat = f;
             else p.Add("Alerts.Format", $"'{format}' is not a webhook format. Use Auto (the default: from the webhook's host), Teams, Slack or Json{Suggestion(format, Enum.GetNames(typeof(WebhookFormat)))}.");
         }
         var share = p.Share(alerts, "Alerts", "RejectedShare");
         var onSuccess = p.Bool(alerts, "Alerts", "OnSuccess");
-        a.Policy = new AlertPolicy { RejectedShare = share ?? AlertPolicy.DefaultRejectedShare, OnSuccess = onSuccess ?? false };
-        a.EventLog = p.Bool(alerts, "Alerts", "EventLog") ?? a.EventLog;
-        if (a.Webhook is null && (format is not null || share is not null || onSuccess is not null))
+        var policy = new AlertPolicy { RejectedShare = share ?? AlertPolicy.DefaultRejectedShare, OnSuccess = onSuccess ?? false };
+        var eventLog = p.Bool(alerts, "Alerts", "EventLog") ?? a.EventLog;
+        if (webhook is null && (format is not null || share is not null || onSuccess is not null))
             p.Add("Alerts.WebhookEnvironmentVariable", "is missing: Alerts.Format, Alerts.RejectedShare and Alerts.OnSuccess describe webhook posts; name where the webhook's URL comes from (Alerts.WebhookEnvironmentVariable, Alerts.WebhookAutomationVariable or Alerts.WebhookSecret).");
+        return a with { Webhook = webhook, Format = webhookFormat, Policy = policy, EventLog = eventLog };
     }
+
+    /// <summary>
+    /// Guard settings given as a hashtable outside a definition (a cmdlet's): the same names and rules as a definition's
+    /// Guards section.
+    /// </summary>
+    /// <returns>The settings, or null when Force turns every guard off.</returns>
+    /// <exception cref="ArgumentException">A setting is unknown or out of range; the message names each.</exception>
+    public static GuardSettings? ParseGuardSettings(IDictionary settings)
+    {
+        var p = new Problems();
+        var guards = ParseGuards(p, p.Section(settings, "", GuardSettingNames), "");
+        if (p.Count > 0) throw new ArgumentException($"The guard settings have {(p.Count == 1 ? "a problem" : p.Count + " problems")}: {string.Join("; ", p.List)}");
+        return guards;
+    }
+
+    /// <summary>
+    /// Guards = @{ ... }: each threshold has its default when left out and turns its guard off when $null; Force = $true
+    /// turns them all off (null settings).
+    /// </summary>
+    private static GuardSettings? ParseGuards(Problems p, IDictionary? section, string name)
+    {
+        var defaults = GuardSettings.Default;
+        if (section is null) return defaults;
+        double? ShareOrOff(string setting, double? fallback) =>
+            section.Contains(setting) && section[setting] is null ? null : p.Share(section, name, setting, 0.01, "0.25 is 25 %; $null turns the guard off") ?? fallback;
+        var settings = defaults with
+        {
+            RefuseEmptySource = p.Bool(section, name, "RefuseEmptySource") ?? defaults.RefuseEmptySource,
+            MinSourceShare = ShareOrOff("MinSourceShare", defaults.MinSourceShare),
+            MaxChangeShare = ShareOrOff("MaxChangeShare", defaults.MaxChangeShare),
+            MaxClearShare = ShareOrOff("MaxClearShare", defaults.MaxClearShare),
+        };
+        if (p.Int(section, name, "MinRecordsToJudge") is { } least)
+        {
+            if (least < 1) p.Add(Full(name, "MinRecordsToJudge"), $"{least} is out of range: use at least 1 record.");
+            else settings = settings with { MinRecordsToJudge = least };
+        }
+        return p.Bool(section, name, "Force") == true ? null : settings;
+    }
+
+    private static string Full(string section, string name) => section.Length == 0 ? name : section + "." + name;
 
     /// <summary>BudgetShare (a share of the org's rate budget, 0.01 to 1) and MaxRequestsPerMinute (a whole number of requests).</summary>
-    private static void ParseBudget(Problems p, IDictionary? root, SyncDefinition d)
+    private static (double Share, int? MaxRequestsPerMinute) ParseBudget(Problems p, IDictionary? root)
     {
-        if (p.Share(root, "", "BudgetShare", 0.01, "the share of the org's rate budget the sync may use, e.g. 0.5") is { } share) d.BudgetShare = share;
-        if (p.Int(root, "", "MaxRequestsPerMinute") is { } max)
-        {
-            if (max < 1) p.Add("MaxRequestsPerMinute", $"{max} is out of range: use at least 1 request a minute.");
-            else d.MaxRequestsPerMinute = max;
-        }
+        var share = p.Share(root, "", "BudgetShare", 0.01, "the share of the org's rate budget the sync may use, e.g. 0.5") ?? UpsertOptions.DefaultBudgetShare;
+        if (p.Int(root, "", "MaxRequestsPerMinute") is not { } max) return (share, null);
+        if (max >= 1) return (share, max);
+        p.Add("MaxRequestsPerMinute", $"{max} is out of range: use at least 1 request a minute.");
+        return (share, null);
     }
 
-    private static void ParseTarget(Problems p, IDictionary? root, SyncDefinition d)
+    private static (KustomerObject Target, RecordKey Key, SyncBehavior Behavior) ParseTarget(Problems p, IDictionary? root)
     {
+        var defaults = new SyncDefinition();
+        var (target, key, behavior) = (defaults.Target, defaults.Key, defaults.Behavior);
         var objectText = p.String(root, "", "Object", required: true);
         var targetOk = false;
         if (objectText is not null)
         {
             try
             {
-                d.Target = KustomerObject.Parse(objectText);
+                target = KustomerObject.Parse(objectText);
                 targetOk = true;
             }
             catch (ArgumentException ex)
@@ -138,34 +193,35 @@ public static class SyncDefinitionParser
         {
             try
             {
-                d.Key = RecordKey.Parse(keyText, d.Target);
+                key = RecordKey.Parse(keyText, target);
             }
             catch (ArgumentException ex)
             {
                 p.Add("SyncKey", ex.Message);
             }
         }
-        var behavior = p.String(root, "", "Behavior");
-        if (behavior is not null)
+        var behaviorText = p.String(root, "", "Behavior");
+        if (behaviorText is not null)
         {
-            if (Enum.TryParse<SyncBehavior>(behavior, ignoreCase: true, out var b) && Enum.IsDefined(typeof(SyncBehavior), b) && !int.TryParse(behavior, out _))
-                d.Behavior = b;
+            if (Enum.TryParse<SyncBehavior>(behaviorText, ignoreCase: true, out var b) && Enum.IsDefined(typeof(SyncBehavior), b) && !int.TryParse(behaviorText, out _))
+                behavior = b;
             else
-                p.Add("Behavior", $"'{behavior}' is not a behaviour. Use {string.Join(", ", Enum.GetNames(typeof(SyncBehavior)))}{Suggestion(behavior, Enum.GetNames(typeof(SyncBehavior)))}.");
+                p.Add("Behavior", $"'{behaviorText}' is not a behaviour. Use {string.Join(", ", Enum.GetNames(typeof(SyncBehavior)))}{Suggestion(behaviorText, Enum.GetNames(typeof(SyncBehavior)))}.");
         }
+        return (target, key, behavior);
     }
 
-    private static void ParseSource(Problems p, IDictionary? source, SyncDefinition d, string folder, IDefinitionHost host)
+    private static SourceDefinition ParseSource(Problems p, IDictionary? source, string folder, IDefinitionHost host)
     {
-        if (source is null) return;
-        var s = d.Source;
+        var s = new SourceDefinition();
+        if (source is null) return s;
         var provider = p.String(source, "Source", "Provider", required: true);
         if (provider is not null)
         {
             var resolved = SourceProviders.Resolve(provider);
             if (resolved is null)
                 p.Add("Source.Provider", $"'{provider}' is not a known provider. Known providers: {string.Join(", ", SourceProviders.Names)}{Suggestion(provider, SourceProviders.Names)}.");
-            else s.Provider = resolved;
+            else s = s with { Provider = resolved };
         }
 
         var vault = p.String(source, "Source", "SecretVault");
@@ -174,7 +230,7 @@ public static class SyncDefinitionParser
             ("ConnectionStringAutomationVariable", SecretSource.AutomationVariable), ("ConnectionStringSecret", SecretSource.SecretManagement));
         if (connection is { Literal: { } literal })
         {
-            s.ConnectionString = literal;
+            s = s with { ConnectionString = literal };
             try
             {
                 _ = new DbConnectionStringBuilder { ConnectionString = literal };
@@ -186,15 +242,15 @@ public static class SyncDefinitionParser
             if (Regex.IsMatch(literal, @"(?i)\b(password|pwd)\s*=\s*[^;\s]"))
                 p.Add("Source.ConnectionString", "holds a password in the definition file. Keep it out of the file: use Source.PasswordEnvironmentVariable, Source.AutomationCredential or Source.PasswordSecret, or put the whole connection string in Source.ConnectionStringEnvironmentVariable.");
         }
-        else if (connection is { Secret: { } secret }) s.ConnectionStringSecret = secret;
+        else if (connection is { Secret: { } secret }) s = s with { ConnectionStringSecret = secret };
 
-        s.UserName = p.String(source, "Source", "UserName");
+        s = s with { UserName = p.String(source, "Source", "UserName") };
         var password = OneOf(p, source, "Source", host, vault, required: false, "a password",
             ("PasswordEnvironmentVariable", SecretSource.EnvironmentVariable), ("PasswordAutomationVariable", SecretSource.AutomationVariable),
             ("PasswordSecret", SecretSource.SecretManagement), ("AutomationCredential", SecretSource.AutomationCredential));
         if (password?.Secret is { } pw)
         {
-            s.Password = pw;
+            s = s with { Password = pw };
             if (pw.Source == SecretSource.AutomationCredential && s.UserName is not null)
                 p.Add("Source.UserName", "is not used with Source.AutomationCredential: the credential brings its own user name. Remove one of them.");
         }
@@ -208,12 +264,12 @@ public static class SyncDefinitionParser
             if (source.Contains("Query") || source.Contains("QueryPath")) { /* reported as empty already */ }
             else p.Add("Source.Query", "is missing: write the query that returns the rows to sync (or Source.QueryPath, the path of a .sql file).");
         }
-        else if (query is not null) s.Query = query;
+        else if (query is not null) s = s with { Query = query };
         else
         {
             var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, queryPath!));
             if (!host.FileExists(full)) p.Add("Source.QueryPath", $"the file '{full}' does not exist.");
-            else s.Query = File.ReadAllText(full);
+            else s = s with { Query = File.ReadAllText(full) };
         }
 
         var parameters = p.Dictionary(source, "Source", "Parameters");
@@ -240,14 +296,14 @@ public static class SyncDefinitionParser
                     p.Add(setting, "a parameter value must be a single value (string, number, $true/$false, $null) or '$LastRunStart'.");
                 list.Add(new KeyValuePair<string, object?>(name, value));
             }
-            s.Parameters = list;
+            s = s with { Parameters = list };
         }
 
         var first = p.String(source, "Source", "FirstRunStart");
         if (first is not null)
         {
             if (DateTime.TryParse(first, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
-                s.FirstRunStart = DateTime.SpecifyKind(at, DateTimeKind.Utc);
+                s = s with { FirstRunStart = DateTime.SpecifyKind(at, DateTimeKind.Utc) };
             else
                 p.Add("Source.FirstRunStart", $"'{first}' is not a date: write it as ISO 8601, for example '2024-01-01' or '2024-01-01T00:00:00Z' (UTC unless an offset is given).");
         }
@@ -255,15 +311,15 @@ public static class SyncDefinitionParser
         if (timeout is { } seconds)
         {
             if (seconds < 0) p.Add("Source.CommandTimeout", "must be 0 (no limit) or a number of seconds.");
-            else s.CommandTimeoutSeconds = seconds;
+            else s = s with { CommandTimeoutSeconds = seconds };
         }
-        s.KeyColumn = p.String(source, "Source", "KeyColumn");
+        return s with { KeyColumn = p.String(source, "Source", "KeyColumn") };
     }
 
-    private static void ParseDestination(Problems p, IDictionary? destination, SyncDefinition d, IDefinitionHost host)
+    private static DestinationDefinition ParseDestination(Problems p, IDictionary? destination, IDefinitionHost host)
     {
-        if (destination is null) return;
-        var dest = d.Destination;
+        var dest = new DestinationDefinition();
+        if (destination is null) return dest;
         var organization = p.String(destination, "Destination", "Organization");
         var region = p.String(destination, "Destination", "Region");
         var baseUri = p.String(destination, "Destination", "BaseUri");
@@ -278,9 +334,7 @@ public static class SyncDefinitionParser
         {
             try
             {
-                dest.BaseUri = KustomerEndpoint.ForOrganization(organization, region);
-                dest.Organization = organization.ToLowerInvariant();
-                dest.Region = region;
+                dest = dest with { BaseUri = KustomerEndpoint.ForOrganization(organization, region), Organization = organization.ToLowerInvariant(), Region = region };
             }
             catch (ArgumentException ex)
             {
@@ -296,7 +350,7 @@ public static class SyncDefinitionParser
             {
                 try
                 {
-                    dest.BaseUri = KustomerEndpoint.Normalize(uri);
+                    dest = dest with { BaseUri = KustomerEndpoint.Normalize(uri) };
                 }
                 catch (ArgumentException ex)
                 {
@@ -309,13 +363,13 @@ public static class SyncDefinitionParser
         var key = OneOf(p, destination, "Destination", host, vault, required: true, "the API key",
             ("ApiKeyEnvironmentVariable", SecretSource.EnvironmentVariable), ("ApiKeyAutomationVariable", SecretSource.AutomationVariable),
             ("ApiKeyAutomationCredential", SecretSource.AutomationCredential), ("ApiKeySecret", SecretSource.SecretManagement));
-        if (key?.Secret is { } secret) dest.ApiKey = secret;
+        return key?.Secret is { } secret ? dest with { ApiKey = secret } : dest;
     }
 
-    private static void ParseMapping(Problems p, IDictionary? root, SyncDefinition d)
+    private static IReadOnlyList<KeyValuePair<string, object>> ParseMapping(Problems p, IDictionary? root)
     {
         var mapping = p.Dictionary(root, "", "Mapping");
-        if (mapping is null) return;
+        if (mapping is null) return [];
         var list = new List<KeyValuePair<string, object>>();
         foreach (DictionaryEntry entry in mapping)
         {
@@ -339,20 +393,20 @@ public static class SyncDefinitionParser
             }
             if (target.Trim().Length == 0) p.Add("Mapping", "has an empty field name.");
         }
-        d.Mapping = list;
+        return list;
     }
 
-    private static void ParseState(Problems p, IDictionary? state, SyncDefinition d, string folder, IDefinitionHost host)
+    private static StateDefinition ParseState(Problems p, IDictionary? state, string folder, IDefinitionHost host)
     {
-        if (state is null) return;
-        var st = d.State;
+        var st = new StateDefinition();
+        if (state is null) return st;
         var path = p.String(state, "State", "Path");
         var provider = p.String(state, "State", "Provider");
         var vault = p.String(state, "State", "SecretVault");
         var hasConnection = new[] { "ConnectionString", "ConnectionStringEnvironmentVariable", "ConnectionStringAutomationVariable", "ConnectionStringSecret" }.Any(state.Contains);
         if (provider is not null)
         {
-            if (Enum.TryParse<StateProvider>(provider, ignoreCase: true, out var sp) && Enum.IsDefined(typeof(StateProvider), sp) && !int.TryParse(provider, out _)) st.Provider = sp;
+            if (Enum.TryParse<StateProvider>(provider, ignoreCase: true, out var sp) && Enum.IsDefined(typeof(StateProvider), sp) && !int.TryParse(provider, out _)) st = st with { Provider = sp };
             else p.Add("State.Provider", $"'{provider}' is not a state store. Use Sqlite (with State.Path), Postgres or SqlServer (with a connection string){Suggestion(provider, Enum.GetNames(typeof(StateProvider)))}.");
         }
         else if (hasConnection) p.Add("State.Provider", "is missing: a state connection string needs State.Provider = 'Postgres' or 'SqlServer'.");
@@ -360,14 +414,13 @@ public static class SyncDefinitionParser
         if (path is not null && hasConnection)
         {
             p.Add("State.Path", "give State.Path (a SQLite file) or a state connection string (a Postgres or SQL Server table), not both.");
-            return;
+            return st;
         }
         if (path is not null)
         {
             if (provider is not null && st.Provider != StateProvider.Sqlite)
                 p.Add("State.Provider", $"State.Path is a SQLite file; {st.Provider} needs State.ConnectionString instead.");
-            st.Provider = StateProvider.Sqlite;
-            st.Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, path));
+            st = st with { Provider = StateProvider.Sqlite, Path = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, path)) };
         }
         else if (hasConnection)
         {
@@ -378,7 +431,7 @@ public static class SyncDefinitionParser
                 ("ConnectionStringAutomationVariable", SecretSource.AutomationVariable), ("ConnectionStringSecret", SecretSource.SecretManagement));
             if (connection is { Literal: { } literal })
             {
-                st.ConnectionString = literal;
+                st = st with { ConnectionString = literal };
                 try
                 {
                     _ = new DbConnectionStringBuilder { ConnectionString = literal };
@@ -388,7 +441,7 @@ public static class SyncDefinitionParser
                     p.Add("State.ConnectionString", "is not a valid connection string: write it as Key=Value pairs separated by ';'.");
                 }
             }
-            else if (connection is { Secret: { } secret }) st.ConnectionStringSecret = secret;
+            else if (connection is { Secret: { } secret }) st = st with { ConnectionStringSecret = secret };
         }
         else if (!state.Contains("Path"))
             p.Add("State.Path", "is missing: give State.Path (a SQLite file, relative to the definition's folder) or State.Provider with a connection string. Without state every run would resend every row.");
@@ -397,15 +450,15 @@ public static class SyncDefinitionParser
         var prefix = p.String(state, "State", "TablePrefix");
         var identifier = new Regex("^[A-Za-z_][A-Za-z0-9_]{0,39}$");
         if (schema is not null && !identifier.IsMatch(schema)) p.Add("State.Schema", $"'{schema}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
-        else st.Schema = schema;
+        else st = st with { Schema = schema };
         if (prefix is not null && !identifier.IsMatch(prefix)) p.Add("State.TablePrefix", $"'{prefix}' is not valid: use letters, digits and '_' (up to 40, not starting with a digit).");
-        else st.TablePrefix = prefix;
+        else st = st with { TablePrefix = prefix };
 
         var watermark = p.String(state, "State", "Watermark");
         var watermarkRead = true;
         if (watermark is not null)
         {
-            if (Enum.TryParse<StateWatermark>(watermark, ignoreCase: true, out var w) && Enum.IsDefined(typeof(StateWatermark), w) && !int.TryParse(watermark, out _)) st.Watermark = w;
+            if (Enum.TryParse<StateWatermark>(watermark, ignoreCase: true, out var w) && Enum.IsDefined(typeof(StateWatermark), w) && !int.TryParse(watermark, out _)) st = st with { Watermark = w };
             else
             {
                 watermarkRead = false;
@@ -420,8 +473,9 @@ public static class SyncDefinitionParser
                 if (watermarkRead) p.Add("State.RetryRuns", "only applies with State.Watermark = 'AdvanceAndRetry' (failed rows are kept and sent again).");
             }
             else if (r < 1 || r > 100) p.Add("State.RetryRuns", $"{r} is out of range: use 1 to 100 runs.");
-            else st.RetryRuns = r;
+            else st = st with { RetryRuns = r };
         }
+        return st;
     }
 
     private static void CheckCombinations(Problems p, IDictionary? root, SyncDefinition d)
@@ -566,8 +620,6 @@ public static class SyncDefinitionParser
 
         public void Add(string setting, string message) => List.Add(new DefinitionProblem(setting, message));
 
-        private static string Full(string section, string name) => section.Length == 0 ? name : section + "." + name;
-
         /// <summary>A section's hashtable, with unknown setting names reported (and the nearest known name suggested).</summary>
         public IDictionary? Section(IDictionary? parent, string name, string[] known, bool required = false)
         {
@@ -638,7 +690,7 @@ public static class SyncDefinitionParser
             if (section is null || !section.Contains(name)) return null;
             var value = section[name];
             if (value is int or long or double or decimal or float && Convert.ToDouble(value, CultureInfo.InvariantCulture) is var share && share >= min && share <= 1) return share;
-            Add(Full(sectionName, name), $"must be a number from {min.ToString(CultureInfo.InvariantCulture)} to 1 ({what}), not {Describe(value)}.");
+            Add(Full(sectionName, name), $"must be a number from {min.ToString(CultureInfo.InvariantCulture)} to 1 ({what}), not {Shown(value)}.");
             return null;
         }
 
@@ -652,8 +704,12 @@ public static class SyncDefinitionParser
                 case long l when l is >= int.MinValue and <= int.MaxValue: return (int)l;
                 case byte or short: return Convert.ToInt32(value, CultureInfo.InvariantCulture);
             }
-            Add(Full(sectionName, name), $"must be a whole number, not {Describe(value)}.");
+            Add(Full(sectionName, name), $"must be a whole number, not {Shown(value)}.");
             return null;
         }
+
+        /// <summary>A number as written (a refused 1.5 reads "not 1.5", not "not a number"), anything else as <see cref="Describe"/> tells it.</summary>
+        private static string Shown(object? value) =>
+            value is int or long or short or byte or double or float or decimal ? Convert.ToString(value, CultureInfo.InvariantCulture)! : Describe(value);
     }
 }
