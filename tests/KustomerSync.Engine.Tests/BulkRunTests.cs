@@ -5,7 +5,6 @@ using KustomerSync.Emulator.Hosting;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sync;
-using Microsoft.Extensions.Time.Testing;
 
 using static KustomerSync.Engine.Tests.EmulatorRuns;
 
@@ -211,56 +210,6 @@ public class BulkRunTests
         Assert.Equal(UpsertStatus.Created, results.Single(r => r.Key == "b-1").Status);
         Assert.Equal(1, await CountAsync(server, "byRoute", "POST /v1/customers"));
         Assert.Equal(100, (await CustomersAsync(server)).Count);
-    }
-
-    /// <summary>An idle clock that never moves and tells when something waits on it.</summary>
-    private sealed class WatchedIdleClock : TimeProvider
-    {
-        private readonly FakeTimeProvider _held = new();
-        private readonly object _lock = new();
-        private int _pending;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            lock (_lock)
-            {
-                _pending++;
-                Monitor.PulseAll(_lock);
-            }
-            return new Pending(this, _held.CreateTimer(callback, state, dueTime, period));
-        }
-
-        /// <summary>Blocks until a wait on this clock is pending; false when none came within <paramref name="limit"/>.</summary>
-        public bool AwaitAWait(TimeSpan limit)
-        {
-            var deadline = DateTime.UtcNow + limit;
-            lock (_lock)
-            {
-                while (_pending == 0)
-                    if (deadline <= DateTime.UtcNow || !Monitor.Wait(_lock, deadline - DateTime.UtcNow)) return false;
-                return true;
-            }
-        }
-
-        private sealed class Pending(WatchedIdleClock clock, ITimer timer) : ITimer
-        {
-            private int _disposed;
-
-            public bool Change(TimeSpan dueTime, TimeSpan period) => timer.Change(dueTime, period);
-
-            public void Dispose()
-            {
-                if (Interlocked.Exchange(ref _disposed, 1) == 0)
-                    lock (clock._lock) clock._pending--;
-                timer.Dispose();
-            }
-
-            public ValueTask DisposeAsync()
-            {
-                Dispose();
-                return default;
-            }
-        }
     }
 
     [Fact]
