@@ -65,6 +65,58 @@ internal sealed class SilentView(FakeTimeProvider fake) : TimeProvider
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => fake.CreateTimer(callback, state, dueTime, period);
 }
 
+/// <summary>An idle clock that moves only when the test moves it, and tells when something waits on it.</summary>
+internal sealed class WatchedIdleClock : TimeProvider
+{
+    private readonly FakeTimeProvider _held = new();
+    private readonly object _lock = new();
+    private int _pending;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        lock (_lock)
+        {
+            _pending++;
+            Monitor.PulseAll(_lock);
+        }
+        return new Pending(this, _held.CreateTimer(callback, state, dueTime, period));
+    }
+
+    public void Advance(TimeSpan by) => _held.Advance(by);
+
+    /// <summary>Blocks until a wait on this clock is pending; false when none came within <paramref name="limit"/>.</summary>
+    public bool AwaitAWait(TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        lock (_lock)
+        {
+            while (_pending == 0)
+                if (deadline <= DateTime.UtcNow || !Monitor.Wait(_lock, deadline - DateTime.UtcNow)) return false;
+            return true;
+        }
+    }
+
+    private sealed class Pending(WatchedIdleClock clock, ITimer timer) : ITimer
+    {
+        private int _disposed;
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => timer.Change(dueTime, period);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                lock (clock._lock) clock._pending--;
+            timer.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return default;
+        }
+    }
+}
+
 /// <summary>Notes when (on the given clock) each request to Kustomer went out.</summary>
 internal sealed class RequestLog : DelegatingHandler
 {

@@ -22,7 +22,10 @@ public class BulkRunTests
 
     private static UpsertOptions CustomerOptions() => new(KustomerObject.Customer, RecordKey.Parse("ExternalId", KustomerObject.Customer));
 
-    /// <summary>An emulator and a client on one fake clock: job latency and the waits between polls take no real time.</summary>
+    /// <summary>
+    /// An emulator and a client on one fake clock: job latency and the waits between polls take no real time. Its runs hold
+    /// the idle flush's clock (<see cref="EmulatorRuns.HeldIdleClock"/>), so every batch is full but the last.
+    /// </summary>
     private sealed class Org : IAsyncDisposable
     {
         private Org(EmulatorServer server, KustomerClient client, BulkClock clock)
@@ -195,7 +198,8 @@ public class BulkRunTests
     {
         await using var org = await Org.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000 });
         var server = org.Server;
-        using var run = await UpsertRun.StartAsync(org.Client, CustomerOptions(), Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None);
+        using var run = await UpsertRun.StartAsync(org.Client, CustomerOptions(), Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None,
+            idleClock: HeldIdleClock());
         // The 100-row request and its halves down to row 1 alone (100, 50, 25, 12, 6, 3, 1) are refused as a bulk request.
         await PostAsync(server, "_emulator/faults", new JsonObject { ["failNext"] = 7, ["status"] = 400 });
 
@@ -206,6 +210,30 @@ public class BulkRunTests
         Assert.Equal(UpsertStatus.Created, results.Single(r => r.Key == "b-1").Status);
         Assert.Equal(1, await CountAsync(server, "byRoute", "POST /v1/customers"));
         Assert.Equal(100, (await CustomersAsync(server)).Count);
+    }
+
+    [Fact]
+    public async Task A_partial_batch_waits_for_more_rows_on_the_runs_idle_clock_so_a_source_that_stalls_does_not_split_it()
+    {
+        await using var org = await Org.StartAsync(new EmulatorOptions { RateLimit = 0, BulkDelayMs = 3000 });
+        var idle = new WatchedIdleClock();
+        using var run = await UpsertRun.StartAsync(org.Client, CustomerOptions(), Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None, idleClock: idle);
+        var waited = false;
+        // The source stalls after row 50, as a thread the machine starves would, until the run waits on its idle clock for row 51.
+        var rows = Customers(100).Select((row, i) =>
+        {
+            if (i == 50) waited = idle.AwaitAWait(TimeSpan.FromSeconds(30));
+            return row;
+        });
+
+        var results = await org.Clock.RunAsync(Task.Run(() => SubmitAndDrainAsync(run, rows)));
+        var summary = run.Finish(RunEnding.Completed);
+
+        Assert.Equal(100, summary.Created);
+        Assert.Equal(100, results.Count);
+        Assert.Equal(1, await CountAsync(org.Server, "byRoute", "POST /v1/customers/bulk"));
+        Assert.Equal(0, await CountAsync(org.Server, "byRoute", "POST /v1/customers"));
+        Assert.True(waited, "the partial batch did not wait on the idle clock the run was given");
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using KustomerSync.Emulator;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Security;
 using KustomerSync.Engine.Sync;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KustomerSync.Engine.Tests;
 
@@ -12,11 +13,18 @@ internal static class EmulatorRuns
     public static KustomerClient Client(EmulatorServer server, string key = EmulatorServer.DefaultKey) =>
         new(server.BaseUri, SecretText.Protect(key), new KustomerClientOptions { BaseBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) });
 
+    /// <summary>
+    /// A clock for the bulk idle flush that never moves: a partial batch goes only when the input ends, so a submitting
+    /// thread the machine starves for a moment cannot split a batch and change what a run costs.
+    /// </summary>
+    public static TimeProvider HeldIdleClock() => new FakeTimeProvider();
+
     /// <summary>Submits every row, then drains the run's result stream to its end; results in row order.</summary>
     public static async Task<(UpsertSummary Summary, List<UpsertResult> Results)> RunAsync(KustomerClient client, UpsertOptions options,
         IEnumerable<(string[] Names, object?[] Values)> rows, IReadOnlyList<MappingRule>? mapping = null, UpsertStateBinding? state = null)
     {
-        using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None, state);
+        using var run = await UpsertRun.StartAsync(client, options, mapping ?? Array.Empty<MappingRule>(), skipNull: false, CancellationToken.None, state,
+            idleClock: HeldIdleClock());
         var results = await SubmitAndDrainAsync(run, rows);
         return (run.Finish(RunEnding.Completed), results.OrderBy(r => r.Row).ToList());
     }

@@ -20,6 +20,10 @@ public class WriteDispatcherTests
         public TaskCompletionSource<bool> Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource<bool> FirstBatch { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public bool Held { get; set; }
+        /// <summary>When set, each batch waits for a turn released here.</summary>
+        public SemaphoreSlim? BatchTurns { get; init; }
+        /// <summary>Released as each batch arrives.</summary>
+        public SemaphoreSlim BatchesTaken { get; } = new(0);
 
         public async Task<UpsertResult> WriteAsync(PlannedRecord planned, CancellationToken cancellationToken)
         {
@@ -28,11 +32,13 @@ public class WriteDispatcherTests
             return Answer(planned);
         }
 
-        public Task<IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)>> WriteBatchAsync(IReadOnlyList<PlannedRecord> batch, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)>> WriteBatchAsync(IReadOnlyList<PlannedRecord> batch, CancellationToken cancellationToken)
         {
             Batches.Enqueue(batch.Count);
             FirstBatch.TrySetResult(true);
-            return Task.FromResult<IReadOnlyList<(PlannedRecord, UpsertResult)>>(batch.Select(p => (p, Answer(p))).ToList());
+            BatchesTaken.Release();
+            if (BatchTurns is not null) await BatchTurns.WaitAsync(cancellationToken);
+            return batch.Select(p => (p, Answer(p))).ToList();
         }
     }
 
@@ -146,6 +152,32 @@ public class WriteDispatcherTests
         Assert.True(clock.Elapsed >= WriteDispatcher.IdleFlush, $"sent after {clock.Elapsed}");
         using var hang = new CancellationTokenSource(Hang);
         for (var row = 1; row <= 5; row++) Assert.Equal(row, (await results.Reader.ReadAsync(hang.Token)).Row);
+    }
+
+    [Fact]
+    public async Task A_partial_bulk_batch_is_not_sent_early_while_every_writer_is_busy_so_rows_that_come_later_still_fill_it()
+    {
+        var writer = new FakeWriter { BatchTurns = new SemaphoreSlim(0) };
+        var results = new ResultSequence(new UpsertSummary());
+        var clock = new WatchedIdleClock();
+        using var dispatcher = Dispatcher(writer, bulk: true, results, clock: clock, options: new UpsertOptions(Options.Target, Options.Key) { ThrottleLimit = 1 });
+
+        // Batch 1 holds the one writer, batch 2 is ready behind it, and 30 rows wait.
+        for (var row = 1; row <= 230; row++) dispatcher.Submit(Row(row));
+        Assert.True(await writer.BatchesTaken.WaitAsync(Hang));
+        writer.BatchTurns.Release();
+        Assert.True(await writer.BatchesTaken.WaitAsync(Hang));
+        // The writer is busy with batch 2 and the 30 rows wait for more on the idle clock; the idle time passes.
+        Assert.True(await Task.Run(() => clock.AwaitAWait(Hang)), "the 30 rows never waited on the idle clock");
+        clock.Advance(WriteDispatcher.IdleFlush);
+        for (var row = 231; row <= 300; row++) dispatcher.Submit(Row(row));
+        writer.BatchTurns.Release(10);
+        dispatcher.Complete();
+        var all = await DrainAsync(results);
+
+        Assert.Equal(300, all.Count);
+        Assert.Equal(new[] { 100, 100, 100 }, writer.Batches);
+        Assert.Empty(writer.Singles);
     }
 
     [Fact]

@@ -33,7 +33,8 @@ public sealed class UpsertRun : IDisposable
     private readonly RateGate.Share _budget;
     private List<PlannedRecord>? _held;
 
-    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, IEngineLog? log, CancellationToken cancellationToken)
+    private UpsertRun(KustomerClient client, UpsertOptions options, RecordMapper mapper, bool useBulk, UpsertStateBinding? state, IEngineLog? log, TimeProvider idleClock,
+        CancellationToken cancellationToken)
     {
         _client = client;
         _log = log;
@@ -61,16 +62,17 @@ public sealed class UpsertRun : IDisposable
         var records = new RecordGateway(client, options.Target, options.Key);
         var single = new UpsertExecutor(records, new ReferenceResolver(client), options);
         var writer = new KustomerWriter(single, useBulk ? new BulkExecutor(records, new BulkGateway(client, options.Target), single, options) : null);
-        // The idle flush waits for the source, not for Kustomer: it runs on the system clock, not the client's pacing clock.
-        _dispatcher = new WriteDispatcher(writer, options, useBulk, SettleWrite, _results, client.Redact, TimeProvider.System, cancellationToken);
+        _dispatcher = new WriteDispatcher(writer, options, useBulk, SettleWrite, _results, client.Redact, idleClock, cancellationToken);
     }
 
     /// <summary>
     /// Reads the object's schema, checks the mapping and the key's roles; a MappingException here stops the run
     /// before any write.
     /// </summary>
+    /// <param name="idleClock">The clock a partial bulk batch waits on for more rows (<see cref="WriteDispatcher.IdleFlush"/>): it waits for
+    /// the source, not for Kustomer, so it is the system clock, not the client's pacing clock, unless a test holds it.</param>
     public static async Task<UpsertRun> StartAsync(KustomerClient client, UpsertOptions options, IReadOnlyList<MappingRule> mapping, bool skipNull,
-        CancellationToken cancellationToken, UpsertStateBinding? state = null, IEngineLog? log = null)
+        CancellationToken cancellationToken, UpsertStateBinding? state = null, IEngineLog? log = null, TimeProvider? idleClock = null)
     {
         var schema = await SchemaCatalog.LoadAsync(client, options.Target, cancellationToken).ConfigureAwait(false);
         if (options.Key.Kind == RecordKeyKind.CustomAttribute && schema.CustomAttributesKnown && schema.Find("custom." + options.Key.Attribute) is null)
@@ -87,7 +89,7 @@ public sealed class UpsertRun : IDisposable
                 : options.WhatIf ? "Planning only (WhatIf): rows are looked up, nothing is written."
                 : options.AllowBulk ? "Writes go one record per request: the key holds no bulk role."
                 : "Writes go one record per request, as asked.");
-        return new UpsertRun(client, options, mapper, useBulk, state, log, cancellationToken);
+        return new UpsertRun(client, options, mapper, useBulk, state, log, idleClock ?? TimeProvider.System, cancellationToken);
     }
 
     public UpsertSummary Summary { get; }

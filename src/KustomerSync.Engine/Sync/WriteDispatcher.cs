@@ -9,14 +9,15 @@ namespace KustomerSync.Engine.Sync;
 /// waits while it is full), up to the throttle limit of workers write them, and each finished row is settled (state
 /// writes) and added to the result stream, even when settling throws. It awaits its workers when the input is
 /// complete and when it is disposed.
-/// <para>For bulk, rows are gathered into batches of 100; a batch also goes when rows stop arriving for a moment
-/// (on the injected clock), and a last batch too small to be worth a job goes through the single-record path.</para>
+/// <para>For bulk, rows are gathered into batches of 100, each handed to a writer once one is free; a partial batch also
+/// goes when rows stop arriving for a moment (on the injected clock) and a writer is free to take it, and a last batch
+/// too small to be worth a job goes through the single-record path.</para>
 /// <para>A key Kustomer refuses (401/403), or <see cref="OutageThreshold"/> rows in a row that could not reach it,
 /// stop the run: the writes in flight are cancelled and later rows are not attempted.</para>
 /// </summary>
 public sealed class WriteDispatcher : IDisposable
 {
-    /// <summary>How long no row may arrive before a partial bulk batch is sent.</summary>
+    /// <summary>How long no row may arrive before a partial bulk batch is sent to a free writer.</summary>
     public static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
@@ -37,7 +38,9 @@ public sealed class WriteDispatcher : IDisposable
     /// <summary>Cancels the writes in flight when the run stops; the caller's token cancels it too.</summary>
     private readonly CancellationTokenSource _writes;
     private readonly Channel<PlannedRecord> _input;
-    private readonly Channel<WriteBatch>? _batches;
+    /// <summary>Bulk writers waiting for their next batch, each by the turn the gatherer hands it through (null: no more).</summary>
+    private readonly Channel<TaskCompletionSource<WriteBatch?>>? _freeWriters;
+    private readonly int _workers;
     private readonly Task _completion;
     private readonly object _faultLock = new();
     private int _unreachableInARow;
@@ -55,18 +58,18 @@ public sealed class WriteDispatcher : IDisposable
         _clock = clock;
         _cancellationToken = cancellationToken;
         _writes = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = Math.Max(1, options.ThrottleLimit);
-        _input = Channel.CreateBounded<PlannedRecord>(new BoundedChannelOptions(useBulk ? BulkGateway.MaxItems : workers) { SingleWriter = true });
+        _workers = Math.Max(1, options.ThrottleLimit);
+        _input = Channel.CreateBounded<PlannedRecord>(new BoundedChannelOptions(useBulk ? BulkGateway.MaxItems : _workers) { SingleWriter = true });
         var tasks = new List<Task>();
         if (useBulk)
         {
-            _batches = Channel.CreateBounded<WriteBatch>(new BoundedChannelOptions(1) { SingleWriter = true });
+            _freeWriters = Channel.CreateUnbounded<TaskCompletionSource<WriteBatch?>>();
             tasks.Add(Task.Run(GatherAsync));
-            for (var i = 0; i < workers; i++) tasks.Add(Task.Run(WriteBatchesAsync));
+            for (var i = 0; i < _workers; i++) tasks.Add(Task.Run(WriteBatchesAsync));
         }
         else
         {
-            for (var i = 0; i < workers; i++) tasks.Add(Task.Run(WriteRowsAsync));
+            for (var i = 0; i < _workers; i++) tasks.Add(Task.Run(WriteRowsAsync));
         }
         _completion = EndAsync(tasks);
     }
@@ -151,7 +154,10 @@ public sealed class WriteDispatcher : IDisposable
         Finish(planned, result);
     }
 
-    /// <summary>Gathers rows into batches of 100; a partial batch goes when rows stop arriving for <see cref="IdleFlush"/> or the input ends.</summary>
+    /// <summary>
+    /// Gathers rows into batches of 100; a partial batch goes when rows stopped arriving for <see cref="IdleFlush"/> and a
+    /// writer is free, or the input ends.
+    /// </summary>
     private async Task GatherAsync()
     {
         try
@@ -179,11 +185,14 @@ public sealed class WriteDispatcher : IDisposable
         }
         finally
         {
-            _batches!.Writer.TryComplete();
+            for (var i = 0; i < _workers; i++) (await _freeWriters!.Reader.ReadAsync().ConfigureAwait(false)).SetResult(null);
         }
     }
 
-    /// <summary>True when a row arrives within <see cref="IdleFlush"/>; false when none does or the input ended.</summary>
+    /// <summary>
+    /// True when a row arrives within <see cref="IdleFlush"/>, or after it while every writer is busy; false when the idle
+    /// time passed and a writer is free, or the input ended.
+    /// </summary>
     private async Task<bool> RowArrivesBeforeIdleAsync()
     {
         var next = _input.Reader.WaitToReadAsync().AsTask();
@@ -191,46 +200,54 @@ public sealed class WriteDispatcher : IDisposable
         {
             using var stop = new CancellationTokenSource();
             var idle = Clock.Delay(_clock, IdleFlush, stop.Token);
-            if (await Task.WhenAny(next, idle).ConfigureAwait(false) == idle) return false;
+            if (await Task.WhenAny(next, idle).ConfigureAwait(false) == idle)
+            {
+                // While every writer is busy the batch would only wait; kept, it takes the rows that come meanwhile instead of
+                // costing a job (or single writes) of its own. A row already there counts even if its wake-up is still queued.
+                var free = _freeWriters!.Reader.WaitToReadAsync().AsTask();
+                if (await Task.WhenAny(next, free).ConfigureAwait(false) == free && !_input.Reader.TryPeek(out _)) return false;
+            }
             stop.Cancel();
         }
         return await next.ConfigureAwait(false);
     }
 
+    /// <summary>Hands a batch to the next writer that is free.</summary>
+    private async Task HandAsync(WriteBatch batch) => (await _freeWriters!.Reader.ReadAsync().ConfigureAwait(false)).SetResult(batch);
+
     private async Task SendAsync(List<PlannedRecord> batch)
     {
         if (batch.Count >= _options.BulkMinimum)
         {
-            await _batches!.Writer.WriteAsync(new WriteBatch(batch, Bulk: true)).ConfigureAwait(false);
+            await HandAsync(new WriteBatch(batch, Bulk: true)).ConfigureAwait(false);
             return;
         }
-        foreach (var planned in batch) await _batches!.Writer.WriteAsync(new WriteBatch(new[] { planned }, Bulk: false)).ConfigureAwait(false);
+        foreach (var planned in batch) await HandAsync(new WriteBatch(new[] { planned }, Bulk: false)).ConfigureAwait(false);
     }
 
     private async Task WriteBatchesAsync()
     {
-        var reader = _batches!.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            while (reader.TryRead(out var batch))
+            var turn = new TaskCompletionSource<WriteBatch?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _freeWriters!.Writer.TryWrite(turn);
+            if (await turn.Task.ConfigureAwait(false) is not { } batch) return;
+            if (!batch.Bulk)
             {
-                if (!batch.Bulk)
-                {
-                    await WriteOneAsync(batch.Rows[0]).ConfigureAwait(false);
-                    continue;
-                }
-                IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)> outcomes;
-                try
-                {
-                    _writes.Token.ThrowIfCancellationRequested();
-                    outcomes = await _writer.WriteBatchAsync(batch.Rows, _writes.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    outcomes = batch.Rows.Select(p => (p, Unfinished(p, ex))).ToList();
-                }
-                foreach (var (planned, result) in outcomes) Finish(planned, result);
+                await WriteOneAsync(batch.Rows[0]).ConfigureAwait(false);
+                continue;
             }
+            IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)> outcomes;
+            try
+            {
+                _writes.Token.ThrowIfCancellationRequested();
+                outcomes = await _writer.WriteBatchAsync(batch.Rows, _writes.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                outcomes = batch.Rows.Select(p => (p, Unfinished(p, ex))).ToList();
+            }
+            foreach (var (planned, result) in outcomes) Finish(planned, result);
         }
     }
 
