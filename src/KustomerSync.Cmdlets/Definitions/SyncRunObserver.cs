@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using KustomerSync.Engine.Diagnostics;
 using KustomerSync.Engine.Runs;
 using KustomerSync.Engine.Runs.Definitions;
@@ -48,9 +49,11 @@ internal sealed class SyncRunObserver : IDefinitionRunObserver
     public void Progress(RunProgress progress)
     {
         _cmdlet.FlushEngineLog();
+        // Asked after every row while rows are held: the line is built only when it is due.
+        if (!_cmdlet.ProgressDue()) return;
         var summary = progress.Summary;
-        _cmdlet.Progress(1, InvokeKustomerSyncCommand.Activity, $"{_run.Definition.Name}: {summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected), {progress.InFlight} in flight" +
-            progress.HeldNote + (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : ""));
+        _cmdlet.WriteProgress(new ProgressRecord(1, InvokeKustomerSyncCommand.Activity, $"{_run.Definition.Name}: {summary.Total:N0} rows done ({summary.Created:N0} created, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged, {summary.Invalid + summary.Failed:N0} rejected), {progress.InFlight} in flight" +
+            progress.HeldNote + (progress.WaitingForRateWindow ? ", waiting for Kustomer's rate window" : "")));
     }
 
     public void Warning(string message) => _cmdlet.WriteWarning(_run.Redact(message));
