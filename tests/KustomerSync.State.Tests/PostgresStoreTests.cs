@@ -25,7 +25,7 @@ public class PostgresStoreTests
             rows.Add((reader.GetValue(keyOrdinal).ToString()!, reader.GetString(hashOrdinal),
                 PushedDownDiff.EntryFromRow(reader.GetValue(reader.GetOrdinal(PushedDownDiff.PayloadHashColumn)),
                     reader.GetValue(reader.GetOrdinal(PushedDownDiff.KustomerIdColumn)), reader.GetValue(reader.GetOrdinal(PushedDownDiff.FailedColumn)),
-                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.ValuedColumn)))));
+                    reader.GetValue(reader.GetOrdinal(PushedDownDiff.ValuedColumn)), reader.GetValue(reader.GetOrdinal(PushedDownDiff.StampColumn)))));
         return rows.OrderBy(r => r.Item1, StringComparer.Ordinal).ToList();
     }
 

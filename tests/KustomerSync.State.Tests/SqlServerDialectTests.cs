@@ -34,7 +34,8 @@ public class SqlServerDialectTests
         Assert.Matches(new Regex(@"CREATE TABLE \[ks\]\.\[p_retry\] \(sync_name nvarchar\(128\) NOT NULL, record_key nvarchar\(320\) NOT NULL, row_data nvarchar\(max\) NOT NULL"), ddl);
         Assert.Contains("ALTER TABLE [ks].[p_run] ADD failed_rows_kept bit NULL", ddl);
         Assert.Contains("ALTER TABLE [ks].[p_state] ADD valued_fields nvarchar(max) NULL", ddl);
-        Assert.Equal(5, Dialect.LatestVersion);
+        Assert.Contains("ALTER TABLE [ks].[p_state] ADD record_stamp nvarchar(400) NULL", ddl);
+        Assert.Equal(6, Dialect.LatestVersion);
     }
 
     [Fact]
@@ -47,8 +48,11 @@ public class SqlServerDialectTests
             Assert.True(parameters < 2100, $"{parameters} parameters");
         }
         var confirm = Dialect.ConfirmStatement(2);
-        Assert.StartsWith("MERGE INTO [ks].[p_state] WITH (HOLDLOCK) AS t USING (VALUES (@k0, @i0, @h0, @x0, @v0, @t0), (@k1, @i1, @h1, @x1, @v1, @t1))", confirm);
+        Assert.StartsWith("MERGE INTO [ks].[p_state] WITH (HOLDLOCK) AS t USING (VALUES (@k0, @i0, @h0, @x0, @v0, @r0, @t0), (@k1, @i1, @h1, @x1, @v1, @r1, @t1))", confirm);
         Assert.Contains("valued_fields = v.valued_fields", confirm);
+        Assert.Contains("record_stamp = v.record_stamp", confirm);
+        Assert.Contains("VALUES (@s, v.record_key, v.kustomer_id, v.payload_hash, v.source_hash, v.valued_fields, v.record_stamp, v.at, 0, v.at);", confirm);
+        Assert.DoesNotContain("record_stamp", Dialect.FailStatement(2));
         Assert.Contains("WHEN MATCHED THEN UPDATE SET", confirm);
         Assert.Contains("WHEN NOT MATCHED THEN INSERT", confirm);
         Assert.EndsWith(";", confirm);
@@ -95,7 +99,7 @@ public class SqlServerDialectTests
         Assert.Contains("HASHBYTES('MD5', CONCAT(CAST(@ks_salt AS nvarchar(max)), (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)))", q.Sql);
         Assert.Contains("LEFT JOIN [ks].[p_state] AS ks_s ON ks_s.sync_name = @ks_sync AND ks_s.record_key = CONVERT(nvarchar(320), q.[externalId])", q.Sql);
         Assert.Contains("WHERE ks_s.source_hash IS NULL OR ks_s.source_hash <> ks_h.h", q.Sql);
-        Assert.Contains("ks_s.valued_fields AS [__ks_valued]", q.Sql);
+        Assert.Contains("ks_s.valued_fields AS [__ks_valued], ks_s.record_stamp AS [__ks_stamp]\n", q.Sql);
         Assert.Equal("s", q.Parameters["ks_sync"]);
         Assert.Equal("", q.Parameters["ks_salt"]);
     }

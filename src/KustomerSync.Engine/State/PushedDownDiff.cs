@@ -22,7 +22,7 @@ namespace KustomerSync.Engine.State;
 /// SQL Server (2016+): MD5 of the salt followed by <c>(SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES)</c>,
 /// lower-case hex. A row is returned when the state has no source hash for its key (new key, a failure, or a row last
 /// confirmed by a normal run, which clears the source hash) or a different one.</para>
-/// <para>The query also returns the key's stored payload hash, Kustomer id, failed flag and valued fields (<see cref="AddedColumns"/>),
+/// <para>The query also returns the key's stored payload hash, Kustomer id, failed flag, valued fields and record stamp (<see cref="AddedColumns"/>),
 /// so a session opened with <see cref="SyncStateOptions.LoadEntries"/> false decides per row with
 /// <see cref="EntryFromRow"/> and <see cref="SyncState.IsUnchanged(StateEntry, PayloadHash)"/>: 1,000,000 keys need
 /// not be loaded to sync 10,000 changed rows.</para>
@@ -59,20 +59,24 @@ public static class PushedDownDiff
     /// <summary>The state's valued fields of the row's key (<see cref="ValuedFields.Stored"/>; null when not known).</summary>
     public const string ValuedColumn = "__ks_valued";
 
+    /// <summary>The state's record stamp of the row's key (<see cref="StateEntry.Stamp"/>; null when not known).</summary>
+    public const string StampColumn = "__ks_stamp";
+
     /// <summary>All added columns, in the order they follow the user's columns.</summary>
-    public static readonly IReadOnlyList<string> AddedColumns = new[] { SourceHashColumn, PayloadHashColumn, KustomerIdColumn, FailedColumn, ValuedColumn };
+    public static readonly IReadOnlyList<string> AddedColumns = new[] { SourceHashColumn, PayloadHashColumn, KustomerIdColumn, FailedColumn, ValuedColumn, StampColumn };
 
     /// <summary>
     /// The state of a row's key from the added columns (a session opened with LoadEntries = false has no entries):
     /// use it with <see cref="SyncState.IsUnchanged(StateEntry, PayloadHash)"/>.
     /// </summary>
-    public static StateEntry EntryFromRow(object? payloadHash, object? kustomerId, object? failed, object? valued) =>
+    public static StateEntry EntryFromRow(object? payloadHash, object? kustomerId, object? failed, object? valued, object? stamp) =>
         new(kustomerId is null or DBNull ? null : Convert.ToString(kustomerId, System.Globalization.CultureInfo.InvariantCulture),
             PayloadHash.TryParse(payloadHash as string, out var hash) ? hash : default,
             null, 0,
             failed is not (null or DBNull) && Convert.ToInt32(failed, System.Globalization.CultureInfo.InvariantCulture) != 0,
             null,
-            ValuedFields.Parse(valued as string));
+            ValuedFields.Parse(valued as string),
+            stamp as string);
 
     private static readonly Regex TrailingSemicolons = new(@"[\s;]+$");
 
@@ -87,7 +91,7 @@ public static class PushedDownDiff
         var sql =
             $"SELECT q.*, ks_h.h AS {PgQuote(SourceHashColumn)}, ks_s.payload_hash AS {PgQuote(PayloadHashColumn)}, " +
             $"ks_s.kustomer_id AS {PgQuote(KustomerIdColumn)}, CASE WHEN ks_s.last_error IS NULL THEN 0 ELSE 1 END AS {PgQuote(FailedColumn)}, " +
-            $"ks_s.valued_fields AS {PgQuote(ValuedColumn)}\n" +
+            $"ks_s.valued_fields AS {PgQuote(ValuedColumn)}, ks_s.record_stamp AS {PgQuote(StampColumn)}\n" +
             $"FROM (\n{query}\n) AS q\n" +
             $"CROSS JOIN LATERAL (SELECT md5(CAST(@{SaltParameter} AS text) || row_to_json(q)::text) AS h) AS ks_h\n" +
             $"LEFT JOIN {stateTable} AS ks_s ON ks_s.sync_name = @{SyncParameter} AND ks_s.record_key = {key}\n" +
@@ -115,7 +119,7 @@ public static class PushedDownDiff
         var sql =
             $"SELECT q.*, ks_h.h AS [{SourceHashColumn}], ks_s.payload_hash AS [{PayloadHashColumn}], " +
             $"ks_s.kustomer_id AS [{KustomerIdColumn}], CASE WHEN ks_s.last_error IS NULL THEN 0 ELSE 1 END AS [{FailedColumn}], " +
-            $"ks_s.valued_fields AS [{ValuedColumn}]\n" +
+            $"ks_s.valued_fields AS [{ValuedColumn}], ks_s.record_stamp AS [{StampColumn}]\n" +
             $"FROM (\n{query}\n) AS q\n" +
             $"CROSS APPLY (SELECT LOWER(CONVERT(varchar(32), HASHBYTES('MD5', CONCAT(CAST(@{SaltParameter} AS nvarchar(max)), (SELECT q.* FOR JSON PATH, WITHOUT_ARRAY_WRAPPER, INCLUDE_NULL_VALUES))), 2)) AS h) AS ks_h\n" +
             $"LEFT JOIN {stateTable} AS ks_s ON ks_s.sync_name = @{SyncParameter} AND ks_s.record_key = {key}\n" +

@@ -19,8 +19,8 @@ public sealed record PushedDownQuery
     public string SourceHashColumn => PushedDownDiff.SourceHashColumn;
 
     /// <summary>
-    /// Every column the rewrite adds (source hash, and the state's payload hash, Kustomer id, failed flag and valued
-    /// fields of the key, so the session need not load entries): strip them all before mapping.
+    /// Every column the rewrite adds (source hash, and the state's payload hash, Kustomer id, failed flag, valued
+    /// fields and record stamp of the key, so the session need not load entries): strip them all before mapping.
     /// </summary>
     public IReadOnlyList<string> AddedColumns => PushedDownDiff.AddedColumns;
 }

@@ -59,6 +59,7 @@ public abstract class StateDialect
     protected virtual string Int => "integer";
     protected virtual string BigInt => "bigint";
     protected abstract string Identity { get; }      // run_id column definition with primary key
+    protected virtual string StampType => Text;      // a record stamp (<= SyncState.MaxStampLength)
     protected virtual string AddColumn => "ADD COLUMN";
 
     /// <summary>Statements that create the schema (if any) and the schema_version table.</summary>
@@ -111,6 +112,12 @@ public abstract class StateDialect
         {
             $"ALTER TABLE {Table("state")} {AddColumn} valued_fields {Text} NULL",
         },
+        // v6: what Kustomer showed of the record right after the last confirmed write (the record stamp, opaque here),
+        // so that a later search hit showing the same record can stand in for reading it; null while not known.
+        new[]
+        {
+            $"ALTER TABLE {Table("state")} {AddColumn} record_stamp {StampType} NULL",
+        },
     };
 
     public int LatestVersion => Migrations().Count;
@@ -121,13 +128,16 @@ public abstract class StateDialect
     /// <summary>Counts tables by name (parameter @n): 1 when the table exists.</summary>
     public abstract string TableExistsQuery();
 
-    /// <summary>Multi-row upsert of confirmations: parameters @s, then per row i @k{i} @i{i} @h{i} @x{i} @v{i} (valued fields) @t{i}.</summary>
+    /// <summary>
+    /// Multi-row upsert of confirmations: parameters @s, then per row i @k{i} @i{i} @h{i} @x{i} @v{i} (valued fields)
+    /// @r{i} (record stamp) @t{i}.
+    /// </summary>
     public virtual string ConfirmStatement(int rows) =>
-        $"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, payload_hash, source_hash, valued_fields, confirmed_at, last_error, attempts, gone_since, last_attempt_at) VALUES " +
-        EachRow(rows, i => $"(@s, @k{i}, @i{i}, @h{i}, @x{i}, @v{i}, @t{i}, NULL, 0, NULL, @t{i})") +
+        $"INSERT INTO {Table("state")} AS t (sync_name, record_key, kustomer_id, payload_hash, source_hash, valued_fields, record_stamp, confirmed_at, last_error, attempts, gone_since, last_attempt_at) VALUES " +
+        EachRow(rows, i => $"(@s, @k{i}, @i{i}, @h{i}, @x{i}, @v{i}, @r{i}, @t{i}, NULL, 0, NULL, @t{i})") +
         " ON CONFLICT (sync_name, record_key) DO UPDATE SET kustomer_id = excluded.kustomer_id, payload_hash = excluded.payload_hash, " +
-        "source_hash = excluded.source_hash, valued_fields = excluded.valued_fields, confirmed_at = excluded.confirmed_at, last_error = NULL, attempts = 0, gone_since = NULL, " +
-        "last_attempt_at = excluded.last_attempt_at";
+        "source_hash = excluded.source_hash, valued_fields = excluded.valued_fields, record_stamp = excluded.record_stamp, confirmed_at = excluded.confirmed_at, " +
+        "last_error = NULL, attempts = 0, gone_since = NULL, last_attempt_at = excluded.last_attempt_at";
 
     /// <summary>Multi-row upsert of failures: @s, then per row @k{i} @i{i} (known id or null) @e{i} @t{i}. Keeps the confirmed hash.</summary>
     public virtual string FailStatement(int rows) =>
@@ -360,6 +370,7 @@ public sealed class SqlServerStateDialect : StateDialect
     protected override string Bool => "bit";
     protected override string Int => "int";
     protected override string Identity => "bigint IDENTITY(1,1) NOT NULL PRIMARY KEY";
+    protected override string StampType => "nvarchar(400)"; // kept in the row, unlike nvarchar(max)
     protected override string AddColumn => "ADD";
 
     public override DbConnection CreateConnection(string target) => new SqlConnection(target);
@@ -378,11 +389,11 @@ public sealed class SqlServerStateDialect : StateDialect
         $"SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = {Literal(Options.Schema)} AND TABLE_NAME = @n";
 
     public override string ConfirmStatement(int rows) =>
-        MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @h{i}, @x{i}, @v{i}, @t{i})"), "record_key, kustomer_id, payload_hash, source_hash, valued_fields, at",
+        MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @h{i}, @x{i}, @v{i}, @r{i}, @t{i})"), "record_key, kustomer_id, payload_hash, source_hash, valued_fields, record_stamp, at",
             "WHEN MATCHED THEN UPDATE SET kustomer_id = v.kustomer_id, payload_hash = v.payload_hash, source_hash = v.source_hash, " +
-            "valued_fields = v.valued_fields, confirmed_at = v.at, last_error = NULL, attempts = 0, gone_since = NULL, last_attempt_at = v.at " +
-            "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, payload_hash, source_hash, valued_fields, confirmed_at, attempts, last_attempt_at) " +
-            "VALUES (@s, v.record_key, v.kustomer_id, v.payload_hash, v.source_hash, v.valued_fields, v.at, 0, v.at);");
+            "valued_fields = v.valued_fields, record_stamp = v.record_stamp, confirmed_at = v.at, last_error = NULL, attempts = 0, gone_since = NULL, last_attempt_at = v.at " +
+            "WHEN NOT MATCHED THEN INSERT (sync_name, record_key, kustomer_id, payload_hash, source_hash, valued_fields, record_stamp, confirmed_at, attempts, last_attempt_at) " +
+            "VALUES (@s, v.record_key, v.kustomer_id, v.payload_hash, v.source_hash, v.valued_fields, v.record_stamp, v.at, 0, v.at);");
 
     public override string FailStatement(int rows) =>
         MergeIntoState(EachRow(rows, i => $"(@k{i}, @i{i}, @e{i}, @t{i})"), "record_key, kustomer_id, last_error, at",

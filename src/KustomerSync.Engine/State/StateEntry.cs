@@ -8,7 +8,7 @@ public readonly struct StateEntry
     private readonly int _attempts;
     private readonly bool _hasError;
 
-    public StateEntry(string? kustomerId, PayloadHash hash, DateTime? confirmedAt, int attempts, bool hasError, DateTime? goneSince, ValuedFields? valued = null)
+    public StateEntry(string? kustomerId, PayloadHash hash, DateTime? confirmedAt, int attempts, bool hasError, DateTime? goneSince, ValuedFields? valued = null, string? stamp = null)
     {
         KustomerId = kustomerId;
         Hash = hash;
@@ -17,6 +17,7 @@ public readonly struct StateEntry
         _attempts = attempts;
         _hasError = hasError;
         Valued = valued;
+        Stamp = stamp;
     }
 
     /// <summary>The Kustomer id last confirmed (or learned during a failed write); saves the lookup.</summary>
@@ -41,4 +42,11 @@ public readonly struct StateEntry
     /// schema v5, or never confirmed).
     /// </summary>
     public ValuedFields? Valued { get; }
+
+    /// <summary>
+    /// What Kustomer showed of the record right after the last confirmed write (the caller's opaque text, see
+    /// <see cref="SyncState.Confirm"/>); null when not known (confirmed before schema v6, or by a write that did not
+    /// say, or never confirmed).
+    /// </summary>
+    public string? Stamp { get; }
 }

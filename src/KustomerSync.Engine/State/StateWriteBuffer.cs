@@ -50,17 +50,17 @@ internal sealed class StateWriteBuffer : IDisposable
         }
     }
 
-    public void Confirm(string key, string kustomerId, string hash, string? sourceHash, string? valued, DateTime at) =>
-        Queue(key, new StateOp(OpKind.Confirm, kustomerId, hash, sourceHash, valued, null, at));
+    public void Confirm(string key, string kustomerId, string hash, string? sourceHash, string? valued, string? stamp, DateTime at) =>
+        Queue(key, new StateOp(OpKind.Confirm, kustomerId, hash, sourceHash, valued, stamp, null, at));
 
     public void Fail(string key, string error, string? kustomerId, DateTime at) =>
-        Queue(key, new StateOp(OpKind.Fail, kustomerId, null, null, null, Truncate(error), at));
+        Queue(key, new StateOp(OpKind.Fail, kustomerId, null, null, null, null, Truncate(error), at));
 
     public void SourceHash(string key, string sourceHash, DateTime at) =>
-        Queue(key, new StateOp(OpKind.Columns, null, null, sourceHash, null, null, at));
+        Queue(key, new StateOp(OpKind.Columns, null, null, sourceHash, null, null, null, at));
 
     public void Valued(string key, string valued, DateTime at) =>
-        Queue(key, new StateOp(OpKind.Columns, null, null, null, valued, null, at));
+        Queue(key, new StateOp(OpKind.Columns, null, null, null, valued, null, null, at));
 
     public void Outcome(long runId, long row, string? key, UpsertStatus status, string? kustomerId, string? errorId, string? message)
     {
@@ -174,6 +174,7 @@ internal sealed class StateWriteBuffer : IDisposable
             StateDialect.AddText(command, "@h" + i, pair.Value.Hash);
             StateDialect.AddText(command, "@x" + i, pair.Value.SourceHash);
             StateDialect.AddText(command, "@v" + i, pair.Value.Valued);
+            StateDialect.AddText(command, "@r" + i, pair.Value.Stamp);
             d.AddTime(command, "@t" + i, pair.Value.At);
         }, withSync: true);
 
@@ -264,7 +265,7 @@ internal sealed class StateWriteBuffer : IDisposable
         Columns,
     }
 
-    private sealed record StateOp(OpKind Kind, string? KustomerId, string? Hash, string? SourceHash, string? Valued, string? Error, DateTime At);
+    private sealed record StateOp(OpKind Kind, string? KustomerId, string? Hash, string? SourceHash, string? Valued, string? Stamp, string? Error, DateTime At);
 
     private readonly record struct OutcomeOp(long RunId, long Row, string? Key, UpsertStatus Status, string? KustomerId, string? ErrorId, string? Message);
 }

@@ -30,7 +30,7 @@ namespace KustomerSync.Engine.State;
 /// <see cref="PushedDownDiff.BuildQuery(string, string, string, IStateStore, bool, string)"/> instead of the user's query;
 /// strip <see cref="PushedDownDiff.AddedColumns"/> from each row; open the session with
 /// <see cref="SyncStateOptions.LoadEntries"/> false and decide with
-/// <c>IsUnchanged(PushedDownDiff.EntryFromRow(payloadHash, kustomerId, failed, valued), hash)</c>; on success pass the row's
+/// <c>IsUnchanged(PushedDownDiff.EntryFromRow(payloadHash, kustomerId, failed, valued, stamp), hash)</c>; on success pass the row's
 /// source hash to <see cref="Confirm"/>, and for an Unchanged row call <see cref="RecordSourceHash"/>. Keys that left
 /// the source: <see cref="PushedDownDiff.BuildKeysGoneQuery"/> (KeysNotSeen needs every row).</para>
 /// <para><b>Keys</b>: with a case-insensitive <see cref="SyncStateOptions.KeyComparer"/> (Email keys) keys are stored
@@ -130,10 +130,22 @@ public sealed class SyncState : IDisposable
     /// Kustomer confirmed the write of <paramref name="key"/>: remember its id and payload hash, clear the error and
     /// attempts. <paramref name="sourceHash"/> is the pushed-down diff's source-row hash (<see cref="PushedDownDiff"/>)
     /// when the row came through it, else null (which also clears a stale one). <paramref name="valued"/> is the set of
-    /// fields that held a value in the confirmed payload (null stores "not known").
+    /// fields that held a value in the confirmed payload (null stores "not known"). <paramref name="stamp"/> is the
+    /// record stamp: what Kustomer showed of the record right after this write, opaque to the store (at most
+    /// <see cref="MaxStampLength"/> characters); null stores "not known", because the record changed and Kustomer did
+    /// not say how (a stale stamp must not survive the write). Only a confirmation writes it (<see cref="StateEntry.Stamp"/>).
     /// </summary>
-    public void Confirm(string key, string kustomerId, PayloadHash hash, DateTime confirmedUtc, string? sourceHash = null, ValuedFields? valued = null) =>
-        _writes.Confirm(Stored(key), kustomerId, hash.ToString(), sourceHash, valued?.Stored, confirmedUtc);
+    /// <exception cref="ArgumentException"><paramref name="stamp"/> is longer than <see cref="MaxStampLength"/>.</exception>
+    public void Confirm(string key, string kustomerId, PayloadHash hash, DateTime confirmedUtc, string? sourceHash = null, ValuedFields? valued = null, string? stamp = null)
+    {
+        // Refused here, not at the flush: a SQL Server column too short for one stamp would fail the whole batch.
+        if (stamp is { Length: > MaxStampLength })
+            throw new ArgumentException($"The record stamp of key '{key}' has {stamp.Length} characters; the state store keeps at most {MaxStampLength}.", nameof(stamp));
+        _writes.Confirm(Stored(key), kustomerId, hash.ToString(), sourceHash, valued?.Stored, stamp, confirmedUtc);
+    }
+
+    /// <summary>The longest record stamp <see cref="Confirm"/> accepts (the SQL Server column holds 400 characters).</summary>
+    public const int MaxStampLength = 400;
 
     /// <summary>
     /// The write of <paramref name="key"/> failed: keep the confirmed payload hash, store the error, count the attempt,
@@ -278,7 +290,7 @@ public sealed class SyncState : IDisposable
             var entries = new Dictionary<string, StateEntry>(_options.KeyComparer);
             using var connection = _store.Connect();
             using var command = _store.Command(connection, null,
-                $"SELECT record_key, kustomer_id, payload_hash, confirmed_at, attempts, CASE WHEN last_error IS NULL THEN 0 ELSE 1 END, gone_since, valued_fields " +
+                $"SELECT record_key, kustomer_id, payload_hash, confirmed_at, attempts, CASE WHEN last_error IS NULL THEN 0 ELSE 1 END, gone_since, valued_fields, record_stamp " +
                 $"FROM {d.Table("state")} WHERE sync_name = @s");
             StateDialect.AddText(command, "@s", SyncName);
             using var reader = command.ExecuteReader();
@@ -300,7 +312,8 @@ public sealed class SyncState : IDisposable
                     Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture),
                     Convert.ToInt32(reader.GetValue(5), CultureInfo.InvariantCulture) != 0,
                     d.ReadTime(reader, 6),
-                    valued);
+                    valued,
+                    reader.IsDBNull(8) ? null : reader.GetString(8));
             }
             return entries;
         });

@@ -271,7 +271,7 @@ public sealed class DefinitionRun : IDisposable
             observer.Verbose($"Source: {reader.Provider} at {reader.Target}{(pushedDown ? " (pushed-down diff: only new and changed rows leave the database)" : "")}.");
             string[]? names = null;
             int[]? keep = null;
-            int sourceHashAt = -1, payloadHashAt = -1, kustomerIdAt = -1, failedAt = -1, valuedAt = -1;
+            int sourceHashAt = -1, payloadHashAt = -1, kustomerIdAt = -1, failedAt = -1, valuedAt = -1, stampAt = -1;
             foreach (var row in reader.Read(query, ct))
             {
                 if (names is null)
@@ -285,6 +285,7 @@ public sealed class DefinitionRun : IDisposable
                         kustomerIdAt = Array.IndexOf(names, PushedDownDiff.KustomerIdColumn);
                         failedAt = Array.IndexOf(names, PushedDownDiff.FailedColumn);
                         valuedAt = Array.IndexOf(names, PushedDownDiff.ValuedColumn);
+                        stampAt = Array.IndexOf(names, PushedDownDiff.StampColumn);
                         keep = Enumerable.Range(0, names.Length).Where(i => !PushedDownDiff.AddedColumns.Contains(names[i])).ToArray();
                         names = keep.Select(i => names[i]).ToArray();
                     }
@@ -299,7 +300,7 @@ public sealed class DefinitionRun : IDisposable
                 {
                     var all = values;
                     values = keep.Select(i => all[i]).ToArray();
-                    var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt), At(all, valuedAt));
+                    var entry = PushedDownDiff.EntryFromRow(At(all, payloadHashAt), At(all, kustomerIdAt), At(all, failedAt), At(all, valuedAt), At(all, stampAt));
                     var sourceHash = At(all, sourceHashAt)?.ToString();
                     retry?.Submitting(session.Run.Submitted + 1, names, values);
                     session.Submit(names, values, _options.MakeSourceObject?.Invoke(names, values), entry, string.IsNullOrEmpty(sourceHash) ? null : sourceHash);
