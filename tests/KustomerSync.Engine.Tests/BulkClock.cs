@@ -82,6 +82,8 @@ internal sealed class WatchedIdleClock : TimeProvider
         return new Pending(this, _held.CreateTimer(callback, state, dueTime, period));
     }
 
+    public override DateTimeOffset GetUtcNow() => _held.GetUtcNow();
+
     public void Advance(TimeSpan by) => _held.Advance(by);
 
     /// <summary>Blocks until a wait on this clock is pending; false when none came within <paramref name="limit"/>.</summary>

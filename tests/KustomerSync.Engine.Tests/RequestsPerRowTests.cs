@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using KustomerSync.Emulator;
 using KustomerSync.Emulator.Hosting;
@@ -91,18 +92,96 @@ public sealed class RequestsPerRowTests : EmulatorAndStateFile
     }
 
     [Fact]
-    public async Task A_changed_row_whose_id_the_state_store_knows_costs_one_update()
+    public async Task A_changed_customer_whose_id_the_state_store_knows_costs_its_update_and_a_twentieth_of_a_search()
     {
-        await Run(Options(), Rows(10), withState: true);
+        await Run(Options(), Rows(40), withState: true);
+
+        var (summary, _, requests) = await Run(Options(), Rows(40, "Renamed"), withState: true);
+
+        Assert.Equal(40, summary.Updated);
+        // The update must carry the customer's company link (an update without it would unlink the company, §4.2). One search
+        // per 20 ids shows each record at the revision the state store stamped after its create, so the link is the one the
+        // stamp remembers (none), and no record is read by id.
+        Assert.True(Count(requests, "PATCH") == 40 && Count(requests, "POST", "/search") == 2 && requests.Values.Sum() == 42, Show(requests));
+    }
+
+    [Fact]
+    public async Task A_customer_changed_in_Kustomer_since_the_last_write_is_read_first_and_keeps_the_company_it_was_linked_to_meanwhile()
+    {
+        var (_, created, _) = await Run(Options(), Rows(10), withState: true);
+        string company;
+        using (var agent = Server.CreateClient(EmulatorServer.AdminKey))
+        {
+            company = JsonNode.Parse(await (await agent.PostAsJsonAsync("v1/companies", new JsonObject { ["name"] = "Analytical Engines" })).Content.ReadAsStringAsync())!["data"]!["id"]!.GetValue<string>();
+            // An agent links c-1 to a company (search shows the link) and renames c-2 (a revision the stamp does not know).
+            await PatchAsync(agent, created[0].KustomerId!, new JsonObject { ["company"] = company });
+            await PatchAsync(agent, created[1].KustomerId!, new JsonObject { ["name"] = "Named by an agent" });
+        }
 
         var (summary, _, requests) = await Run(Options(), Rows(10, "Renamed"), withState: true);
 
         Assert.Equal(10, summary.Updated);
-        // The update carries the customer's company link, read with the record when the id came from the state store
-        // (an update without it would unlink the company, §4.2): one read and one PATCH a row is what it costs.
-        Assert.Equal(10, Count(requests, "PATCH"));
-        Assert.Equal(10, Count(requests, "GET"));
-        Assert.Equal(20, requests.Values.Sum());
+        Assert.True(Count(requests, "POST", "/search") == 1 && Count(requests, "GET") == 1 && Count(requests, "PATCH") == 10 && requests.Values.Sum() == 12, Show(requests));
+        var customers = await CustomersAsync(Server);
+        Assert.All(customers, c => Assert.StartsWith("Renamed", c!["attributes"]!["name"]!.GetValue<string>()));
+        Assert.Equal(company, customers.Single(c => c!["id"]!.GetValue<string>() == created[0].KustomerId)!["relationships"]?["company"]?["data"]?["id"]?.GetValue<string>());
+        Assert.Single(customers, c => c!["relationships"]?["company"] is not null);
+    }
+
+    [Fact]
+    public async Task An_update_whose_remembered_revision_went_stale_after_the_search_reads_the_record_and_keeps_the_company_linked_meanwhile()
+    {
+        var (_, created, _) = await Run(Options(), Rows(1), withState: true);
+        using var agent = Server.CreateClient(EmulatorServer.AdminKey);
+        var company = JsonNode.Parse(await (await agent.PostAsJsonAsync("v1/companies", new JsonObject { ["name"] = "Analytical Engines" })).Content.ReadAsStringAsync())!["data"]!["id"]!.GetValue<string>();
+        // The agent links the company after the run's search and before its PATCH arrives.
+        var race = new BeforeFirstPatch(() => PatchAsync(agent, created[0].KustomerId!, new JsonObject { ["company"] = company }));
+        using var client = new KustomerClient(Server.BaseUri, Security.SecretText.Protect(EmulatorServer.DefaultKey), new KustomerClientOptions(), race);
+        using var state = StateStores.Sqlite(StatePath).Open(new SyncStateOptions("per-row") { Object = "Customer", SyncKey = "ExternalId" });
+
+        var (summary, _) = await RunAsync(client, Options(), Rows(1, "Renamed"), state: new UpsertStateBinding(state, false));
+
+        Assert.Equal(1, summary.Updated);
+        // The PATCH carried the revision the search showed; Kustomer refused it as stale, and the update went again after a read.
+        Assert.Equal(new[] { "POST /v1/customers/search 200", "PATCH /v1/customers/{id} 409", "GET /v1/customers/{id} 200", "PATCH /v1/customers/{id} 200" },
+            race.Sent.Where(r => r.Contains("/v1/customers")));
+        var customer = Assert.Single(await CustomersAsync(Server));
+        Assert.Equal("Renamed 1", customer!["attributes"]!["name"]!.GetValue<string>());
+        Assert.Equal(company, customer["relationships"]?["company"]?["data"]?["id"]?.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_plan_of_updates_by_known_ids_reads_them_with_one_search_per_twenty()
+    {
+        await Run(Options(), Rows(20), withState: true);
+
+        var plan = Options();
+        plan.WhatIf = true;
+        var (summary, _, requests) = await Run(plan, Rows(20, "Renamed"), withState: true);
+
+        Assert.Equal(20, summary.WouldUpdate);
+        Assert.True(Count(requests, "POST", "/search") == 1 && requests.Values.Sum() == 1, Show(requests));
+    }
+
+    private static async Task PatchAsync(HttpClient agent, string id, JsonObject body) =>
+        (await agent.SendAsync(new HttpRequestMessage(new HttpMethod("PATCH"), $"v1/customers/{id}") { Content = JsonContent.Create(body) })).EnsureSuccessStatusCode();
+
+    /// <summary>Runs an action just before the first PATCH goes out, and notes what was sent and answered.</summary>
+    private sealed class BeforeFirstPatch(Func<Task> action) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private int _patched;
+
+        public List<string> Sent { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method.Method == "PATCH" && Interlocked.Exchange(ref _patched, 1) == 0) await action();
+            var response = await base.SendAsync(request, cancellationToken);
+            var path = request.RequestUri!.AbsolutePath;
+            if (path.StartsWith("/v1/customers/", StringComparison.Ordinal) && !path.EndsWith("/search", StringComparison.Ordinal)) path = "/v1/customers/{id}";
+            lock (Sent) Sent.Add($"{request.Method.Method} {path} {(int)response.StatusCode}");
+            return response;
+        }
     }
 
     [Fact]

@@ -25,8 +25,33 @@ public class WriteDispatcherTests
         /// <summary>Released as each batch arrives.</summary>
         public SemaphoreSlim BatchesTaken { get; } = new(0);
 
-        public async Task<UpsertResult> WriteAsync(PlannedRecord planned, CancellationToken cancellationToken)
+        /// <summary>Which rows read their record first (none unless set).</summary>
+        public Func<PlannedRecord, bool> Reads { get; init; } = _ => false;
+        /// <summary>When set, reading ahead fails with it.</summary>
+        public Exception? ReadFails { get; init; }
+        /// <summary>The rows of each read ahead, in order.</summary>
+        public ConcurrentQueue<long[]> ReadAheads { get; } = new();
+        /// <summary>Released as each read ahead arrives.</summary>
+        public SemaphoreSlim ReadsTaken { get; } = new(0);
+        /// <summary>Released as each single write arrives.</summary>
+        public SemaphoreSlim WritesTaken { get; } = new(0);
+        /// <summary>The record each row's write was handed (null: none read ahead).</summary>
+        public ConcurrentDictionary<long, FoundRecord?> HandedRecord { get; } = new();
+
+        public bool ReadsFirst(PlannedRecord planned) => Reads(planned);
+
+        public Task<IReadOnlyList<FoundRecord?>> ReadAheadAsync(IReadOnlyList<PlannedRecord> rows, CancellationToken cancellationToken)
         {
+            ReadAheads.Enqueue(rows.Select(r => r.Record.Input.Row).ToArray());
+            ReadsTaken.Release();
+            if (ReadFails is not null) throw ReadFails;
+            return Task.FromResult<IReadOnlyList<FoundRecord?>>(rows.Select(r => FoundRecord.FromResource(new System.Text.Json.Nodes.JsonObject { ["id"] = "id-" + r.Record.Key })).ToList());
+        }
+
+        public async Task<UpsertResult> WriteAsync(PlannedRecord planned, FoundRecord? readAhead, CancellationToken cancellationToken)
+        {
+            HandedRecord[planned.Record.Input.Row] = readAhead;
+            WritesTaken.Release();
             Singles.Enqueue(planned.Record.Input.Row);
             if (Held) await Gate.Task.WaitAsync(cancellationToken);
             return Answer(planned);
@@ -66,10 +91,11 @@ public class WriteDispatcherTests
         var turns = 0;
         var reported = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        // Row 1 holds the one worker, row 2 fills the channel, row 3 must wait: its caller gets turns meanwhile.
+        // Row 1 holds the one worker, row 2 waits for it, row 3 is on its way there (the read-ahead stage holds it) and row 4
+        // fills the input channel: row 5 must wait, and its caller gets turns meanwhile.
         var submitting = Task.Run(() =>
         {
-            for (var row = 1; row <= 3; row++)
+            for (var row = 1; row <= 5; row++)
                 dispatcher.Submit(Row(row), () =>
                 {
                     if (Interlocked.Increment(ref turns) == 2) reported.TrySetResult(true);
@@ -81,7 +107,7 @@ public class WriteDispatcherTests
         writer.Gate.TrySetResult(true);
         await submitting.WaitAsync(Hang);
 
-        Assert.Equal(new long[] { 1, 2, 3 }, (await DrainAsync(results)).Select(r => r.Row));
+        Assert.Equal(new long[] { 1, 2, 3, 4, 5 }, (await DrainAsync(results)).Select(r => r.Row));
     }
 
     [Theory]
@@ -178,6 +204,86 @@ public class WriteDispatcherTests
         Assert.Equal(300, all.Count);
         Assert.Equal(new[] { 100, 100, 100 }, writer.Batches);
         Assert.Empty(writer.Singles);
+    }
+
+    [Fact]
+    public async Task Rows_that_read_their_record_first_are_read_twenty_at_a_time_and_the_others_go_straight_on()
+    {
+        var writer = new FakeWriter { Reads = p => p.Record.Input.Row % 2 == 0 };
+        var results = new ResultSequence(new UpsertSummary());
+        using var dispatcher = Dispatcher(writer, bulk: false, results, clock: new WatchedIdleClock());
+
+        for (var row = 1; row <= 90; row++) dispatcher.Submit(Row(row));
+        dispatcher.Complete();
+        var all = await DrainAsync(results);
+
+        Assert.Equal(90, all.Count);
+        // 45 even rows: two full reads of 20 while rows came, and the last 5 when the input ended (the idle clock never moved).
+        Assert.Equal(new[] { 20, 20, 5 }, writer.ReadAheads.Select(r => r.Length));
+        Assert.Equal(Enumerable.Range(1, 45).Select(i => 2L * i), writer.ReadAheads.SelectMany(r => r));
+        Assert.All(Enumerable.Range(1, 90), row => Assert.Equal(row % 2 == 0 ? "id-k-" + row : null, writer.HandedRecord[row]?.Id));
+    }
+
+    [Fact]
+    public async Task Rows_waiting_to_be_read_ahead_are_read_once_rows_stop_arriving_for_the_idle_time_on_the_injected_clock()
+    {
+        var writer = new FakeWriter { Reads = _ => true };
+        var results = new ResultSequence(new UpsertSummary());
+        var clock = new WatchedIdleClock();
+        using var dispatcher = Dispatcher(writer, bulk: false, results, clock: clock);
+
+        for (var row = 1; row <= 3; row++) dispatcher.Submit(Row(row));
+        Assert.True(await Task.Run(() => clock.AwaitAWait(Hang)), "the rows never waited on the idle clock");
+        Assert.Empty(writer.ReadAheads);
+        clock.Advance(WriteDispatcher.IdleFlush);
+        Assert.True(await writer.ReadsTaken.WaitAsync(Hang));
+        using var hang = new CancellationTokenSource(Hang);
+        // The input is still open: the rows were read and written because the source went quiet, not because it ended.
+        for (var row = 1; row <= 3; row++) Assert.Equal(row, (await results.Reader.ReadAsync(hang.Token)).Row);
+        Assert.Equal(new long[] { 1, 2, 3 }, Assert.Single(writer.ReadAheads));
+    }
+
+    [Fact]
+    public async Task A_row_waiting_to_be_read_ahead_while_other_rows_keep_coming_is_read_after_the_longest_wait()
+    {
+        var writer = new FakeWriter { Reads = p => p.Record.Input.Row == 1 };
+        var results = new ResultSequence(new UpsertSummary());
+        var clock = new WatchedIdleClock();
+        using var dispatcher = Dispatcher(writer, bulk: false, results, clock: clock);
+        var step = TimeSpan.FromTicks(WriteDispatcher.IdleFlush.Ticks / 2);
+        var steps = (int)(WriteDispatcher.MaxReadAheadWait.Ticks / step.Ticks);
+
+        dispatcher.Submit(Row(1));
+        Assert.True(await Task.Run(() => clock.AwaitAWait(Hang)), "row 1 never waited on the idle clock");
+        // A row that reads nothing comes every half idle time, so the source never goes quiet.
+        for (var i = 1; i <= steps; i++)
+        {
+            Assert.Empty(writer.ReadAheads);
+            clock.Advance(step);
+            dispatcher.Submit(Row(1 + i));
+            Assert.True(await writer.WritesTaken.WaitAsync(Hang));
+        }
+        Assert.True(await writer.ReadsTaken.WaitAsync(Hang));
+        Assert.Equal(new long[] { 1 }, Assert.Single(writer.ReadAheads));
+        dispatcher.Complete();
+        Assert.Equal(Enumerable.Range(1, steps + 1).Select(i => (long)i), (await DrainAsync(results)).Select(r => r.Row));
+    }
+
+    [Fact]
+    public async Task A_read_ahead_that_fails_leaves_every_row_its_own_read_and_each_row_still_gets_its_result()
+    {
+        var writer = new FakeWriter { Reads = _ => true, ReadFails = new KustomerException("KustomerSync.ServerError", "search is down") };
+        var results = new ResultSequence(new UpsertSummary());
+        using var dispatcher = Dispatcher(writer, bulk: false, results, clock: new WatchedIdleClock());
+
+        for (var row = 1; row <= 25; row++) dispatcher.Submit(Row(row));
+        dispatcher.Complete();
+        var all = await DrainAsync(results);
+
+        Assert.Equal(Enumerable.Range(1, 25).Select(i => (long)i), all.Select(r => r.Row).OrderBy(r => r));
+        Assert.All(all, r => Assert.Equal(UpsertStatus.Created, r.Status));
+        Assert.Equal(new[] { 20, 5 }, writer.ReadAheads.Select(r => r.Length));
+        Assert.All(writer.HandedRecord.Values, Assert.Null);
     }
 
     [Fact]

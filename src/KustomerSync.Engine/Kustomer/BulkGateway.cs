@@ -131,31 +131,6 @@ public sealed class BulkGateway
         }
     }
 
-    /// <summary>
-    /// The customers with these ids as search shows them: one search per 20 ids (the criteria limit, as in
-    /// <see cref="SearchLookup"/>) instead of a read per customer, for bulk updates that must carry each customer's company
-    /// (§4.2). Search sees only records updated within two years and its hits may leave the link out: a customer missing
-    /// here, or whose hit does not show the link, must still be read by id.
-    /// </summary>
-    public async Task<IReadOnlyList<FoundRecord>> SearchCustomersAsync(IReadOnlyList<string> customerIds, CancellationToken cancellationToken)
-    {
-        const int maxCriteria = 20;
-        var found = new List<FoundRecord>(customerIds.Count);
-        for (var start = 0; start < customerIds.Count; start += maxCriteria)
-        {
-            var ids = customerIds.Skip(start).Take(maxCriteria).ToList();
-            var body = new JsonObject
-            {
-                ["queryContext"] = "customer",
-                ["or"] = new JsonArray(ids.Select(id => (JsonNode)new JsonObject { ["customer_id"] = new JsonObject { ["equals"] = id } }).ToArray()),
-            };
-            var page = await _client.SendAsync(HttpMethod.Post, $"customers/search?page=1&pageSize={maxCriteria}", body, RequestKind.Search, cancellationToken)
-                .ConfigureAwait(false);
-            found.AddRange(page.DataList.Select(FoundRecord.FromSearchHit).Where(hit => hit is not null && ids.Contains(hit.Id, StringComparer.Ordinal))!);
-        }
-        return found;
-    }
-
     /// <summary>Every page of the job's batches; complete when there is at least one and all say complete.</summary>
     private async Task<BulkJobResult> ReadBatchesAsync(string jobId, CancellationToken cancellationToken)
     {

@@ -15,6 +15,8 @@ public sealed record FoundRecord
         Attributes = attributes;
         CompanyId = companyId;
         CompanyKnown = companyKnown;
+        if (attributes?["rev"] is JsonValue rev && rev.TryGetValue<double>(out var number) && number == Math.Floor(number)) Rev = (long)number;
+        UpdatedAt = Text(attributes?["updatedAt"]);
     }
 
     public string Id { get; }
@@ -26,13 +28,28 @@ public sealed record FoundRecord
     public JsonObject? Attributes { get; }
 
     /// <summary>The id of the company the customer is linked to; null when none (or not known, see <see cref="CompanyKnown"/>).</summary>
-    public string? CompanyId { get; }
+    public string? CompanyId { get; private init; }
 
     /// <summary>
     /// True when the record was read whole (GET by id or by a path lookup), so a missing link means "no company".
     /// False for an id alone (from a state store) or a search hit that did not show the link: the link must be read first.
     /// </summary>
-    public bool CompanyKnown { get; }
+    public bool CompanyKnown { get; private init; }
+
+    /// <summary>The record's revision (attributes.rev), when the answer showed it.</summary>
+    public long? Rev { get; }
+
+    /// <summary>attributes.updatedAt as Kustomer wrote it, when the answer showed it.</summary>
+    public string? UpdatedAt { get; }
+
+    /// <summary>
+    /// True when the company link comes from a <see cref="RecordStamp"/>, not from this answer: an update then carries the
+    /// revision too, so that Kustomer refuses it (409, optimistic locking, §11) if the record changed after the hit.
+    /// </summary>
+    public bool LinkRemembered { get; private init; }
+
+    /// <summary>This search hit with the company link its stamp remembers; only for a hit the stamp <see cref="RecordStamp.Stamps"/>.</summary>
+    public FoundRecord WithRememberedLink(RecordStamp stamp) => this with { CompanyId = stamp.CompanyId, CompanyKnown = true, LinkRemembered = true };
 
     /// <summary>An id from elsewhere (a state store): nothing else is known about the record.</summary>
     public static FoundRecord ById(string id) => new(id, null, null, companyKnown: false);

@@ -12,6 +12,7 @@ public sealed class RecordGateway
     private readonly KustomerObject _target;
     private readonly RecordKey _key;
     private readonly SearchLookup? _search;
+    private volatile bool _searchRefused;
 
     public RecordGateway(KustomerClient client, KustomerObject target, RecordKey key)
     {
@@ -58,6 +59,42 @@ public sealed class RecordGateway
         (await FindAsync(key, cancellationToken).ConfigureAwait(false))?.Id;
 
     /// <summary>
+    /// The customers with these ids as search shows them: one search per 20 ids (the criteria limit) instead of a read
+    /// per customer. Search sees only records updated within two years and its hits need not show the company link, so a
+    /// customer missing here must still be read by id. Nothing is searched (every id is left to the reads) once search
+    /// refused this run, or while the search budget has nothing left in its window: a read by id is cheaper than a wait.
+    /// </summary>
+    public async Task<IReadOnlyList<FoundRecord>> SearchByIdsAsync(IReadOnlyCollection<string> customerIds, CancellationToken cancellationToken)
+    {
+        const int maxCriteria = 20;
+        var distinct = customerIds.Distinct(StringComparer.Ordinal).ToList();
+        var found = new List<FoundRecord>(distinct.Count);
+        for (var start = 0; start < distinct.Count; start += maxCriteria)
+        {
+            var ids = distinct.GetRange(start, Math.Min(maxCriteria, distinct.Count - start));
+            if (_searchRefused || _client.SearchGate.Remaining == 0) break;
+            var body = new JsonObject
+            {
+                ["queryContext"] = "customer",
+                ["or"] = new JsonArray(ids.Select(id => (JsonNode)new JsonObject { ["customer_id"] = new JsonObject { ["equals"] = id } }).ToArray()),
+            };
+            KustomerResponse page;
+            try
+            {
+                page = await _client.SendAsync(HttpMethod.Post, $"customers/search?page=1&pageSize={maxCriteria}", body, RequestKind.Search, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (KustomerApiException refused) when (!refused.IsTransient && (int)refused.Status != 429)
+            {
+                _searchRefused = true;
+                break;
+            }
+            found.AddRange(page.DataList.Select(FoundRecord.FromSearchHit).Where(hit => hit is not null && ids.Contains(hit.Id, StringComparer.Ordinal))!);
+        }
+        return found;
+    }
+
+    /// <summary>
     /// Whether <see cref="FindAsync"/> finding nothing proves that no record has the key. Path lookups see every record;
     /// search sees only records updated in the last two years, so for a custom-attribute key a miss is proof only when the
     /// org has no older records of the object (asked once, through the archive search).
@@ -74,11 +111,15 @@ public sealed class RecordGateway
             ?? throw new KustomerException(ErrorIds.UnexpectedResponse, $"Kustomer answered the read of {_target.DisplayName} {id} without the record.");
     }
 
-    /// <summary>POSTs a new record and returns its id. A lost answer surfaces as <see cref="KustomerOutcomeUnknownException"/>.</summary>
-    public async Task<string> CreateAsync(JsonObject payload, bool markImported, CancellationToken cancellationToken)
+    /// <summary>
+    /// POSTs a new record and returns it as Kustomer answered (its id, and for customers what a stamp needs). A lost
+    /// answer surfaces as <see cref="KustomerOutcomeUnknownException"/>.
+    /// </summary>
+    public async Task<FoundRecord> CreateAsync(JsonObject payload, bool markImported, CancellationToken cancellationToken)
     {
         var created = await _client.SendAsync(HttpMethod.Post, _target.CollectionPath, CreateBody(payload, markImported), RequestKind.Create, cancellationToken).ConfigureAwait(false);
-        return created.DataId ?? throw new KustomerException(ErrorIds.UnexpectedResponse, "Kustomer confirmed the create but sent no record id.");
+        return FoundRecord.FromResource(created.Body?["data"])
+            ?? throw new KustomerException(ErrorIds.UnexpectedResponse, "Kustomer confirmed the create but sent no record id.");
     }
 
     /// <summary>
@@ -93,13 +134,28 @@ public sealed class RecordGateway
         return body;
     }
 
-    /// <summary>Updates a record in place (custom attributes merge key by key), keeping every link the payload does not name.</summary>
-    public async Task UpdateAsync(FoundRecord current, JsonObject payload, CancellationToken cancellationToken)
+    /// <summary>
+    /// Updates a record in place (custom attributes merge key by key), keeping every link the payload does not name, and
+    /// returns the record as Kustomer answered (null when the answer did not show it). An update that carried a remembered
+    /// link and was refused as stale (409: the record changed after the search hit) reads the record and goes again.
+    /// </summary>
+    public async Task<FoundRecord?> UpdateAsync(FoundRecord current, JsonObject payload, CancellationToken cancellationToken)
     {
-        var body = await UpdateBodyAsync(current, payload, cancellationToken).ConfigureAwait(false);
         // Customers take PATCH; companies and KObjects only have PUT, which merges like PATCH without replace=true.
         var method = _target.Kind == ObjectKind.Customer ? new HttpMethod("PATCH") : HttpMethod.Put;
-        await _client.SendAsync(method, $"{_target.CollectionPath}/{Uri.EscapeDataString(current.Id)}", body, RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+        var path = $"{_target.CollectionPath}/{Uri.EscapeDataString(current.Id)}";
+        KustomerResponse updated;
+        try
+        {
+            updated = await _client.SendAsync(method, path, await UpdateBodyAsync(current, payload, cancellationToken).ConfigureAwait(false),
+                RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (KustomerApiException stale) when (current.LinkRemembered && stale.Status == HttpStatusCode.Conflict)
+        {
+            var fresh = await ReadAsync(current.Id, cancellationToken).ConfigureAwait(false);
+            updated = await _client.SendAsync(method, path, UpdateBody(_target, payload, fresh), RequestKind.Idempotent, cancellationToken).ConfigureAwait(false);
+        }
+        return FoundRecord.FromResource(updated.Body?["data"]);
     }
 
     /// <summary>
@@ -107,7 +163,7 @@ public sealed class RecordGateway
     /// is needed but not known (an id from a state store, a search hit without it), the record is read first: one GET,
     /// the only way to be sure an update without a company leaves the link alone.
     /// </summary>
-    public async Task<JsonObject> UpdateBodyAsync(FoundRecord current, JsonObject payload, CancellationToken cancellationToken)
+    private async Task<JsonObject> UpdateBodyAsync(FoundRecord current, JsonObject payload, CancellationToken cancellationToken)
     {
         if (NeedsCompanyLink(_target, payload) && !current.CompanyKnown)
             current = await ReadAsync(current.Id, cancellationToken).ConfigureAwait(false);
@@ -119,17 +175,20 @@ public sealed class RecordGateway
 
     /// <summary>
     /// The update body: only what the object's update schema accepts, and the customer's current company when the payload
-    /// names none, since Kustomer unlinks a customer's company when an update omits it (§4.2).
+    /// names none, since Kustomer unlinks a customer's company when an update omits it (§4.2). A link remembered from a
+    /// stamp goes with the revision it was seen at (§4.1 takes <c>rev</c>).
     /// </summary>
     /// <exception cref="ArgumentException">The link is needed and <paramref name="current"/> does not know it.</exception>
     public static JsonObject UpdateBody(KustomerObject target, JsonObject payload, FoundRecord current)
     {
         var body = UpdatableBody(target, payload, forUpdate: true);
-        if (!NeedsCompanyLink(target, payload) || current.CompanyId is null && current.CompanyKnown) return body;
+        if (!NeedsCompanyLink(target, payload)) return body;
         if (!current.CompanyKnown)
             throw new ArgumentException($"The company link of customer {current.Id} is not known; read the record before updating it.", nameof(current));
+        if (current.CompanyId is null && !current.LinkRemembered) return body;
         if (ReferenceEquals(body, payload)) body = (JsonObject)payload.DeepClone();
-        body["company"] = current.CompanyId;
+        if (current.CompanyId is not null) body["company"] = current.CompanyId;
+        if (current.LinkRemembered) body["rev"] = current.Rev;
         return body;
     }
 

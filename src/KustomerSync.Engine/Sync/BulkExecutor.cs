@@ -173,7 +173,7 @@ public sealed class BulkExecutor
         var known = new Dictionary<string, FoundRecord>(StringComparer.Ordinal);
         try
         {
-            foreach (var hit in await _bulk.SearchCustomersAsync(ids, cancellationToken).ConfigureAwait(false))
+            foreach (var hit in await _records.SearchByIdsAsync(ids, cancellationToken).ConfigureAwait(false))
                 if (hit.CompanyKnown) known[hit.Id] = hit;
         }
         catch (KustomerException)

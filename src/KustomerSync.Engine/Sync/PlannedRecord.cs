@@ -1,3 +1,4 @@
+using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.State;
 
 namespace KustomerSync.Engine.Sync;
@@ -12,6 +13,8 @@ public sealed record PlannedRecord(MappedRecord Record, string? KnownId, Payload
     public bool ChangesKnownRecord { get; init; }
     /// <summary>Fields this record clears that held a value in the payload Kustomer last confirmed.</summary>
     public IReadOnlyList<string> ClearsKnownValues { get; init; } = Array.Empty<string>();
+    /// <summary>What Kustomer showed of the record after the last confirmed write, as the state store remembers it.</summary>
+    public RecordStamp? Stamp { get; init; }
     /// <summary>The _clientRef that ties this record to its item in a bulk request.</summary>
     public string ClientRef => "row-" + Record.Input.Row.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

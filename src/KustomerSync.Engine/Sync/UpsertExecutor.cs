@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using KustomerSync.Engine.Kustomer;
 using KustomerSync.Engine.Diagnostics;
 
@@ -13,6 +14,10 @@ namespace KustomerSync.Engine.Sync;
 /// falls back to the lookup and the update, so nothing depends on the state being complete, and when creates keep
 /// colliding (a new state store over an org that already holds the records) the rest of the run looks up first.
 /// A record the lookup returned that already holds the payload is not written (Unchanged).</para>
+/// <para>A changed customer whose id is known is updated with one request where the mapping names no company: the
+/// dispatcher reads such records ahead, 20 to a search (<see cref="ReadAheadAsync"/>), and a hit that shows the company
+/// link, or the revision the state store's stamp remembers with its link, saves the read by id the update would need.
+/// What Kustomer answered to each write is kept as the row's new stamp (<see cref="TakeStamp"/>).</para>
 /// </summary>
 public sealed class UpsertExecutor
 {
@@ -23,16 +28,20 @@ public sealed class UpsertExecutor
     private int _createdFirst;
     private int _collided;
     private volatile bool _lookUpFirst;
+    private readonly bool _keepStamps;
+    private readonly ConcurrentDictionary<long, RecordStamp> _stamps = new();
 
     /// <summary>Collisions of creates sent first before the run may call them a pattern rather than a race.</summary>
     private const int CollisionsBeforeLookingFirst = 3;
 
-    public UpsertExecutor(RecordGateway records, ReferenceResolver references, UpsertOptions options)
+    /// <param name="keepStamps">Keep what Kustomer answered to each write for <see cref="TakeStamp"/> (a run with a state store that writes).</param>
+    public UpsertExecutor(RecordGateway records, ReferenceResolver references, UpsertOptions options, bool keepStamps = false)
     {
         _records = records;
         _references = references;
         _options = options;
         _mayCreateFirst = RecordGateway.KeyIsUnique(options.Target, options.Key) && options.Behavior != SyncBehavior.UpdateOnly;
+        _keepStamps = keepStamps && options.Target.Kind == ObjectKind.Customer && !options.WhatIf;
     }
 
     /// <summary>Resolves the record's references to ids; the failed result when one names no record, else null.</summary>
@@ -52,10 +61,56 @@ public sealed class UpsertExecutor
     }
 
     /// <summary>
-    /// Writes the record; <paramref name="knownId"/> (from the state store) saves the lookup, and <paramref name="neverSynced"/>
-    /// (the state store has no trace of the key) lets a create go first.
+    /// True when writing the record reads it by its known id first: a customer update that must carry the company link
+    /// (the mapping names none), or any plan of an update (WhatIf checks the record is still there).
     /// </summary>
-    public async Task<UpsertResult> ExecuteAsync(MappedRecord record, string? knownId, CancellationToken cancellationToken, bool neverSynced = false)
+    public bool ReadsFirst(PlannedRecord planned) =>
+        planned.KnownId is not null && _options.Target.Kind == ObjectKind.Customer && _options.Behavior != SyncBehavior.CreateOnly &&
+        (_options.WhatIf || RecordGateway.NeedsCompanyLink(_options.Target, planned.Record.Payload));
+
+    /// <summary>
+    /// Reads the records of rows that <see cref="ReadsFirst"/> through one search per 20 ids: for each row, the record as
+    /// its write may take it, or null where the write must still read it by id. A hit serves a write when it shows the
+    /// company link, or when it shows the revision and updatedAt the row's stamp remembers (the record is unchanged
+    /// since, so the remembered link holds); a plan needs only the hit. Search is only the cheaper way: when it fails,
+    /// every row is left to its own read.
+    /// </summary>
+    public async Task<IReadOnlyList<FoundRecord?>> ReadAheadAsync(IReadOnlyList<PlannedRecord> rows, CancellationToken cancellationToken)
+    {
+        var ready = new FoundRecord?[rows.Count];
+        IReadOnlyList<FoundRecord> hits;
+        try
+        {
+            hits = await _records.SearchByIdsAsync(rows.Select(r => r.KnownId!).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (KustomerException)
+        {
+            return ready;
+        }
+        var byId = new Dictionary<string, FoundRecord>(StringComparer.Ordinal);
+        foreach (var hit in hits) byId[hit.Id] = hit;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (!byId.TryGetValue(rows[i].KnownId!, out var hit)) continue;
+            if (_options.WhatIf || hit.CompanyKnown) ready[i] = hit;
+            else if (rows[i].Stamp is { } stamp && stamp.Stamps(hit)) ready[i] = hit.WithRememberedLink(stamp);
+        }
+        return ready;
+    }
+
+    /// <summary>
+    /// The stamp of what Kustomer answered to the row's write (its create, its update, or the record found already
+    /// holding the payload), once; null when the answer showed none.
+    /// </summary>
+    public RecordStamp? TakeStamp(long row) => _stamps.TryRemove(row, out var stamp) ? stamp : null;
+
+    /// <summary>
+    /// Writes the record; <paramref name="knownId"/> (from the state store) saves the lookup, <paramref name="neverSynced"/>
+    /// (the state store has no trace of the key) lets a create go first, and <paramref name="readAhead"/> (the known record as
+    /// <see cref="ReadAheadAsync"/> found it) saves reading it by id.
+    /// </summary>
+    public async Task<UpsertResult> ExecuteAsync(MappedRecord record, string? knownId, CancellationToken cancellationToken, bool neverSynced = false,
+        FoundRecord? readAhead = null)
     {
         if (await ResolveReferencesAsync(record, cancellationToken).ConfigureAwait(false) is { } unresolved) return unresolved;
         var result = RowResults.For(record, _options);
@@ -69,7 +124,7 @@ public sealed class UpsertExecutor
                 {
                     // A plan must not promise an update of a record that is gone: WhatIf reads the remembered record (a write
                     // would find out by its 404).
-                    var current = _options.WhatIf ? await _records.ReadAsync(knownId, cancellationToken).ConfigureAwait(false) : FoundRecord.ById(knownId);
+                    var current = readAhead ?? (_options.WhatIf ? await _records.ReadAsync(knownId, cancellationToken).ConfigureAwait(false) : FoundRecord.ById(knownId));
                     return await UpdateExistingAsync(result, current, record, cancellationToken, lookedUp: false).ConfigureAwait(false);
                 }
                 catch (KustomerApiException gone) when (gone.Status == System.Net.HttpStatusCode.NotFound)
@@ -118,12 +173,18 @@ public sealed class UpsertExecutor
         if (lookedUp && RecordComparison.Holds(_options.Target, current, record.Payload))
         {
             result.Message = "Kustomer already holds these values; nothing was sent.";
+            KeepStamp(record, current);
             return RowResults.Done(result, UpsertStatus.Unchanged, id);
         }
         if (_options.WhatIf) return RowResults.Done(result, UpsertStatus.WouldUpdate, id);
         result.Attempts++;
-        await _records.UpdateAsync(current, record.Payload, cancellationToken).ConfigureAwait(false);
+        KeepStamp(record, await _records.UpdateAsync(current, record.Payload, cancellationToken).ConfigureAwait(false));
         return RowResults.Done(result, UpsertStatus.Updated, id);
+    }
+
+    private void KeepStamp(MappedRecord record, FoundRecord? answered)
+    {
+        if (_keepStamps && answered is not null && RecordStamp.Of(answered) is { } stamp) _stamps[record.Input.Row] = stamp;
     }
 
     /// <summary>Creates the record; <paramref name="first"/>: sent before any lookup, on the state store's word that the key is new.</summary>
@@ -134,9 +195,10 @@ public sealed class UpsertExecutor
             result.Attempts++;
             try
             {
-                var id = await _records.CreateAsync(record.Payload, _options.Backfill, cancellationToken).ConfigureAwait(false);
+                var created = await _records.CreateAsync(record.Payload, _options.Backfill, cancellationToken).ConfigureAwait(false);
                 if (first) Interlocked.Increment(ref _createdFirst);
-                return RowResults.Done(result, UpsertStatus.Created, id);
+                KeepStamp(record, created);
+                return RowResults.Done(result, UpsertStatus.Created, created.Id);
             }
             catch (KustomerOutcomeUnknownException lost)
             {

@@ -71,6 +71,7 @@ public sealed class UpsertPlanner
             NeverSynced = known is null || known.Value.KustomerId is null && !known.Value.HasError,
             ChangesKnownRecord = known is { Hash.IsEmpty: false } confirmed && confirmed.Hash != hash,
             ClearsKnownValues = known?.Valued is { } had && record.Cleared.Count > 0 ? record.Cleared.Where(had.Contains).ToArray() : Array.Empty<string>(),
+            Stamp = known?.KustomerId is null ? null : RecordStamp.Parse(known.Value.Stamp),
         };
         Tally.Count(planned);
         return RowPlan.ToWrite(planned);

@@ -21,6 +21,7 @@ public sealed class UpsertRun : IDisposable
     private readonly RecordMapper _mapper;
     private readonly UpsertPlanner _planner;
     private readonly WriteDispatcher _dispatcher;
+    private readonly UpsertExecutor _single;
     private readonly ResultSequence _results;
     private readonly Stopwatch _watch = Stopwatch.StartNew();
     private readonly long _requestsAtStart;
@@ -60,8 +61,8 @@ public sealed class UpsertRun : IDisposable
         }
         _results = new ResultSequence(Summary);
         var records = new RecordGateway(client, options.Target, options.Key);
-        var single = new UpsertExecutor(records, new ReferenceResolver(client), options);
-        var writer = new KustomerWriter(single, useBulk ? new BulkExecutor(records, new BulkGateway(client, options.Target), single, options) : null);
+        _single = new UpsertExecutor(records, new ReferenceResolver(client), options, keepStamps: _state is not null);
+        var writer = new KustomerWriter(_single, useBulk ? new BulkExecutor(records, new BulkGateway(client, options.Target), _single, options) : null);
         _dispatcher = new WriteDispatcher(writer, options, useBulk, SettleWrite, _results, client.Redact, idleClock, cancellationToken);
     }
 
@@ -263,7 +264,8 @@ public sealed class UpsertRun : IDisposable
             var key = planned.Record.Key;
             // Unchanged here (not CreateOnly's "exists") means Kustomer was found holding this very payload: confirmed too.
             if (result.Status is UpsertStatus.Created or UpsertStatus.Updated || result.Status == UpsertStatus.Unchanged && _options.Behavior != SyncBehavior.CreateOnly)
-                _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash, planned.Record.Valued);
+                _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash, planned.Record.Valued,
+                    _single.TakeStamp(planned.Record.Input.Row)?.Format());
             else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Record(result);

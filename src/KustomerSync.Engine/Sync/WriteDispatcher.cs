@@ -9,6 +9,9 @@ namespace KustomerSync.Engine.Sync;
 /// waits while it is full), up to the throttle limit of workers write them, and each finished row is settled (state
 /// writes) and added to the result stream, even when settling throws. It awaits its workers when the input is
 /// complete and when it is disposed.
+/// <para>One record per request: rows whose write reads the record first (a customer update that must carry its company
+/// link) wait, up to <see cref="MaxReadAhead"/> of them, until rows stop arriving for a moment or one has waited
+/// <see cref="MaxReadAheadWait"/> (on the injected clock), and one read ahead serves them all; other rows go straight on.</para>
 /// <para>For bulk, rows are gathered into batches of 100, each handed to a writer once one is free; a partial batch also
 /// goes when rows stop arriving for a moment (on the injected clock) and a writer is free to take it, and a last batch
 /// too small to be worth a job goes through the single-record path.</para>
@@ -17,7 +20,7 @@ namespace KustomerSync.Engine.Sync;
 /// </summary>
 public sealed class WriteDispatcher : IDisposable
 {
-    /// <summary>How long no row may arrive before a partial bulk batch is sent to a free writer.</summary>
+    /// <summary>How long no row may arrive before a partial bulk batch is sent to a free writer, or the rows waiting to be read ahead are read.</summary>
     public static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
@@ -25,6 +28,12 @@ public sealed class WriteDispatcher : IDisposable
     /// stops: retrying every remaining row against a dead host only turns one failure into thousands.
     /// </summary>
     public const int OutageThreshold = 3;
+
+    /// <summary>Rows read ahead together: one search takes 20 criteria (§8).</summary>
+    public const int MaxReadAhead = 20;
+
+    /// <summary>The longest a row waits for others to be read ahead with it while rows that need no read keep arriving.</summary>
+    public static readonly TimeSpan MaxReadAheadWait = TimeSpan.FromSeconds(1);
 
     private sealed record WriteBatch(IReadOnlyList<PlannedRecord> Rows, bool Bulk);
 
@@ -38,6 +47,8 @@ public sealed class WriteDispatcher : IDisposable
     /// <summary>Cancels the writes in flight when the run stops; the caller's token cancels it too.</summary>
     private readonly CancellationTokenSource _writes;
     private readonly Channel<PlannedRecord> _input;
+    /// <summary>One record per request: rows on their way to the workers, with their record when it was read ahead.</summary>
+    private readonly Channel<(PlannedRecord Planned, FoundRecord? ReadAhead)>? _ready;
     /// <summary>Bulk writers waiting for their next batch, each by the turn the gatherer hands it through (null: no more).</summary>
     private readonly Channel<TaskCompletionSource<WriteBatch?>>? _freeWriters;
     private readonly int _workers;
@@ -69,6 +80,8 @@ public sealed class WriteDispatcher : IDisposable
         }
         else
         {
+            _ready = Channel.CreateBounded<(PlannedRecord, FoundRecord?)>(new BoundedChannelOptions(_workers) { SingleWriter = true });
+            tasks.Add(Task.Run(ReadAheadAsync));
             for (var i = 0; i < _workers; i++) tasks.Add(Task.Run(WriteRowsAsync));
         }
         _completion = EndAsync(tasks);
@@ -132,20 +145,79 @@ public sealed class WriteDispatcher : IDisposable
         }
     }
 
+    /// <summary>
+    /// Hands rows to the workers. Rows whose write reads the record first wait for others (up to <see cref="MaxReadAhead"/>)
+    /// while rows keep arriving, for at most <see cref="MaxReadAheadWait"/>; then one read ahead serves them all.
+    /// </summary>
+    private async Task ReadAheadAsync()
+    {
+        var waiting = new List<PlannedRecord>(MaxReadAhead);
+        var since = DateTimeOffset.MinValue;
+        try
+        {
+            while (true)
+            {
+                if (_input.Reader.TryRead(out var planned))
+                {
+                    if (!_writer.ReadsFirst(planned)) await _ready!.Writer.WriteAsync((planned, null)).ConfigureAwait(false);
+                    else
+                    {
+                        if (waiting.Count == 0) since = _clock.GetUtcNow();
+                        waiting.Add(planned);
+                    }
+                    if (waiting.Count == MaxReadAhead || waiting.Count > 0 && _clock.GetUtcNow() - since >= MaxReadAheadWait)
+                        await ReadAndHandAsync(waiting).ConfigureAwait(false);
+                }
+                else if (waiting.Count == 0)
+                {
+                    if (!await _input.Reader.WaitToReadAsync().ConfigureAwait(false)) break;
+                }
+                else if (!await RowArrivesBeforeIdleAsync().ConfigureAwait(false))
+                {
+                    await ReadAndHandAsync(waiting).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            // Every row must reach a worker, even after a failure here: unread, each write reads its own record.
+            foreach (var planned in waiting) await _ready!.Writer.WriteAsync((planned, null)).ConfigureAwait(false);
+            _ready!.Writer.TryComplete();
+        }
+    }
+
+    private async Task ReadAndHandAsync(List<PlannedRecord> waiting)
+    {
+        IReadOnlyList<FoundRecord?> found;
+        try
+        {
+            _writes.Token.ThrowIfCancellationRequested();
+            found = await _writer.ReadAheadAsync(waiting, _writes.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Reading ahead only saves requests: each write reads its own record, and reports what goes wrong there.
+            found = new FoundRecord?[waiting.Count];
+        }
+        var rows = waiting.ToArray();
+        waiting.Clear();
+        for (var i = 0; i < rows.Length; i++) await _ready!.Writer.WriteAsync((rows[i], found[i])).ConfigureAwait(false);
+    }
+
     private async Task WriteRowsAsync()
     {
         // No token: every row in the channel must come out with a result, written or not.
-        while (await _input.Reader.WaitToReadAsync().ConfigureAwait(false))
-            while (_input.Reader.TryRead(out var planned)) await WriteOneAsync(planned).ConfigureAwait(false);
+        while (await _ready!.Reader.WaitToReadAsync().ConfigureAwait(false))
+            while (_ready.Reader.TryRead(out var row)) await WriteOneAsync(row.Planned, row.ReadAhead).ConfigureAwait(false);
     }
 
-    private async Task WriteOneAsync(PlannedRecord planned)
+    private async Task WriteOneAsync(PlannedRecord planned, FoundRecord? readAhead)
     {
         UpsertResult result;
         try
         {
             _writes.Token.ThrowIfCancellationRequested();
-            result = await _writer.WriteAsync(planned, _writes.Token).ConfigureAwait(false);
+            result = await _writer.WriteAsync(planned, readAhead, _writes.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -190,8 +262,8 @@ public sealed class WriteDispatcher : IDisposable
     }
 
     /// <summary>
-    /// True when a row arrives within <see cref="IdleFlush"/>, or after it while every writer is busy; false when the idle
-    /// time passed and a writer is free, or the input ended.
+    /// True when a row arrives within <see cref="IdleFlush"/>, or (bulk) after it while every writer is busy; false when the
+    /// idle time passed (bulk: and a writer is free), or the input ended.
     /// </summary>
     private async Task<bool> RowArrivesBeforeIdleAsync()
     {
@@ -202,6 +274,7 @@ public sealed class WriteDispatcher : IDisposable
             var idle = Clock.Delay(_clock, IdleFlush, stop.Token);
             if (await Task.WhenAny(next, idle).ConfigureAwait(false) == idle)
             {
+                if (_freeWriters is null) return _input.Reader.TryPeek(out _);
                 // While every writer is busy the batch would only wait; kept, it takes the rows that come meanwhile instead of
                 // costing a job (or single writes) of its own. A row already there counts even if its wake-up is still queued.
                 var free = _freeWriters!.Reader.WaitToReadAsync().AsTask();
@@ -234,7 +307,7 @@ public sealed class WriteDispatcher : IDisposable
             if (await turn.Task.ConfigureAwait(false) is not { } batch) return;
             if (!batch.Bulk)
             {
-                await WriteOneAsync(batch.Rows[0]).ConfigureAwait(false);
+                await WriteOneAsync(batch.Rows[0], null).ConfigureAwait(false);
                 continue;
             }
             IReadOnlyList<(PlannedRecord Planned, UpsertResult Result)> outcomes;
