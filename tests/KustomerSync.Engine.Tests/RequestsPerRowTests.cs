@@ -37,14 +37,18 @@ public sealed class RequestsPerRowTests : EmulatorAndStateFile
             (summary, results) = await RunAsync(Kustomer, options, rows, state: new UpsertStateBinding(state, false));
         }
         else (summary, results) = await RunAsync(Kustomer, options, rows);
-        var after = await RoutesAsync();
-        var requests = after.Where(r => !r.Key.Contains("/metadata") && !r.Key.Contains("/auth/"))
-            .Select(r => (r.Key, Count: r.Value - before.GetValueOrDefault(r.Key))).Where(r => r.Count > 0).ToDictionary(r => r.Key, r => r.Count);
-        return (summary, results, requests);
+        return (summary, results, Since(before, await RoutesAsync()));
     }
 
-    private async Task<Dictionary<string, long>> RoutesAsync() =>
-        ((JsonObject)(await GetAsync(Server, "_emulator/stats"))["byRoute"]!).ToDictionary(p => p.Key, p => p.Value!.GetValue<long>());
+    private Task<Dictionary<string, long>> RoutesAsync() => RoutesOfAsync(Server);
+
+    private static async Task<Dictionary<string, long>> RoutesOfAsync(EmulatorServer server) =>
+        ((JsonObject)(await GetAsync(server, "_emulator/stats"))["byRoute"]!).ToDictionary(p => p.Key, p => p.Value!.GetValue<long>());
+
+    /// <summary>The requests counted between two readings of the stats, by route (the run's start-up reads left out).</summary>
+    private static Dictionary<string, long> Since(Dictionary<string, long> before, Dictionary<string, long> after) =>
+        after.Where(r => !r.Key.Contains("/metadata") && !r.Key.Contains("/auth/"))
+            .Select(r => (r.Key, Count: r.Value - before.GetValueOrDefault(r.Key))).Where(r => r.Count > 0).ToDictionary(r => r.Key, r => r.Count);
 
     private static long Count(Dictionary<string, long> requests, string method, string pathPart = "") =>
         requests.Where(r => r.Key.StartsWith(method + " ", StringComparison.Ordinal) && r.Key.Contains(pathPart)).Sum(r => r.Value);
@@ -161,6 +165,54 @@ public sealed class RequestsPerRowTests : EmulatorAndStateFile
 
         Assert.Equal(20, summary.WouldUpdate);
         Assert.True(Count(requests, "POST", "/search") == 1 && requests.Values.Sum() == 1, Show(requests));
+    }
+
+    [Fact]
+    public async Task While_the_search_budget_is_spent_the_records_are_read_by_id_instead_of_waiting_for_it()
+    {
+        // One search a day (an emulator of its own: the search budget is kept per org): the first 20 rows take it, the next
+        // 20 are read by id rather than wait for the window.
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0 });
+        using var client = new KustomerClient(server.BaseUri, Security.SecretText.Protect(EmulatorServer.DefaultKey),
+            new KustomerClientOptions { SearchLimit = 1, SearchWindow = TimeSpan.FromDays(1) });
+
+        var requests = await RerunAsync(server, client, 40);
+
+        Assert.True(Count(requests, "POST", "/search") == 1 && Count(requests, "GET") == 20 && Count(requests, "PATCH") == 40, Show(requests));
+    }
+
+    [Fact]
+    public async Task A_key_that_may_not_search_costs_one_refused_search_and_then_each_record_is_read_by_id()
+    {
+        var keys = Path.Combine(Path.GetTempPath(), $"keys-{Guid.NewGuid():N}.json");
+        var roles = new JsonArray(new[] { "org.admin.klass.read", "org.user.kobject.read", "org.admin.metadata.read", "org.user.customer.write", "org.user.kobject.write",
+            "org.permission.customer", "org.permission.company" }.Select(r => (JsonNode)r).ToArray());
+        File.WriteAllText(keys, new JsonObject { ["keys"] = new JsonArray(new JsonObject { ["key"] = "no-search-key", ["name"] = "no search", ["roles"] = roles }) }.ToJsonString());
+        try
+        {
+            await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, KeysPath = keys });
+            using var client = EmulatorRuns.Client(server, "no-search-key");
+
+            var requests = await RerunAsync(server, client, 40);
+
+            Assert.True(Count(requests, "POST", "/search") == 1 && Count(requests, "GET") == 40 && Count(requests, "PATCH") == 40, Show(requests));
+        }
+        finally
+        {
+            File.Delete(keys);
+        }
+    }
+
+    /// <summary>Creates the rows, then runs them renamed (every row an update by a known id); the rerun's requests by route.</summary>
+    private async Task<Dictionary<string, long>> RerunAsync(EmulatorServer server, KustomerClient client, int rows)
+    {
+        UpsertStateBinding State() => new(StateStores.Sqlite(StatePath).Open(new SyncStateOptions("per-row") { Object = "Customer", SyncKey = "ExternalId" }), false);
+        var first = State();
+        using (first.State) Assert.Equal(rows, (await RunAsync(client, Options(), Rows(rows), state: first)).Summary.Created);
+        var before = await RoutesOfAsync(server);
+        var second = State();
+        using (second.State) Assert.Equal(rows, (await RunAsync(client, Options(), Rows(rows, "Renamed"), state: second)).Summary.Updated);
+        return Since(before, await RoutesOfAsync(server));
     }
 
     private static async Task PatchAsync(HttpClient agent, string id, JsonObject body) =>
