@@ -54,7 +54,8 @@ public class PostgresStoreTests
         Assert.All(first, r => Assert.Matches("^[0-9a-f]{32}$", r.Hash));
         using (var state = h.Store.Open(Sync))
             foreach (var (key, hash) in first)
-                state.Confirm(key, "k-" + key, PayloadHash.Compute(null), DateTime.UtcNow, sourceHash: hash, valued: key == "10" ? ValuedFields.Of(new[] { "score", "name" }) : null);
+                state.Confirm(key, "k-" + key, PayloadHash.Compute(null), DateTime.UtcNow, sourceHash: hash, valued: key == "10" ? ValuedFields.Of(new[] { "score", "name" }) : null,
+                    stamp: key == "10" ? "3|2026-12-01T10:00:00.000Z|5f1b" : null);
 
         // second run: nothing changed, nothing leaves the database
         Assert.Empty(Run(h, q));
@@ -83,6 +84,9 @@ public class PostgresStoreTests
         Assert.False(e10.HasError);
         Assert.Equal(ValuedFields.Of(new[] { "name", "score" }), e10.Valued);
         Assert.Null(changedRows.Single(r => r.Key == "3").Entry.Valued);
+        Assert.Equal("3|2026-12-01T10:00:00.000Z|5f1b", e10.Stamp);
+        Assert.Null(changedRows.Single(r => r.Key == "3").Entry.Stamp);
+        Assert.Null(changedRows.Single(r => r.Key == "1001").Entry.Stamp);
         Assert.Null(changedRows.Single(r => r.Key == "1001").Entry.Valued);
         Assert.Null(changedRows.Single(r => r.Key == "1001").Entry.KustomerId);
         Assert.True(changedRows.Single(r => r.Key == "1001").Entry.Hash.IsEmpty);

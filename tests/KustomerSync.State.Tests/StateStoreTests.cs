@@ -685,4 +685,137 @@ public class StateStoreTests
         Assert.Equal(5, h.Store.LastSuccessfulRunRows("companies"));
         Assert.Null(h.Store.LastSuccessfulRunRows("nobody"));
     }
+
+    // Opaque to the store: the lead's format (rev|updatedAt|company) is only an example here.
+    private static string Stamp(int rev, string company = "5f1b00000000000000000001") => $"{rev}|2026-12-01T10:00:0{rev % 10}.000Z|{company}";
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Record_stamps_are_stored_with_the_confirmation_and_only_a_confirmation_changes_them(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        var t0 = new DateTime(2026, 12, 1, 6, 0, 0, DateTimeKind.Utc);
+        using (var s = h.Store.Open(Sync()))
+        {
+            s.Confirm("a", "k-a", Hash(1), t0, stamp: Stamp(1));
+            s.Confirm("b", "k-b", Hash(2), t0, sourceHash: "sh-b", valued: Valued("name"), stamp: Stamp(2, ""));
+            s.Confirm("c", "k-c", Hash(3), t0);
+            s.Confirm("d", "k-d", Hash(4), t0, stamp: Stamp(4));
+            s.Confirm("e", "k-e", Hash(5), t0, stamp: Stamp(5));
+            s.Confirm("f", "k-f", Hash(6), t0, stamp: Stamp(6));
+        }
+        Assert.Equal(Stamp(1), h.Scalar($"SELECT record_stamp FROM {h.T("state")} WHERE record_key = 'a'"));
+        Assert.Equal(DBNull.Value, h.Scalar($"SELECT record_stamp FROM {h.T("state")} WHERE record_key = 'c'"));
+        using (var s = h.NewStore().Open(Sync()))
+        {
+            Assert.Equal(Stamp(1), s.Entries["a"].Stamp);
+            Assert.Equal(Stamp(2, ""), s.Entries["b"].Stamp);
+            Assert.Equal(Valued("name"), s.Entries["b"].Valued);          // the other columns of the confirmation too
+            Assert.Null(s.Entries["c"].Stamp);
+
+            var run = s.StartRun(new SyncRunStart { StartedUtc = t0 });
+            s.Fail("a", "HTTP 500", "k-a");                               // a failed write: the record may not have changed
+            s.KeysNotSeen(new[] { "a", "c", "d", "e", "f" }, t0.AddDays(1)); // b left the source
+            s.RecordSourceHash("d", "sh-d");
+            s.RecordValued("d", Valued("emails"));
+            s.RecordOutcome(run, 1, "d", UpsertStatus.Unchanged, "k-d", null, null);
+            s.FinishRun(run, new UpsertSummary { Total = 1, Unchanged = 1 }, SyncRunStatus.Succeeded, t0.AddMinutes(1));
+            s.Confirm("e", "k-e", Hash(50), t0.AddDays(1));                // the record changed and Kustomer did not say how
+            s.Confirm("f", "k-f", Hash(60), t0.AddDays(1), stamp: Stamp(7));
+        }
+        using (var s = h.NewStore().Open(Sync()))
+        {
+            Assert.True(s.Entries["a"].HasError);
+            Assert.Equal(Stamp(1), s.Entries["a"].Stamp);
+            Assert.Equal(t0.AddDays(1), s.Entries["b"].GoneSince);
+            Assert.Equal(Stamp(2, ""), s.Entries["b"].Stamp);
+            Assert.Equal(Valued("emails"), s.Entries["d"].Valued);
+            Assert.Equal(Stamp(4), s.Entries["d"].Stamp);
+            Assert.Null(s.Entries["e"].Stamp);
+            Assert.True(s.IsUnchanged("e", Hash(50)));
+            Assert.Equal(Stamp(7), s.Entries["f"].Stamp);
+        }
+        Assert.Equal(DBNull.Value, h.Scalar($"SELECT record_stamp FROM {h.T("state")} WHERE record_key = 'e'"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void Record_stamps_of_many_keys_are_written_in_batches_and_survive_columns_set_in_the_same_flush(StateProvider provider)
+    {
+        using var h = new Harness(provider, o => o.FlushBatchSize = 400);
+        var t0 = new DateTime(2026, 12, 1, 6, 0, 0, DateTimeKind.Utc);
+        using (var s = h.Store.Open(Sync()))
+            for (var i = 0; i < 2500; i++) s.Confirm("c-" + i, "k-" + i, Hash(i), t0, stamp: i % 5 == 0 ? null : Stamp(i, "co-" + i));
+        // A source hash or valued fields set after a confirmation, before any flush, join it: the stamp stays.
+        using (var s = h.NewStore(o => o.FlushInterval = Timeout.InfiniteTimeSpan).Open(Sync()))
+        {
+            s.Confirm("c-1", "k-1", Hash(1001), t0, stamp: Stamp(8, "co-new"));
+            s.RecordSourceHash("c-1", "sh-1");
+            s.RecordValued("c-1", Valued("name"));
+            Assert.Equal(1, s.PendingWrites);
+        }
+        using (var s = h.Store.Open(Sync()))
+        {
+            Assert.Equal(2500, s.Entries.Count);
+            foreach (var i in Enumerable.Range(0, 2500).Where(i => i != 1))
+                Assert.Equal(i % 5 == 0 ? null : Stamp(i, "co-" + i), s.Entries["c-" + i].Stamp);
+            Assert.Equal(Stamp(8, "co-new"), s.Entries["c-1"].Stamp);
+            Assert.Equal(Valued("name"), s.Entries["c-1"].Valued);
+            Assert.True(s.IsUnchanged("c-1", Hash(1001)));
+        }
+        Assert.Equal("sh-1", h.Scalar($"SELECT source_hash FROM {h.T("state")} WHERE record_key = 'c-1'"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_record_stamp_longer_than_the_store_keeps_is_refused_before_it_is_queued(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        var t0 = new DateTime(2026, 12, 1, 6, 0, 0, DateTimeKind.Utc);
+        var longest = new string('s', SyncState.MaxStampLength);
+        using (var s = h.Store.Open(Sync()))
+        {
+            var ex = Assert.Throws<ArgumentException>(() => s.Confirm("too-long", "k-1", Hash(1), t0, stamp: longest + "x"));
+            Assert.Equal("stamp", ex.ParamName);
+            Assert.Contains("'too-long'", ex.Message);
+            Assert.Equal(0, s.PendingWrites);
+            s.Confirm("longest", "k-2", Hash(2), t0, stamp: longest);
+        }
+        using (var s = h.NewStore().Open(Sync()))
+        {
+            Assert.Equal(longest, s.Entries["longest"].Stamp);
+            Assert.False(s.Entries.ContainsKey("too-long"));
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Providers))]
+    public void A_version_5_store_is_migrated_and_keeps_its_rows_without_stamps(StateProvider provider)
+    {
+        using var h = new Harness(provider);
+        StateStores.CreateAtVersion(h.Store, 5);
+        var at = provider == StateProvider.Sqlite ? "'2026-01-02T03:04:05.0000000Z'" : "'2026-01-02T03:04:05Z'";
+        h.Exec($"INSERT INTO {h.T("state")} (sync_name, record_key, kustomer_id, payload_hash, source_hash, valued_fields, confirmed_at, attempts) " +
+               $"VALUES ('customers', 'c-1', 'k-1', '{Hash(1)}', 'sh-1', 'name,phones', {at}, 0)");
+        h.Exec($"INSERT INTO {h.T("state")} (sync_name, record_key, kustomer_id, last_error, attempts) VALUES ('customers', 'c-2', 'k-2', 'HTTP 500', 2)");
+        Assert.Equal(5, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+
+        using (var s = h.NewStore().Open(Sync()))
+        {
+            Assert.Equal(6, Convert.ToInt32(h.Scalar($"SELECT MAX(version) FROM {h.T("schema_version")}"), CultureInfo.InvariantCulture));
+            var c1 = s.Entries["c-1"];
+            Assert.Null(c1.Stamp);                                      // confirmed before v6: not known
+            Assert.Equal("k-1", c1.KustomerId);
+            Assert.Equal(new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc), c1.ConfirmedAt);
+            Assert.Equal(Valued("name", "phones"), c1.Valued);
+            Assert.True(s.IsUnchanged("c-1", Hash(1)));
+            Assert.True(s.Entries["c-2"].HasError);
+            Assert.Equal(2, s.Entries["c-2"].Attempts);
+            Assert.Null(s.Entries["c-2"].Stamp);
+            s.Confirm("c-2", "k-2", Hash(2), DateTime.UtcNow, stamp: Stamp(3));
+        }
+        Assert.Equal("sh-1", h.Scalar($"SELECT source_hash FROM {h.T("state")} WHERE record_key = 'c-1'"));
+        using (var s = h.NewStore().Open(Sync()))
+            Assert.Equal(Stamp(3), s.Entries["c-2"].Stamp);
+    }
 }
