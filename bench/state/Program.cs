@@ -207,7 +207,8 @@ static void ReadRows(string cs, object query, Action<string, JsonObject, string?
                 _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
             };
         }
-        var entry = hashOrdinal >= 0 ? PushedDownDiff.EntryFromRow(reader.GetValue(hashOrdinal + 1), reader.GetValue(hashOrdinal + 2), reader.GetValue(hashOrdinal + 3)) : default;
+        var entry = hashOrdinal >= 0 ? PushedDownDiff.EntryFromRow(reader.GetValue(hashOrdinal + 1), reader.GetValue(hashOrdinal + 2), reader.GetValue(hashOrdinal + 3),
+            reader.GetValue(hashOrdinal + 4), reader.GetValue(hashOrdinal + 5)) : default;
         onRow(key!, payload, hashOrdinal >= 0 ? reader.GetString(hashOrdinal) : null, entry);
     }
 }

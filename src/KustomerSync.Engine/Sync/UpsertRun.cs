@@ -265,7 +265,8 @@ public sealed class UpsertRun : IDisposable
             // Unchanged here (not CreateOnly's "exists") means Kustomer was found holding this very payload: confirmed too.
             if (result.Status is UpsertStatus.Created or UpsertStatus.Updated || result.Status == UpsertStatus.Unchanged && _options.Behavior != SyncBehavior.CreateOnly)
                 _state.Confirm(key, result.KustomerId!, planned.Hash, DateTime.UtcNow, planned.SourceHash, planned.Record.Valued,
-                    _single.TakeStamp(planned.Record.Input.Row)?.Format());
+                    // A stamp the store cannot keep is left out: the next update reads the record, and this confirmed write stays confirmed.
+                    _single.TakeStamp(planned.Record.Input.Row)?.Format() is { Length: <= SyncState.MaxStampLength } stamp ? stamp : null);
             else if (result.Status == UpsertStatus.Failed) _state.Fail(key, result.Message ?? result.ErrorId ?? "failed", result.KustomerId);
         }
         Record(result);
