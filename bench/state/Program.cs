@@ -22,6 +22,7 @@ Directory.CreateDirectory(folder);
 try
 {
     LoadBench("SQLite file", StateStores.Sqlite(Path.Combine(folder, "state.db"), new StateStoreOptions { FlushBatchSize = 5000 }), entries);
+    LoadBench("SQLite file, record stamps", StateStores.Sqlite(Path.Combine(folder, "stamped.db"), new StateStoreOptions { FlushBatchSize = 5000 }), entries, stamped: true);
     if (cs is not null)
     {
         var schema = "ksbench_" + Guid.NewGuid().ToString("N").Substring(0, 8);
@@ -44,14 +45,17 @@ finally
     Directory.Delete(folder, true);
 }
 
-static void LoadBench(string name, IStateStore store, int count)
+// stamped: each entry also keeps a record stamp as a single-record write leaves it (revision, updatedAt to the
+// millisecond, no company), so the load shows what schema v6's stamps cost in memory.
+static void LoadBench(string name, IStateStore store, int count, bool stamped = false)
 {
     var now = DateTime.UtcNow;
     var watch = Stopwatch.StartNew();
     using (var s = store.Open(new SyncStateOptions("bench") { Object = "Customer", SyncKey = "ExternalId" }))
     {
         for (var i = 0; i < count; i++)
-            s.Confirm("cust-" + i.ToString(CultureInfo.InvariantCulture), "5f" + i.ToString("x22", CultureInfo.InvariantCulture), Hash(i), now);
+            s.Confirm("cust-" + i.ToString(CultureInfo.InvariantCulture), "5f" + i.ToString("x22", CultureInfo.InvariantCulture), Hash(i), now,
+                stamp: stamped ? $"{1 + i % 7}|{now.AddMilliseconds(i):yyyy-MM-dd'T'HH:mm:ss.fff'Z'}|" : null);
         s.Flush();
     }
     var write = watch.Elapsed;

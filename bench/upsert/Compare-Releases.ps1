@@ -40,6 +40,9 @@ param(
     [string[]] $Contender = @('Previous', 'Current', 'Loop'),
     [string] $PreviousModule,
     [string[]] $EmulatorArguments = @(),
+    # Turns the guards off (-Force) where the module has them: a rerun that changes over a quarter of the records is
+    # refused by TooManyChanges otherwise.
+    [switch] $Force,
     [string] $ResultPath,
     # Child mode: one contender's two runs against an emulator that is already running.
     [string] $ChildModule,
@@ -76,7 +79,8 @@ if ($ChildModule) {
         [GC]::Collect()
         $statuses = @{}
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        $data | Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -Destination bench -ThrottleLimit $Throttle -StatePath $ChildState -SummaryVariable s -ErrorAction SilentlyContinue |
+        $guards = if ($Force -and (Get-Command Invoke-KustomerUpsert).Parameters.ContainsKey('Force')) { @{ Force = $true } } else { @{} }
+        $data | Invoke-KustomerUpsert -Object Customer -SyncKey ExternalId -Destination bench -ThrottleLimit $Throttle -StatePath $ChildState -SummaryVariable s -ErrorAction SilentlyContinue @guards |
             ForEach-Object { $statuses[[string]$_.Status] = 1 + [int]$statuses[[string]$_.Status] }
         $watch.Stop()
         $budget = if ($s.PSObject.Properties['RateBudget']) { $s.RateBudget } else { $null }
@@ -144,7 +148,7 @@ try {
                     $key = if ($path -eq 'Single') { 'emulator-key' } else { 'emulator-bulk-key' }
                     $childOut = Join-Path $scratch "$c-$path-$n.json"
                     & dotnet pwsh -NoProfile -File $PSCommandPath -ChildModule $modules[$c] -ChildBaseUri $emulator.BaseUri -ChildKey $key `
-                        -ChildRows $n -ChildState $state -ChildOut $childOut -Throttle $Throttle -ChangedPercent $ChangedPercent | Out-Host
+                        -ChildRows $n -ChildState $state -ChildOut $childOut -Throttle $Throttle -ChangedPercent $ChangedPercent -Force:$Force | Out-Host
                     if ($LASTEXITCODE) { throw "The $c run failed." }
                     $runs = Get-Content $childOut -Raw | ConvertFrom-Json
                     $after = Get-Stats $emulator

@@ -114,6 +114,26 @@ public class RateGateTests
     }
 
     [Fact]
+    public async Task A_budget_of_its_own_shows_its_whole_limit_again_once_its_window_is_over_before_any_request_asks()
+    {
+        // A caller that looks at what is left before it asks (a search skipped while none is left) must see the next
+        // window, or it would never ask again.
+        var gate = RateGate.ForOwnBudget("test://" + Guid.NewGuid().ToString("N"), limit: 2, TimeSpan.FromMinutes(1), _time);
+        // As the client uses its search gate: a turn per search, disposed once the answer came.
+        (await gate.AcquireAsync(CancellationToken.None).WaitAsync(Safety)).Dispose();
+        var second = gate.AcquireAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        (await second.WaitAsync(Safety)).Dispose();
+        Assert.Equal(0, gate.Remaining);
+
+        _time.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.Equal(2, gate.Remaining);
+        await gate.AcquireAsync(CancellationToken.None).WaitAsync(Safety);
+        Assert.Equal(1, gate.Remaining);
+    }
+
+    [Fact]
     public async Task A_429_on_a_budget_of_its_own_holds_a_whole_window()
     {
         var gate = RateGate.ForOwnBudget("test://" + Guid.NewGuid().ToString("N"), limit: 100, TimeSpan.FromMinutes(1), _time);

@@ -94,7 +94,18 @@ public sealed class RateGate
 
     public int? Limit { get { lock (_sync) return _limit; } }
 
-    public int? Remaining { get { lock (_sync) return _limit is null ? null : Math.Max(0, _remaining - _unreported); } }
+    /// <summary>
+    /// Requests the window has left, as far as the gate knows; a budget of the gate's own whose window has ended has its
+    /// whole limit again, though the new window starts only with the next request.
+    /// </summary>
+    public int? Remaining
+    {
+        get
+        {
+            lock (_sync)
+                return _limit is null ? null : _ownWindow is not null && Now >= _windowEnds ? _limit : Math.Max(0, _remaining - _unreported);
+        }
+    }
 
     private long Now => _time.GetElapsedTime(_started).Ticks;
 
