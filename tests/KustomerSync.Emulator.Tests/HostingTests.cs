@@ -40,7 +40,7 @@ public class HostingTests
             "--unlink-company-on-bulk-omit", "false", "--duplicate-status", "409", "--duplicate-existing-id", "true", "--missing-role-status", "401",
             "--search-window-days", "0", "--search-rate-headers", "both", "--object-update-limit", "3", "--undocumented-client-ref", "reject",
             "--batches-envelope", "data", "--bulk-batch-items", "100", "--batches-page-size", "7", "--rate-reset-format", "epoch-ms",
-            "--rate-reset-on-success", "true",
+            "--rate-reset-on-success", "true", "--search-hits", "summary",
         ])!;
         Assert.Equal("http://127.0.0.1:5999", o.Urls);
         Assert.Equal("acme", o.Org);
@@ -97,7 +97,7 @@ public class HostingTests
         var usage = OptionsParser.Usage();
         foreach (var name in new[] { "unlink-company-on-omit", "unlink-company-on-bulk-omit", "duplicate-status", "duplicate-existing-id",
                      "missing-role-status", "search-window-days", "search-rate-headers", "object-update-limit", "undocumented-client-ref",
-                     "batches-envelope", "bulk-batch-items", "batches-page-size", "rate-reset-format", "rate-reset-on-success", "max-body-bytes" })
+                     "batches-envelope", "bulk-batch-items", "batches-page-size", "rate-reset-format", "rate-reset-on-success", "max-body-bytes", "search-hits" })
             Assert.Contains("--" + name + " ", usage);
     }
 
@@ -105,6 +105,7 @@ public class HostingTests
     [InlineData("--duplicate-status", "500")]
     [InlineData("--missing-role-status", "404")]
     [InlineData("--search-rate-headers", "mine")]
+    [InlineData("--search-hits", "some")]
     [InlineData("--undocumented-client-ref", "maybe")]
     [InlineData("--batches-envelope", "xml")]
     [InlineData("--rate-reset-format", "hours")]

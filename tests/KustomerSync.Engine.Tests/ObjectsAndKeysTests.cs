@@ -99,6 +99,29 @@ public class ObjectsAndKeysTests
     }
 
     [Fact]
+    public async Task Search_hits_that_do_not_show_the_custom_key_are_never_read_as_misses_so_no_record_is_made_twice()
+    {
+        // Hits as the OAS search example shows them: no custom attributes, so a hit cannot say which key it matched.
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, SearchRateLimit = 0, SearchHits = "summary" });
+        using var client = Client(server);
+        string[] names = { "externalId", "name", "crmAccountIdStr" };
+        await RunAsync(client, Options("Customer", "ExternalId"), Enumerable.Range(1, 40).Select(i => (names, new object?[] { $"x-{i}", $"Account {i}", $"A-{i:000}" })));
+        var rows = Enumerable.Range(1, 45).Select(i => (new[] { "crmAccountIdStr", "name" }, new object?[] { $"A-{i:000}", $"Renamed {i}" })).ToList();
+
+        var (summary, results) = await RunAsync(client, Options("Customer", "crmAccountIdStr"), rows);
+
+        // A key searched alone owns its hits; keys searched together whose hits cannot be told apart fail, loudly, and
+        // only a key whose search found nothing at all is created.
+        Assert.Equal(45, summary.Total);
+        Assert.All(results, r => Assert.True(r.Status is UpsertStatus.Updated or UpsertStatus.Created || r.ErrorId == "KustomerSync.UnexpectedResponse", $"{r.Key}: {r.Status} {r.ErrorId} {r.Message}"));
+        Assert.All(results.Where(r => r.Status == UpsertStatus.Created), r => Assert.True(int.Parse(r.Key!.Substring(2)) > 40, $"{r.Key} was created again"));
+        var customers = (JsonArray)(await GetAsync(server, "_emulator/state"))["customers"]!["items"]!;
+        Assert.Equal(40 + summary.Created, customers.Count);
+        var keys = customers.Select(c => c!["attributes"]!["custom"]?["crmAccountIdStr"]?.GetValue<string>()).ToList();
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_custom_key_held_by_two_records_fails_as_ambiguous()
     {
         await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, SearchRateLimit = 0 });

@@ -133,6 +133,28 @@ public sealed class RequestsPerRowTests : EmulatorAndStateFile
     }
 
     [Fact]
+    public async Task Search_hits_that_never_show_the_company_link_still_serve_records_as_stamped_and_a_record_linked_since_is_read()
+    {
+        // Hits as the OAS search example shows them: the revision and updatedAt, never a link.
+        await using var server = await EmulatorServer.StartAsync(new EmulatorOptions { RateLimit = 0, SearchHits = "summary" });
+        using var client = EmulatorRuns.Client(server);
+        using var agent = server.CreateClient(EmulatorServer.AdminKey);
+        var company = JsonNode.Parse(await (await agent.PostAsJsonAsync("v1/companies", new JsonObject { ["name"] = "Analytical Engines" })).Content.ReadAsStringAsync())!["data"]!["id"]!.GetValue<string>();
+        string? linked = null;
+
+        var requests = await RerunAsync(server, client, 10, async created =>
+        {
+            linked = created[2].KustomerId;
+            await PatchAsync(agent, linked!, new JsonObject { ["company"] = company });
+        });
+
+        Assert.True(Count(requests, "POST", "/search") == 1 && Count(requests, "GET") == 1 && Count(requests, "PATCH") == 10, Show(requests));
+        var customers = await CustomersAsync(server);
+        Assert.Equal(company, customers.Single(c => c!["id"]!.GetValue<string>() == linked)!["relationships"]?["company"]?["data"]?["id"]?.GetValue<string>());
+        Assert.Single(customers, c => c!["relationships"]?["company"] is not null);
+    }
+
+    [Fact]
     public async Task An_update_whose_remembered_revision_went_stale_after_the_search_reads_the_record_and_keeps_the_company_linked_meanwhile()
     {
         var (_, created, _) = await Run(Options(), Rows(1), withState: true);
@@ -203,12 +225,18 @@ public sealed class RequestsPerRowTests : EmulatorAndStateFile
         }
     }
 
-    /// <summary>Creates the rows, then runs them renamed (every row an update by a known id); the rerun's requests by route.</summary>
-    private async Task<Dictionary<string, long>> RerunAsync(EmulatorServer server, KustomerClient client, int rows)
+    /// <summary>
+    /// Creates the rows, then (after <paramref name="between"/>, given the created rows' results) runs them renamed, every
+    /// row an update by a known id; the rerun's requests by route.
+    /// </summary>
+    private async Task<Dictionary<string, long>> RerunAsync(EmulatorServer server, KustomerClient client, int rows, Func<List<UpsertResult>, Task>? between = null)
     {
         UpsertStateBinding State() => new(StateStores.Sqlite(StatePath).Open(new SyncStateOptions("per-row") { Object = "Customer", SyncKey = "ExternalId" }), false);
         var first = State();
-        using (first.State) Assert.Equal(rows, (await RunAsync(client, Options(), Rows(rows), state: first)).Summary.Created);
+        List<UpsertResult> created;
+        using (first.State) created = (await RunAsync(client, Options(), Rows(rows), state: first)).Results;
+        Assert.Equal(rows, created.Count(r => r.Status == UpsertStatus.Created));
+        if (between is not null) await between(created);
         var before = await RoutesOfAsync(server);
         var second = State();
         using (second.State) Assert.Equal(rows, (await RunAsync(client, Options(), Rows(rows, "Renamed"), state: second)).Summary.Updated);

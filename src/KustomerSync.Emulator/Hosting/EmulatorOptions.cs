@@ -81,6 +81,13 @@ public sealed class EmulatorOptions
     public string SearchRateHeaders { get; set; } = "org";
 
     /// <summary>
+    /// What a search hit shows: <c>whole</c> (the record as a read by id shows it; default) or <c>summary</c> (the OAS
+    /// example's hit: name, displayName, createdAt, updatedAt, lastActivityAt, verified and rev, relationships org only;
+    /// no links, no custom attributes). Which one Kustomer sends is not documented (§8, §14).
+    /// </summary>
+    public string SearchHits { get; set; } = "whole";
+
+    /// <summary>
     /// Object Rate Limiting (§4.2, §5, §6): updates of one customer, company or KObject by one key per window
     /// (PUT/PATCH, single routes). The number is undocumented. Default 60; 0 = off.
     /// </summary>
@@ -135,6 +142,7 @@ public sealed class EmulatorOptions
         if (MissingRoleStatus is not (401 or 403)) throw new ArgumentException("--missing-role-status must be 401 or 403");
         if (SearchWindowDays < 0) throw new ArgumentException("--search-window-days must be >= 0");
         if (SearchRateHeaders is not ("org" or "search" or "both")) throw new ArgumentException("--search-rate-headers must be org, search or both");
+        if (SearchHits is not ("whole" or "summary")) throw new ArgumentException("--search-hits must be whole or summary");
         if (ObjectUpdateLimit < 0) throw new ArgumentException("--object-update-limit must be >= 0");
         if (UndocumentedClientRef is not ("accept" or "ignore" or "reject")) throw new ArgumentException("--undocumented-client-ref must be accept, ignore or reject");
         if (BatchesEnvelope is not ("array" or "data")) throw new ArgumentException("--batches-envelope must be array or data");

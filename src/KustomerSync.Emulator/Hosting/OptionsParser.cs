@@ -26,6 +26,7 @@ public static class OptionsParser
         new("rate-reset-format", "x-ratelimit-reset as epoch-seconds | epoch-ms | seconds (to go) (default epoch-seconds)", (o, v) => o.RateResetFormat = v),
         new("rate-reset-on-success", "true|false: send x-ratelimit-reset on non-429 responses too (default false)", (o, v) => o.RateResetOnSuccess = Bool("rate-reset-on-success", v)),
         new("search-rate-limit", "search requests per window per API key, apart from the org budget, 0 = off (default 100)", (o, v) => o.SearchRateLimit = Int("search-rate-limit", v)),
+        new("search-hits", "what a search hit shows: whole (the record, default) | summary (the OAS example: no links, no custom attributes)", (o, v) => o.SearchHits = v),
         new("search-rate-headers", "budget the x-ratelimit-* headers of search responses describe: org | search | both (default org)", (o, v) => o.SearchRateHeaders = v),
         new("search-window-days", "search sees only records updated within this many days, 0 = all (default 730)", (o, v) => o.SearchWindowDays = Int("search-window-days", v)),
         new("kobject-create-limit", "kobject creates per customer per key per window without importedAt, 0 = off (default 120)", (o, v) => o.KObjectCreateLimitPerCustomer = Int("kobject-create-limit", v)),

@@ -73,8 +73,27 @@ public static class SearchRoutes
             KObjectRecord k => s.Presenter.KObject(k),
             _ => throw new InvalidOperationException(),
         };
-        return idsOnly ? new JsonObject { ["type"] = resource["type"]!.DeepClone(), ["id"] = r.Id } : resource;
+        if (idsOnly) return new JsonObject { ["type"] = resource["type"]!.DeepClone(), ["id"] = r.Id };
+        return s.Options.Current.SearchHits == "summary" ? Summary(resource) : resource;
     }
+
+    /// <summary>A hit as the OAS search example shows one: a few standard attributes, and the org as its only relationship.</summary>
+    private static JsonObject Summary(JsonObject resource)
+    {
+        var attributes = new JsonObject();
+        foreach (var name in SummaryAttributes)
+            if (resource["attributes"]?[name] is { } value) attributes[name] = value.DeepClone();
+        return new JsonObject
+        {
+            ["type"] = resource["type"]!.DeepClone(),
+            ["id"] = resource["id"]!.DeepClone(),
+            ["attributes"] = attributes,
+            ["relationships"] = new JsonObject { ["org"] = resource["relationships"]?["org"]?.DeepClone() },
+            ["links"] = resource["links"]?.DeepClone(),
+        };
+    }
+
+    private static readonly string[] SummaryAttributes = ["name", "displayName", "createdAt", "updatedAt", "lastActivityAt", "verified", "rev"];
 
     private static IComparable? SortKey(SearchAttribute attr, Record r)
     {

@@ -117,20 +117,41 @@ public sealed class SearchLookup
                 ["or"] = new JsonArray(keys.Select(k => (JsonNode)new JsonObject { [field] = new JsonObject { ["equals"] = k } }).ToArray()),
             };
             var found = new Dictionary<string, List<FoundRecord>>(StringComparer.Ordinal);
+            var unattributed = new List<FoundRecord>();
             for (var page = 1; ; page++)
             {
                 var result = await _client.SendAsync(HttpMethod.Post, $"customers/search?page={page}&pageSize=500", body, RequestKind.Search, cancellationToken).ConfigureAwait(false);
                 foreach (var record in result.DataList.OfType<JsonObject>())
                 {
+                    if (FoundRecord.FromSearchHit(record) is not { } hit) continue;
                     var value = record["attributes"]?["custom"]?[_attribute]?.ToString();
-                    if (value is null || FoundRecord.FromSearchHit(record) is not { } hit) continue;
+                    if (value is null)
+                    {
+                        unattributed.Add(hit);
+                        continue;
+                    }
                     if (!found.TryGetValue(value, out var hits)) found[value] = hits = new List<FoundRecord>();
                     hits.Add(hit);
                 }
                 if (result.Body?["links"]?["next"] is null || result.DataList.Count == 0) break;
             }
+            // A hit that does not show the attribute matched one of the keys: with one key it is that key's, with several
+            // it cannot be told whose, and a key it may belong to must not read as a miss (a miss may create a duplicate).
+            if (keys.Count == 1 && unattributed.Count > 0)
+            {
+                if (!found.TryGetValue(keys[0], out var hits)) found[keys[0]] = hits = new List<FoundRecord>();
+                hits.AddRange(unattributed);
+                unattributed.Clear();
+            }
             foreach (var (key, answer) in batch)
-                answer.TrySetResult(found.TryGetValue(key, out var hits) ? hits : Array.Empty<FoundRecord>());
+            {
+                if (found.TryGetValue(key, out var hits)) answer.TrySetResult(hits);
+                else if (unattributed.Count > 0)
+                    answer.TrySetException(new KustomerException(ErrorIds.UnexpectedResponse,
+                        $"Kustomer's search for {_target.DisplayName} records by {_attribute} answered with {unattributed.Count} record(s) that do not show " +
+                        $"{_attribute}, so they cannot be matched to the keys searched together; '{key}' may be one of them and was not written."));
+                else answer.TrySetResult(Array.Empty<FoundRecord>());
+            }
         }
         catch (Exception ex)
         {
